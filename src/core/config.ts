@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Thrown when an environment variable is invalid; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const boolFlag = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const positiveInt = z.coerce.number().int().positive();
+
+const envSchema = z.object({
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .default('redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-" only (1-64 chars)')
+    .default('tradeloop'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  SCHEDULES_FILE: z.string().min(1).default('./schedules.yaml'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  WORKER_CONCURRENCY: positiveInt.max(256).default(2),
+  RESULTS_DIR: z.string().min(1).default('./results'),
+  DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  DASHBOARD_READONLY: boolFlag.default(false),
+  METRICS_PUBLIC: boolFlag.default(true),
+  /** Engine used by agent profiles that do not name one. */
+  DEFAULT_ENGINE: z.enum(['quant', 'llm']).default('quant'),
+  MARKET_DATA: z.enum(['auto', 'yahoo', 'alpaca', 'simulated']).default('auto'),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  ALPACA_API_KEY_ID: z.string().min(1).optional(),
+  ALPACA_API_SECRET_KEY: z.string().min(1).optional(),
+  ALPACA_DATA_URL: z.url().default('https://data.alpaca.markets'),
+  /** Extra one-off market closures, e.g. "2025-01-09,2026-03-02". */
+  MARKET_CLOSURES: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((d) => d.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates must be YYYY-MM-DD, comma separated'))),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+/**
+ * Reads and validates configuration from an environment object.
+ * Empty strings count as unset so `FOO=` in a .env file falls back to the default.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') cleaned[key] = value;
+  }
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '(env)');
+      const shown = name.endsWith('TOKEN') || name.endsWith('KEY') ? '(hidden)' : JSON.stringify(cleaned[name]);
+      return `  ${name}=${shown}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Loads `.env` from the working directory into process.env (existing variables win). */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}

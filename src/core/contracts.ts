@@ -1,0 +1,230 @@
+/**
+ * Types that cross rooms, declared once from zod schemas so validation and types cannot drift.
+ * Only JSON goes through the queues: every schema here is plain data.
+ */
+import { z } from 'zod';
+import { QUEUE_NAMES } from './queues.ts';
+
+export const TICKER_PATTERN = /^[A-Z][A-Z0-9.\-]{0,9}$/;
+export const tickerSchema = z
+  .string()
+  .transform((s) => s.trim().toUpperCase())
+  .pipe(z.string().regex(TICKER_PATTERN, 'must be a ticker symbol like SPY, BRK.B (1-10 letters/digits)'));
+
+export const isoDateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'is not a real calendar date');
+
+export const AGENT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const agentNameSchema = z
+  .string()
+  .regex(AGENT_NAME_PATTERN, 'must be lowercase letters, digits, "-" or "_" (max 64)');
+
+export const DECISIONS = ['BUY', 'SELL', 'HOLD'] as const;
+export const decisionSchema = z.enum(DECISIONS);
+export type Decision = z.infer<typeof decisionSchema>;
+
+/** TradingAgents' five-tier rating; Overweight maps to BUY and Underweight to SELL. */
+export const RATINGS = ['Buy', 'Overweight', 'Hold', 'Underweight', 'Sell'] as const;
+export const ratingSchema = z.enum(RATINGS);
+export type Rating = z.infer<typeof ratingSchema>;
+
+export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
+export const jobStatusSchema = z.enum(JOB_STATUSES);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+
+export const MARKET_HOURS = ['regular', 'extended', 'always'] as const;
+export const marketHoursSchema = z.enum(MARKET_HOURS);
+export type MarketHours = z.infer<typeof marketHoursSchema>;
+
+export const TRIGGERS = ['schedule', 'manual', 'api'] as const;
+
+/** Per-cycle options a caller may pass (`config` in POST /api/jobs); validated, never free-form. */
+export const cycleOptionsSchema = z
+  .object({
+    engine: z.enum(['quant', 'llm']).optional(),
+    quick_model: z.string().min(1).max(100).optional(),
+    deep_model: z.string().min(1).max(100).optional(),
+    debate_rounds: z.number().int().min(0).max(5).optional(),
+    risk_rounds: z.number().int().min(0).max(5).optional(),
+    analysts: z.array(z.enum(['market', 'fundamentals', 'news', 'sentiment'])).min(1).max(4).optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    max_tokens_per_cycle: z.number().int().min(1000).max(5_000_000).optional(),
+  })
+  .strict();
+export type CycleOptions = z.infer<typeof cycleOptionsSchema>;
+
+/** Paper portfolio settings of an agent profile. */
+export const portfolioSettingsSchema = z
+  .object({
+    starting_cash: z.number().positive().default(100_000),
+    /** BUY → hold this fraction of equity in the ticker. */
+    target_percent: z.number().gt(0).max(1).default(0.1),
+    commission_per_trade: z.number().min(0).default(1),
+    slippage_bps: z.number().min(0).max(1000).default(5),
+  })
+  .strict();
+
+/** An agent profile from the `agents:` map of schedules.yaml. */
+export const agentProfileSchema = z
+  .object({
+    engine: z.enum(['quant', 'llm']).default('quant'),
+    description: z.string().max(500).optional(),
+    quick_model: z.string().min(1).default('gpt-4o-mini'),
+    deep_model: z.string().min(1).default('gpt-4o'),
+    analysts: z
+      .array(z.enum(['market', 'fundamentals', 'news', 'sentiment']))
+      .min(1)
+      .default(['market', 'fundamentals', 'news', 'sentiment']),
+    debate_rounds: z.number().int().min(0).max(5).default(1),
+    risk_rounds: z.number().int().min(0).max(5).default(1),
+    temperature: z.number().min(0).max(2).default(0.2),
+    max_tokens_per_cycle: z.number().int().min(1000).default(200_000),
+    max_tool_calls_per_analyst: z.number().int().min(0).max(50).default(4),
+    portfolio: portfolioSettingsSchema.default({
+      starting_cash: 100_000,
+      target_percent: 0.1,
+      commission_per_trade: 1,
+      slippage_bps: 5,
+    }),
+  })
+  .strict();
+export type AgentProfile = z.infer<typeof agentProfileSchema>;
+
+/** Profiles available even when schedules.yaml defines none. */
+export const BUILTIN_AGENTS: Record<string, AgentProfile> = {
+  quant: agentProfileSchema.parse({ engine: 'quant', description: 'Built-in quantitative engine (no keys needed)' }),
+};
+
+/** What a trading-cycle job carries. Self-contained: a worker needs nothing but this and Redis. */
+export const cycleJobDataSchema = z
+  .object({
+    agent: agentNameSchema,
+    ticker: tickerSchema,
+    schedule_id: z.string().nullable().default(null),
+    trigger: z.enum(TRIGGERS),
+    dry_run: z.boolean().default(true),
+    requested_at: z.iso.datetime({ offset: true }),
+    /** Analysis date (YYYY-MM-DD, New York); defaults to the day the cycle runs. */
+    date: isoDateSchema.optional(),
+    market_hours: marketHoursSchema.default('always'),
+    profile: agentProfileSchema,
+    options: cycleOptionsSchema.default({}),
+  })
+  .strict();
+export type CycleJobData = z.infer<typeof cycleJobDataSchema>;
+export type CycleJobInput = z.input<typeof cycleJobDataSchema>;
+
+export const usageSchema = z.object({
+  prompt_tokens: z.number().int().min(0),
+  completion_tokens: z.number().int().min(0),
+  total_tokens: z.number().int().min(0),
+  cost_usd: z.number().min(0),
+  calls: z.number().int().min(0),
+});
+export type Usage = z.infer<typeof usageSchema>;
+export const ZERO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost_usd: 0, calls: 0 };
+
+export const REPORT_KEYS = ['market', 'fundamentals', 'news', 'sentiment', 'debate', 'trader', 'risk', 'final'] as const;
+export const reportsSchema = z.object(
+  Object.fromEntries(REPORT_KEYS.map((k) => [k, z.string()])) as Record<(typeof REPORT_KEYS)[number], z.ZodString>,
+);
+export type Reports = z.infer<typeof reportsSchema>;
+
+export const paperFillSchema = z.object({
+  side: z.enum(['BUY', 'SELL']),
+  quantity: z.number(),
+  price: z.number(),
+  fees: z.number(),
+  cash_after: z.number(),
+});
+export type PaperFill = z.infer<typeof paperFillSchema>;
+
+/** The analysis a cycle produces, whatever the engine. */
+export const cycleResultSchema = z.object({
+  ticker: z.string(),
+  date: z.string(),
+  agent: z.string(),
+  decision: decisionSchema,
+  rating: ratingSchema,
+  confidence: z.number().min(0).max(1),
+  price: z.number().nullable(),
+  reports: reportsSchema,
+  indicators: z.record(z.string(), z.number().nullable()),
+  data_source: z.string(),
+  engine: z.enum(['quant', 'llm']),
+  models: z.array(z.string()),
+  usage: usageSchema,
+  started_at: z.string(),
+  finished_at: z.string(),
+  dry_run: z.boolean(),
+  fill: paperFillSchema.nullable().default(null),
+});
+export type CycleResult = z.infer<typeof cycleResultSchema>;
+
+/** A job's BullMQ return value: a completed analysis, or a cycle deliberately not analysed. */
+export const jobOutcomeSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('completed'), result: cycleResultSchema }),
+  z.object({ status: z.literal('skipped'), reason: z.string(), detail: z.string().optional() }),
+  z.object({ status: z.literal('cancelled'), reason: z.string() }),
+]);
+export type JobOutcome = z.infer<typeof jobOutcomeSchema>;
+
+/** Duration strings in schedules: "30s", "5m", "1h", "1d", or combined "1h30m". */
+export function parseDuration(text: string): number | null {
+  const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text.trim());
+  if (!m || text.trim() === '') return null;
+  const [, d, h, min, s] = m;
+  const ms = (Number(d ?? 0) * 86_400 + Number(h ?? 0) * 3_600 + Number(min ?? 0) * 60 + Number(s ?? 0)) * 1000;
+  return ms > 0 ? ms : null;
+}
+
+export const durationSchema = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
+    if (ms === null || !Number.isFinite(ms) || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(v)} (use e.g. 30s, 5m, 1h, 1h30m)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** One entry of schedules.yaml after validation and normalisation. */
+export const scheduleEntrySchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'must be lowercase letters, digits, "-" or "_" (max 64)'),
+    agent: agentNameSchema,
+    ticker: tickerSchema.optional(),
+    tickers: z.array(tickerSchema).min(1, 'must list at least one ticker').optional(),
+    every: durationSchema.optional(),
+    cron: z.string().min(1).optional(),
+    timezone: z.string().default('America/New_York'),
+    market_hours: marketHoursSchema.default('regular'),
+    dry_run: z.boolean().default(true),
+    enabled: z.boolean().default(true),
+    queue: z.enum(QUEUE_NAMES).default('trading-cycle'),
+    catch_up: z.union([z.literal('none'), durationSchema]).default('none'),
+    overlap: z.enum(['skip', 'allow']).default('skip'),
+    max_start_delay: durationSchema.optional(),
+    description: z.string().max(500).optional(),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if (e.ticker && e.tickers) ctx.addIssue({ code: 'custom', path: ['tickers'], message: 'use either ticker or tickers, not both' });
+    if (!e.ticker && !e.tickers) ctx.addIssue({ code: 'custom', path: ['tickers'], message: 'is required (a list, or `ticker` for one)' });
+    if (e.every !== undefined && e.cron) ctx.addIssue({ code: 'custom', path: ['cron'], message: 'use either every or cron, not both' });
+    if (e.every === undefined && !e.cron) ctx.addIssue({ code: 'custom', path: ['every'], message: 'is required (or cron)' });
+    if (e.every !== undefined && e.every < 1000) ctx.addIssue({ code: 'custom', path: ['every'], message: 'must be at least 1s' });
+  })
+  .transform(({ ticker, tickers, ...rest }) => ({
+    ...rest,
+    tickers: [...new Set(tickers ?? (ticker ? [ticker] : []))],
+  }));
+export type ScheduleEntry = z.infer<typeof scheduleEntrySchema>;
+
+/** The scheduler id of one (schedule, ticker) pair: stable, so upserts are idempotent. */
+export function schedulerKey(scheduleId: string, ticker: string): string {
+  return `${scheduleId}:${ticker}`;
+}

@@ -1,0 +1,8 @@
+/** The shared core: config, Redis connection, logger, queue names and job contracts. */
+export * from './config.ts';
+export * from './contracts.ts';
+export * from './keys.ts';
+export * from './logger.ts';
+export * from './queues.ts';
+export * from './redis-connection.ts';
+export * from './errors.ts';

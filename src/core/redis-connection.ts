@@ -1,0 +1,43 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config } from './config.ts';
+
+/**
+ * `worker`: long-lived consumers (BullMQ Worker, QueueEvents, scheduler) — commands wait
+ * through an outage and are retried after reconnecting (BullMQ requires maxRetriesPerRequest: null).
+ * `producer`: request/response paths (the API) — fail fast so an outage becomes a quick 503, not a hang.
+ */
+export type ConnectionRole = 'worker' | 'producer';
+
+export function redisOptions(role: ConnectionRole): RedisOptions {
+  const base: RedisOptions = {
+    lazyConnect: false,
+    connectTimeout: 5_000,
+    // Reconnect forever, backing off to 2 s: an outage must never become a crash loop.
+    retryStrategy: (times) => Math.min(100 * times, 2_000),
+    reconnectOnError: (err) => err.message.includes('READONLY'),
+  };
+  if (role === 'worker') return { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
+  return { ...base, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
+}
+
+export function createRedisConnection(config: Pick<Config, 'REDIS_URL'>, role: ConnectionRole): Redis {
+  const client = new Redis(config.REDIS_URL, redisOptions(role));
+  // ioredis emits 'error' on every failed reconnect; an unhandled 'error' event would kill the process.
+  client.on('error', () => {});
+  return client;
+}
+
+/** The Redis URL with any password removed, safe for logs. */
+export function describeRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}
+
+export function isRedisReady(client: Redis): boolean {
+  return client.status === 'ready';
+}
