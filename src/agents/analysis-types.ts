@@ -1,0 +1,54 @@
+import type { AgentProfile, CycleOptions, Decision, Rating, Reports, Usage } from '../core/index.ts';
+
+/** One OHLCV bar; `t` is the bar's open time as ISO-8601 UTC. */
+export interface Bar {
+  t: string;
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v: number;
+}
+
+export interface NewsItem {
+  title: string;
+  publisher?: string;
+  published_at?: string;
+  url?: string;
+}
+
+/**
+ * Everything an engine analyses, fetched before analysis starts (small models get their data in the
+ * prompt rather than through tool calls). A `null` section means the source does not have it: analysts
+ * must say so rather than invent data.
+ */
+export interface MarketSnapshot {
+  ticker: string;
+  /** Analysis date, YYYY-MM-DD in New York. */
+  date: string;
+  /** `yahoo`, `alpaca` or `simulated`. */
+  data_source: string;
+  daily: Bar[];
+  intraday: Bar[] | null;
+  quote: { price: number; time: string } | null;
+  fundamentals: Record<string, number | string | null> | null;
+  news: NewsItem[] | null;
+  /** Latest indicator values by name (sma50, sma200, ema10, rsi14, macd, macd_signal, macd_hist, bb_upper, bb_middle, bb_lower, atr14, vwma20 …). */
+  indicators: Record<string, number | null>;
+}
+
+/** What an engine decides, before the cycle adds timing, data source and the paper fill. */
+export interface AnalysisOutcome {
+  decision: Decision;
+  rating: Rating;
+  confidence: number;
+  reports: Reports;
+  models: string[];
+  usage: Usage;
+}
+
+export interface EngineInput {
+  snapshot: MarketSnapshot;
+  profile: AgentProfile;
+  options: CycleOptions;
+}
