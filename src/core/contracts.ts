@@ -105,7 +105,8 @@ export const cycleJobDataSchema = z
     schedule_id: z.string().nullable().default(null),
     trigger: z.enum(TRIGGERS),
     dry_run: z.boolean().default(true),
-    requested_at: z.iso.datetime({ offset: true }),
+    /** When the cycle was asked for; scheduled runs carry none (their due time is in the job id). */
+    requested_at: z.iso.datetime({ offset: true }).optional(),
     /** Analysis date (YYYY-MM-DD, New York); defaults to the day the cycle runs. */
     date: isoDateSchema.optional(),
     market_hours: marketHoursSchema.default('always'),

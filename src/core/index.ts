@@ -6,3 +6,5 @@ export * from './logger.ts';
 export * from './queues.ts';
 export * from './redis-connection.ts';
 export * from './errors.ts';
+export * from './open-queues.ts';
+export * from './service-runner.ts';

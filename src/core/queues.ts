@@ -47,3 +47,14 @@ export function isQueueName(name: string): name is QueueName {
 
 /** BullMQ job name used for every trading cycle. */
 export const CYCLE_JOB_NAME = 'trading-cycle';
+
+/** Job options every trading-cycle job gets on a queue (API enqueue and scheduler templates alike). */
+export function cycleJobOptions(queue: QueueName) {
+  const q = QUEUES[queue];
+  return {
+    attempts: q.attempts,
+    backoff: { type: 'exponential', delay: q.backoffBaseMs, jitter: 0.5 },
+    removeOnComplete: { age: q.keepCompleted.ageSeconds, count: q.keepCompleted.count },
+    removeOnFail: { age: q.keepFailed.ageSeconds, count: q.keepFailed.count },
+  } as const;
+}

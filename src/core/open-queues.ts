@@ -1,0 +1,15 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QUEUE_NAMES, type QueueName } from './queues.ts';
+
+/** One BullMQ Queue per declared queue, sharing a connection, with keys under the product prefix. */
+export function openQueues(connection: Redis, prefix: string): Record<QueueName, Queue> {
+  return Object.fromEntries(QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix })])) as Record<
+    QueueName,
+    Queue
+  >;
+}
+
+export async function closeQueues(queues: Record<QueueName, Queue>): Promise<void> {
+  await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+}

@@ -1,0 +1,14 @@
+import type { Redis } from 'ioredis';
+import type { Config, Logger, ProductKeys } from '../core/index.ts';
+import type { QueueSet } from '../tasks/index.ts';
+
+/** What every API route may use; passed in so tests run the app against a real Redis and their own prefix. */
+export interface ApiContext {
+  config: Config;
+  logger: Logger;
+  /** Fail-fast producer connection shared by the queues. */
+  redis: Redis;
+  keys: ProductKeys;
+  queues: QueueSet;
+  now: () => Date;
+}

@@ -1,0 +1,50 @@
+import type { Server } from 'node:http';
+import {
+  closeQueues,
+  ConfigError,
+  createRedisConnection,
+  describeRedisUrl,
+  isLoopbackHost,
+  openQueues,
+  productKeys,
+  type Config,
+  type Logger,
+  type RunningService,
+} from '../core/index.ts';
+import { createApp } from './app.ts';
+import { mountBullBoard } from './bull-board.ts';
+
+export interface DashboardService extends RunningService {
+  readonly url: string;
+  readonly server: Server;
+}
+
+export async function startDashboard(config: Config, logger: Logger): Promise<DashboardService> {
+  if (!isLoopbackHost(config.HOST) && !config.DASHBOARD_TOKEN) {
+    throw new ConfigError(`HOST=${config.HOST} is reachable beyond this machine: set DASHBOARD_TOKEN (16+ characters) to protect the dashboard and API`);
+  }
+  const redis = createRedisConnection(config, 'producer');
+  const queues = openQueues(redis, config.QUEUE_PREFIX);
+  const app = createApp(
+    { config, logger, redis, keys: productKeys(config.QUEUE_PREFIX), queues, now: () => new Date() },
+    (a) => mountBullBoard(a, queues, config.DASHBOARD_READONLY),
+  );
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.PORT, config.HOST, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+  logger.info({ url, redis: describeRedisUrl(config.REDIS_URL) }, `dashboard listening on ${url} (Bull Board at ${url}/admin/queues)`);
+  return {
+    url,
+    server,
+    async stop() {
+      server.closeAllConnections?.();
+      await new Promise<void>((r) => server.close(() => r()));
+      await closeQueues(queues);
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import {
+  agentNameSchema,
+  BUILTIN_AGENTS,
+  cycleOptionsSchema,
+  isoDateSchema,
+  PRIORITY_QUEUE,
+  QUEUE_NAMES,
+  tickerSchema,
+  type CycleJobData,
+} from '../../core/index.ts';
+import { readPublishedAgents } from '../../scheduler/index.ts';
+import { enqueueCycle, findJob, nyDate, resultOf, toJobView } from '../../tasks/index.ts';
+import type { ApiContext } from '../api-context.ts';
+import { HttpError, validationError, withDeadline } from '../http-errors.ts';
+
+const createJobBody = z
+  .object({
+    ticker: tickerSchema,
+    date: isoDateSchema.optional(),
+    agent: agentNameSchema.default('quant'),
+    config: cycleOptionsSchema.default({}),
+    queue: z.enum(QUEUE_NAMES).default(PRIORITY_QUEUE),
+    dry_run: z.boolean().default(true),
+  })
+  .strict();
+
+const REDIS_DEADLINE_MS = 2_000;
+
+export function jobsRoutes(ctx: ApiContext): Router {
+  const router = Router();
+
+  router.post('/jobs', async (req, res) => {
+    const parsed = createJobBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw validationError(parsed.error);
+    const body = parsed.data;
+    const agents = { ...BUILTIN_AGENTS, ...(await withDeadline(readPublishedAgents(ctx.redis, ctx.keys), REDIS_DEADLINE_MS)) };
+    const profile = agents[body.agent];
+    if (!profile) {
+      throw new HttpError(400, 'invalid request body', [
+        { field: 'agent', message: `unknown agent "${body.agent}" (defined: ${Object.keys(agents).sort().join(', ')})` },
+      ]);
+    }
+    const now = ctx.now();
+    const data: CycleJobData = {
+      agent: body.agent,
+      ticker: body.ticker,
+      schedule_id: null,
+      trigger: 'api',
+      dry_run: body.dry_run,
+      requested_at: now.toISOString(),
+      date: body.date ?? nyDate(now.getTime()),
+      market_hours: 'always',
+      profile,
+      options: body.config,
+    };
+    const view = await withDeadline(enqueueCycle(ctx.queues, body.queue, data), REDIS_DEADLINE_MS);
+    res.status(202).location(`/api/jobs/${view.job_id}`).json(view);
+  });
+
+  router.get('/jobs/:id', async (req, res) => {
+    const found = await withDeadline(findJob(ctx.queues, req.params.id), REDIS_DEADLINE_MS);
+    if (!found) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
+    res.json(toJobView(found.job, found.state, found.queue));
+  });
+
+  router.get('/jobs/:id/result', async (req, res) => {
+    const found = await withDeadline(findJob(ctx.queues, req.params.id), REDIS_DEADLINE_MS);
+    if (!found) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
+    const view = toJobView(found.job, found.state, found.queue);
+    const result = resultOf(found.job);
+    if (!result) {
+      const why = view.error ?? view.reason;
+      throw new HttpError(409, `job is ${view.status}; no result${why ? `: ${why}` : ' yet'}`, [
+        { field: 'status', message: view.status },
+      ]);
+    }
+    res.json({ job_id: view.job_id, status: view.status, ...result });
+  });
+
+  return router;
+}

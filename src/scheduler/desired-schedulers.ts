@@ -1,0 +1,56 @@
+import {
+  CYCLE_JOB_NAME,
+  cycleJobOptions,
+  schedulerKey,
+  type CycleJobInput,
+  type QueueName,
+} from '../core/index.ts';
+import type { ScheduleSet } from './schedule-file.ts';
+
+/** One BullMQ job scheduler the file asks for: one per (schedule, ticker). */
+export interface DesiredScheduler {
+  key: string;
+  queue: QueueName;
+  scheduleId: string;
+  ticker: string;
+  repeat: { every?: number; pattern?: string; tz?: string; startDate?: number; endDate?: number };
+  template: { name: string; data: CycleJobInput; opts: ReturnType<typeof cycleJobOptions> };
+}
+
+/**
+ * Expands the schedule file into job schedulers. Disabled and paused schedules produce none.
+ * Template data carries no timestamp: the due time of each run is in its job id, and a stable
+ * template is what makes reconciling idempotent.
+ */
+export function desiredSchedulers(set: ScheduleSet, paused: ReadonlySet<string>): DesiredScheduler[] {
+  const out: DesiredScheduler[] = [];
+  for (const entry of set.schedules) {
+    if (!entry.enabled || paused.has(entry.id)) continue;
+    const profile = set.agents[entry.agent];
+    if (!profile) continue; // the file loader has already rejected unknown agents
+    for (const ticker of entry.tickers) {
+      out.push({
+        key: schedulerKey(entry.id, ticker),
+        queue: entry.queue,
+        scheduleId: entry.id,
+        ticker,
+        repeat: entry.cron ? { pattern: entry.cron, tz: entry.timezone } : { every: entry.every },
+        template: {
+          name: CYCLE_JOB_NAME,
+          data: {
+            agent: entry.agent,
+            ticker,
+            schedule_id: entry.id,
+            trigger: 'schedule',
+            dry_run: entry.dry_run,
+            market_hours: entry.market_hours,
+            profile,
+            options: {},
+          },
+          opts: cycleJobOptions(entry.queue),
+        },
+      });
+    }
+  }
+  return out;
+}

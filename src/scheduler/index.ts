@@ -1,0 +1,11 @@
+/** The scheduler room: schedules.yaml → BullMQ job schedulers. Its only door. */
+export { startScheduler, type SchedulerService } from './scheduler-service.ts';
+export { loadScheduleFile, parseScheduleText, ScheduleFileError, formatIssue, type ScheduleSet, type ScheduleFileIssue } from './schedule-file.ts';
+export {
+  readPublishedSchedules,
+  readPublishedAgents,
+  readPausedIds,
+  readLoadStatus,
+  type ScheduleLoadStatus,
+} from './schedule-registry.ts';
+export { desiredSchedulers } from './desired-schedulers.ts';

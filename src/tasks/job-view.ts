@@ -1,0 +1,94 @@
+import type { Job } from 'bullmq';
+import { DateTime } from 'luxon';
+import { jobOutcomeSchema, type CycleResult, type JobOutcome, type JobStatus, type QueueName } from '../core/index.ts';
+
+/** A job as the API shows it: the contract integrators poll. */
+export interface JobView {
+  job_id: string;
+  status: JobStatus;
+  queue: QueueName;
+  ticker: string;
+  agent: string;
+  date: string;
+  schedule_id: string | null;
+  trigger: string;
+  dry_run: boolean;
+  requested_at: string;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  attempts: number;
+  progress: unknown;
+  worker: string | null;
+  error?: string;
+  reason?: string;
+  decision?: string;
+}
+
+export const CANCELLED_PREFIX = 'cancelled';
+
+/** A scheduled run's due time is in its id: `repeat:<schedulerId>:<millis>`. */
+export function dueTimeFromJobId(jobId: string | undefined): number | null {
+  const m = /^repeat:.+:(\d{10,})$/.exec(jobId ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+export function nyDate(ms: number): string {
+  return DateTime.fromMillis(ms, { zone: 'America/New_York' }).toISODate()!;
+}
+
+function iso(ms: number | undefined | null): string | null {
+  return ms ? new Date(ms).toISOString() : null;
+}
+
+export function parseOutcome(value: unknown): JobOutcome | null {
+  const parsed = jobOutcomeSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
+export function statusOf(state: string, job: Job): { status: JobStatus; outcome: JobOutcome | null } {
+  if (state === 'active') return { status: 'running', outcome: null };
+  if (state === 'completed') {
+    const outcome = parseOutcome(job.returnvalue);
+    return { status: outcome?.status ?? 'completed', outcome };
+  }
+  if (state === 'failed') {
+    const cancelled = (job.failedReason ?? '').startsWith(CANCELLED_PREFIX);
+    return { status: cancelled ? 'cancelled' : 'failed', outcome: null };
+  }
+  return { status: 'pending', outcome: null };
+}
+
+export function toJobView(job: Job, state: string, queue: QueueName): JobView {
+  const data = (job.data ?? {}) as Record<string, unknown>;
+  const { status, outcome } = statusOf(state, job);
+  const due = dueTimeFromJobId(job.id);
+  const requestedMs = typeof data.requested_at === 'string' ? Date.parse(data.requested_at) : (due ?? job.timestamp);
+  const view: JobView = {
+    job_id: String(job.id),
+    status,
+    queue,
+    ticker: String(data.ticker ?? ''),
+    agent: String(data.agent ?? ''),
+    date: typeof data.date === 'string' ? data.date : nyDate(due ?? job.timestamp),
+    schedule_id: typeof data.schedule_id === 'string' ? data.schedule_id : null,
+    trigger: String(data.trigger ?? ''),
+    dry_run: data.dry_run !== false,
+    requested_at: new Date(requestedMs).toISOString(),
+    created_at: new Date(job.timestamp).toISOString(),
+    started_at: iso(job.processedOn),
+    completed_at: status === 'pending' || status === 'running' ? null : iso(job.finishedOn),
+    attempts: job.attemptsMade,
+    progress: job.progress,
+    worker: job.processedBy ?? null,
+  };
+  if (status === 'failed' || status === 'cancelled') view.error = job.failedReason;
+  if (outcome?.status === 'skipped' || outcome?.status === 'cancelled') view.reason = outcome.reason;
+  if (outcome?.status === 'completed') view.decision = outcome.result.decision;
+  return view;
+}
+
+export function resultOf(job: Job): CycleResult | null {
+  const outcome = parseOutcome(job.returnvalue);
+  return outcome?.status === 'completed' ? outcome.result : null;
+}
