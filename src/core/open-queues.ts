@@ -3,11 +3,19 @@ import type { Redis } from 'ioredis';
 import { QUEUE_NAMES, type QueueName } from './queues.ts';
 
 /** One BullMQ Queue per declared queue, sharing a connection, with keys under the product prefix. */
-export function openQueues(connection: Redis, prefix: string): Record<QueueName, Queue> {
-  return Object.fromEntries(QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix })])) as Record<
-    QueueName,
-    Queue
-  >;
+export function openQueues(
+  connection: Redis,
+  prefix: string,
+  onError: (err: Error, queue: QueueName) => void = () => {},
+): Record<QueueName, Queue> {
+  return Object.fromEntries(
+    QUEUE_NAMES.map((name) => {
+      const queue = new Queue(name, { connection, prefix });
+      // Connection errors are reported by the connection's owner; an unhandled 'error' event would print a stack per retry.
+      queue.on('error', (err) => onError(err, name));
+      return [name, queue];
+    }),
+  ) as Record<QueueName, Queue>;
 }
 
 export async function closeQueues(queues: Record<QueueName, Queue>): Promise<void> {

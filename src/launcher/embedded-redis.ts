@@ -86,9 +86,16 @@ function processAlive(pid: number): boolean {
  * address; else a private redis-server started from PATH (own port, data under `dataDir`, append-only,
  * noeviction) — or one we started earlier and that is still running.
  */
-export async function chooseRedis(opts: { env: NodeJS.ProcessEnv; dataDir: string; log: (msg: string) => void }): Promise<RedisChoice> {
+export async function chooseRedis(opts: {
+  env: NodeJS.ProcessEnv;
+  dataDir: string;
+  log: (msg: string) => void;
+  /** The address probed before starting a private server (tests use a closed port). */
+  defaultPort?: number;
+}): Promise<RedisChoice> {
   if (opts.env.REDIS_URL) return { url: opts.env.REDIS_URL, embedded: null };
-  if (await pingRedis('127.0.0.1', 6379)) return { url: 'redis://127.0.0.1:6379', embedded: null };
+  const defaultPort = opts.defaultPort ?? 6379;
+  if (await pingRedis('127.0.0.1', defaultPort)) return { url: `redis://127.0.0.1:${defaultPort}`, embedded: null };
 
   const dataDir = resolve(opts.dataDir);
   const stateFile = join(dataDir, 'embedded.json');

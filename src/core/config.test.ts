@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, isLoopbackHost, loadConfig, parseDuration } from './index.ts';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.REDIS_URL).toBe('redis://127.0.0.1:6379');
+    expect(c.QUEUE_PREFIX).toBe('tradeloop');
+    expect(c.HOST).toBe('127.0.0.1');
+    expect(c.PORT).toBe(3000);
+    expect(c.SCHEDULES_FILE).toBe('./schedules.yaml');
+    expect(c.LOG_LEVEL).toBe('info');
+    expect(c.WORKER_CONCURRENCY).toBe(2);
+    expect(c.MARKET_DATA).toBe('auto');
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ PORT: '', QUEUE_PREFIX: '' }).PORT).toBe(3000);
+  });
+
+  it('coerces numbers and flags', () => {
+    const c = loadConfig({ PORT: '8080', WORKER_CONCURRENCY: '4', DASHBOARD_READONLY: 'true', MARKET_CLOSURES: '2025-01-09, 2026-03-02' });
+    expect(c.PORT).toBe(8080);
+    expect(c.WORKER_CONCURRENCY).toBe(4);
+    expect(c.DASHBOARD_READONLY).toBe(true);
+    expect(c.MARKET_CLOSURES).toEqual(['2025-01-09', '2026-03-02']);
+  });
+
+  it.each([
+    ['REDIS_URL', 'http://localhost:6379', 'redis://'],
+    ['PORT', '70000', 'PORT'],
+    ['PORT', 'abc', 'PORT'],
+    ['QUEUE_PREFIX', 'has space', 'QUEUE_PREFIX'],
+    ['LOG_LEVEL', 'loud', 'LOG_LEVEL'],
+    ['WORKER_CONCURRENCY', '0', 'WORKER_CONCURRENCY'],
+    ['MARKET_CLOSURES', '2025/01/09', 'YYYY-MM-DD'],
+  ])('rejects %s=%s with a message naming the variable', (name, value, expected) => {
+    let caught: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as Error).message).toContain(name);
+    expect((caught as Error).message).toContain(expected);
+  });
+
+  it('never echoes a secret in the error', () => {
+    expect(() => loadConfig({ DASHBOARD_TOKEN: 'short-secret' })).toThrow(/DASHBOARD_TOKEN=\(hidden\)/);
+    expect(() => loadConfig({ DASHBOARD_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+});
+
+describe('helpers', () => {
+  it('parses schedule durations', () => {
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('5m')).toBe(300_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('1d')).toBe(86_400_000);
+    expect(parseDuration('5x')).toBeNull();
+    expect(parseDuration('0s')).toBeNull();
+    expect(parseDuration('')).toBeNull();
+  });
+
+  it('knows loopback hosts', () => {
+    expect(isLoopbackHost('127.0.0.1')).toBe(true);
+    expect(isLoopbackHost('localhost')).toBe(true);
+    expect(isLoopbackHost('::1')).toBe(true);
+    expect(isLoopbackHost('0.0.0.0')).toBe(false);
+    expect(isLoopbackHost('192.168.1.4')).toBe(false);
+  });
+});

@@ -1,0 +1,93 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeQueues, openQueues, productKeys, type QueueName } from '../core/index.ts';
+import { desiredSchedulers } from './desired-schedulers.ts';
+import { reconcileSchedulers } from './reconcile.ts';
+import { parseScheduleText } from './schedule-file.ts';
+import { publishScheduleSet, readPublishedSchedules } from './schedule-registry.ts';
+import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis-test-env.ts';
+import type { Queue } from 'bullmq';
+
+const prefix = uniquePrefix('reconcile');
+let redis: Redis;
+let queues: Record<QueueName, Queue>;
+
+const fileA = `
+schedules:
+  - id: desk
+    agent: quant
+    tickers: [SPY, TSLA]
+    every: 5m
+    market_hours: always
+  - id: hourly
+    agent: quant
+    ticker: AAPL
+    every: 1h
+    market_hours: always
+  - id: off
+    agent: quant
+    ticker: MSFT
+    every: 1m
+    enabled: false
+`;
+
+async function schedulerIds(): Promise<string[]> {
+  const all = await Promise.all(Object.values(queues).map((q) => q.getJobSchedulers(0, -1, true)));
+  return all.flat().map((s) => s.key).sort();
+}
+
+beforeAll(() => {
+  redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  queues = openQueues(redis, prefix);
+});
+afterAll(async () => {
+  await closeQueues(queues);
+  redis.disconnect();
+  await deletePrefix(prefix);
+});
+
+describe('reconcileSchedulers (real Redis)', () => {
+  it('adds one scheduler per (schedule, ticker), skipping disabled schedules', async () => {
+    const report = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA), new Set()));
+    expect(report.added.sort()).toEqual(['desk:SPY', 'desk:TSLA', 'hourly:AAPL']);
+    expect(await schedulerIds()).toEqual(['desk:SPY', 'desk:TSLA', 'hourly:AAPL']);
+    const spy = await queues['trading-cycle'].getJobScheduler('desk:SPY');
+    expect(spy?.every).toBe(300_000);
+    expect(spy?.template?.data).toMatchObject({ agent: 'quant', ticker: 'SPY', schedule_id: 'desk', trigger: 'schedule', dry_run: true });
+  });
+
+  it('is idempotent: a second run changes nothing and leaves one pending run per scheduler', async () => {
+    const before = await queues['trading-cycle'].getDelayedCount();
+    const report = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA), new Set()));
+    expect(report).toEqual({ added: [], updated: [], removed: [], unchanged: 3 });
+    expect(await queues['trading-cycle'].getDelayedCount()).toBe(before);
+  });
+
+  it('updates changed schedules in place and removes only the ones that left the file', async () => {
+    const fileB = fileA.replace('every: 5m', 'every: 10m').replace(/  - id: hourly[\s\S]*?market_hours: always\n/, '');
+    const report = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileB), new Set()));
+    expect(report.updated.sort()).toEqual(['desk:SPY', 'desk:TSLA']);
+    expect(report.removed).toEqual(['hourly:AAPL']);
+    expect(await schedulerIds()).toEqual(['desk:SPY', 'desk:TSLA']);
+    expect((await queues['trading-cycle'].getJobScheduler('desk:TSLA'))?.every).toBe(600_000);
+  });
+
+  it('moves a scheduler when its queue changes', async () => {
+    const fileC = fileA.replace('every: 5m', 'every: 5m\n    queue: trading-cycle-priority');
+    await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileC), new Set()));
+    expect((await queues['trading-cycle-priority'].getJobSchedulers()).map((s) => s.key).sort()).toEqual(['desk:SPY', 'desk:TSLA']);
+    expect((await queues['trading-cycle'].getJobSchedulers()).map((s) => s.key)).toEqual(['hourly:AAPL']);
+  });
+
+  it('drops paused schedules', async () => {
+    await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA), new Set(['desk'])));
+    expect(await schedulerIds()).toEqual(['hourly:AAPL']);
+  });
+
+  it('publishes the loaded set for the API', async () => {
+    const keys = productKeys(prefix);
+    const set = parseScheduleText(fileA);
+    await publishScheduleSet(redis, keys, set, new Date());
+    expect((await readPublishedSchedules(redis, keys)).map((s) => s.id)).toEqual(['desk', 'hourly', 'off']);
+  });
+});
