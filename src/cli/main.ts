@@ -1,28 +1,42 @@
+import { readdirSync } from 'node:fs';
 import { loadDotEnv } from '../core/index.ts';
-import { formatIssue, loadScheduleFile, ScheduleFileError } from '../scheduler/index.ts';
+import { EXIT, type CliCommand, type CliIO } from './cli-command.ts';
 
-const [command, ...args] = process.argv.slice(2);
-loadDotEnv();
+/** `tradeloop <command> …`: each command is a module in ./commands named after it. */
+const commandsDir = new URL('./commands/', import.meta.url);
+const available = readdirSync(commandsDir)
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort();
 
-async function validate(file: string): Promise<number> {
-  try {
-    const set = await loadScheduleFile(file);
-    const pairs = set.schedules.reduce((n, s) => n + s.tickers.length, 0);
-    process.stdout.write(`${file}: OK — ${set.schedules.length} schedule(s), ${pairs} schedule/ticker pair(s), agents: ${Object.keys(set.agents).sort().join(', ')}\n`);
-    return 0;
-  } catch (err) {
-    if (!(err instanceof ScheduleFileError)) throw err;
-    for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
-    process.stderr.write(`${file}: ${err.issues.length} problem(s)\n`);
-    return 1;
+async function load(name: string): Promise<CliCommand> {
+  return ((await import(new URL(`${name}.ts`, commandsDir).href)) as { default: CliCommand }).default;
+}
+
+const io: CliIO = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+};
+
+async function main(argv: string[]): Promise<number> {
+  loadDotEnv();
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const lines = await Promise.all(available.map(async (n) => `  ${n.padEnd(10)} ${(await load(n)).summary}`));
+    io.stdout(`usage: tradeloop <command> [options]   (tradeloop <command> --help for details)\n\ncommands:\n${lines.join('\n')}\n`);
+    return name ? EXIT.ok : EXIT.usage;
   }
+  if (!available.includes(name)) {
+    io.stderr(`tradeloop: unknown command "${name}" (commands: ${available.join(', ')})\n`);
+    return EXIT.usage;
+  }
+  const command = await load(name);
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(`${command.usage}\n`);
+    return EXIT.ok;
+  }
+  return command.run(args, io);
 }
 
-switch (command) {
-  case 'validate':
-    process.exitCode = await validate(args[0] ?? process.env.SCHEDULES_FILE ?? './schedules.yaml');
-    break;
-  default:
-    process.stdout.write('usage: tradeloop validate [file]\n');
-    process.exitCode = command ? 2 : 0;
-}
+process.exitCode = await main(process.argv.slice(2));

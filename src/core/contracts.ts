@@ -112,6 +112,16 @@ export const cycleJobDataSchema = z
     market_hours: marketHoursSchema.default('always'),
     profile: agentProfileSchema,
     options: cycleOptionsSchema.default({}),
+    /** Scheduled runs: the schedule's interval (every), used for the stale-run default. */
+    interval_ms: z.number().int().positive().nullable().default(null),
+    /** Scheduled runs: how old a missed run may be and still run once (null = catch_up: none). */
+    catch_up_ms: z.number().int().positive().nullable().default(null),
+    /** A run starting later than this after its due time is skipped as stale (null = default rule). */
+    max_start_delay_ms: z.number().int().positive().nullable().default(null),
+    overlap: z.enum(['skip', 'allow']).default('skip'),
+    /** Per-schedule overrides of the queue's time limits. */
+    soft_time_limit_ms: z.number().int().positive().nullable().default(null),
+    hard_time_limit_ms: z.number().int().positive().nullable().default(null),
   })
   .strict();
 export type CycleJobData = z.infer<typeof cycleJobDataSchema>;
@@ -209,6 +219,10 @@ export const scheduleEntrySchema = z
     catch_up: z.union([z.literal('none'), durationSchema]).default('none'),
     overlap: z.enum(['skip', 'allow']).default('skip'),
     max_start_delay: durationSchema.optional(),
+    /** Overrides of the queue's execution defaults for this schedule. */
+    attempts: z.number().int().min(1).max(20).optional(),
+    soft_time_limit: durationSchema.optional(),
+    hard_time_limit: durationSchema.optional(),
     description: z.string().max(500).optional(),
   })
   .strict()

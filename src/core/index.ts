@@ -8,3 +8,4 @@ export * from './redis-connection.ts';
 export * from './errors.ts';
 export * from './open-queues.ts';
 export * from './service-runner.ts';
+export * from './counters.ts';

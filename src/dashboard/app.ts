@@ -3,6 +3,10 @@ import { isRedisReady } from '../core/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { errorHandler, notFoundHandler, RedisUnavailableError } from './http-errors.ts';
 import { jobsRoutes } from './routes/jobs-routes.ts';
+import { marketRoutes } from './routes/market-routes.ts';
+import { portfolioRoutes } from './routes/portfolio-routes.ts';
+import { schedulesRoutes } from './routes/schedules-routes.ts';
+import { workersRoutes } from './routes/workers-routes.ts';
 import { requireToken } from './auth.ts';
 
 /** The HTTP app: JSON API under /api, health probes; Bull Board is mounted by the server. */
@@ -28,6 +32,10 @@ export function createApp(ctx: ApiContext, mount: (app: Express) => void = () =>
   // A quick 503 while Redis is down, rather than waiting on a connection that is not there.
   api.use((_req, _res, next) => next(isRedisReady(ctx.redis) ? undefined : new RedisUnavailableError()));
   api.use(jobsRoutes(ctx));
+  api.use(schedulesRoutes(ctx));
+  api.use(marketRoutes(ctx));
+  api.use(workersRoutes(ctx));
+  api.use(portfolioRoutes(ctx));
   app.use('/api', api);
   mount(app);
   app.use(notFoundHandler);

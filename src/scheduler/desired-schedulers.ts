@@ -14,7 +14,7 @@ export interface DesiredScheduler {
   scheduleId: string;
   ticker: string;
   repeat: { every?: number; pattern?: string; tz?: string; startDate?: number; endDate?: number };
-  template: { name: string; data: CycleJobInput; opts: ReturnType<typeof cycleJobOptions> };
+  template: { name: string; data: CycleJobInput; opts: ReturnType<typeof cycleJobOptions> | (Omit<ReturnType<typeof cycleJobOptions>, 'attempts'> & { attempts: number }) };
 }
 
 /**
@@ -46,8 +46,14 @@ export function desiredSchedulers(set: ScheduleSet, paused: ReadonlySet<string>)
             market_hours: entry.market_hours,
             profile,
             options: {},
+            interval_ms: entry.every ?? null,
+            catch_up_ms: entry.catch_up === 'none' ? null : entry.catch_up,
+            max_start_delay_ms: entry.max_start_delay ?? null,
+            overlap: entry.overlap,
+            soft_time_limit_ms: entry.soft_time_limit ?? null,
+            hard_time_limit_ms: entry.hard_time_limit ?? null,
           },
-          opts: cycleJobOptions(entry.queue),
+          opts: { ...cycleJobOptions(entry.queue), ...(entry.attempts ? { attempts: entry.attempts } : {}) },
         },
       });
     }

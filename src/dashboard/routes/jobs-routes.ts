@@ -3,12 +3,14 @@ import { z } from 'zod';
 import {
   agentNameSchema,
   BUILTIN_AGENTS,
+  cycleJobDataSchema,
   cycleOptionsSchema,
   isoDateSchema,
   PRIORITY_QUEUE,
   QUEUE_NAMES,
   tickerSchema,
   type CycleJobData,
+  type CycleJobInput,
 } from '../../core/index.ts';
 import { readPublishedAgents } from '../../scheduler/index.ts';
 import { enqueueCycle, findJob, nyDate, resultOf, toJobView } from '../../tasks/index.ts';
@@ -43,7 +45,7 @@ export function jobsRoutes(ctx: ApiContext): Router {
       ]);
     }
     const now = ctx.now();
-    const data: CycleJobData = {
+    const data: CycleJobData = cycleJobDataSchema.parse({
       agent: body.agent,
       ticker: body.ticker,
       schedule_id: null,
@@ -54,7 +56,8 @@ export function jobsRoutes(ctx: ApiContext): Router {
       market_hours: 'always',
       profile,
       options: body.config,
-    };
+      overlap: 'allow',
+    } satisfies CycleJobInput);
     const view = await withDeadline(enqueueCycle(ctx.queues, body.queue, data), REDIS_DEADLINE_MS);
     res.status(202).location(`/api/jobs/${view.job_id}`).json(view);
   });
