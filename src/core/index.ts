@@ -9,3 +9,4 @@ export * from './errors.ts';
 export * from './open-queues.ts';
 export * from './service-runner.ts';
 export * from './counters.ts';
+export * from './events.ts';
