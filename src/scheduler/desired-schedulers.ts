@@ -5,7 +5,9 @@ import {
   type CycleJobInput,
   type QueueName,
 } from '../core/index.ts';
+import type { MarketCalendar } from '../calendar/index.ts';
 import type { ScheduleSet } from './schedule-file.ts';
+import { armedWindow } from './session-window.ts';
 
 /** One BullMQ job scheduler the file asks for: one per (schedule, ticker). */
 export interface DesiredScheduler {
@@ -18,23 +20,31 @@ export interface DesiredScheduler {
 }
 
 /**
- * Expands the schedule file into job schedulers. Disabled and paused schedules produce none.
+ * Expands the schedule file into job schedulers. Disabled and paused schedules produce none; gated
+ * ones are windowed to their current or next market session.
  * Template data carries no timestamp: the due time of each run is in its job id, and a stable
  * template is what makes reconciling idempotent.
  */
-export function desiredSchedulers(set: ScheduleSet, paused: ReadonlySet<string>): DesiredScheduler[] {
+export function desiredSchedulers(
+  set: ScheduleSet,
+  paused: ReadonlySet<string>,
+  calendar: MarketCalendar,
+  now: Date,
+): DesiredScheduler[] {
   const out: DesiredScheduler[] = [];
   for (const entry of set.schedules) {
     if (!entry.enabled || paused.has(entry.id)) continue;
     const profile = set.agents[entry.agent];
     if (!profile) continue; // the file loader has already rejected unknown agents
+    const window = armedWindow(entry, calendar, now);
+    const base = entry.cron ? { pattern: entry.cron, tz: entry.timezone } : { every: entry.every };
     for (const ticker of entry.tickers) {
       out.push({
         key: schedulerKey(entry.id, ticker),
         queue: entry.queue,
         scheduleId: entry.id,
         ticker,
-        repeat: entry.cron ? { pattern: entry.cron, tz: entry.timezone } : { every: entry.every },
+        repeat: window ? { ...base, ...window } : base,
         template: {
           name: CYCLE_JOB_NAME,
           data: {

@@ -1,5 +1,5 @@
 /** The scheduler room: schedules.yaml → BullMQ job schedulers. Its only door. */
-export { startScheduler, type SchedulerService } from './scheduler-service.ts';
+export { startScheduler, type SchedulerService, type SchedulerDeps } from './scheduler-service.ts';
 export { loadScheduleFile, parseScheduleText, ScheduleFileError, formatIssue, type ScheduleSet, type ScheduleFileIssue } from './schedule-file.ts';
 export {
   readPublishedSchedules,
@@ -9,3 +9,4 @@ export {
   type ScheduleLoadStatus,
 } from './schedule-registry.ts';
 export { desiredSchedulers } from './desired-schedulers.ts';
+export { describeSchedules, setSchedulePaused, formatDuration, type ScheduleView, type LastRun } from './schedule-views.ts';

@@ -7,6 +7,9 @@ import { parseScheduleText } from './schedule-file.ts';
 import { publishScheduleSet, readPublishedSchedules } from './schedule-registry.ts';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis-test-env.ts';
 import type { Queue } from 'bullmq';
+import { MarketCalendar } from '../calendar/index.ts';
+
+const cal = new MarketCalendar();
 
 const prefix = uniquePrefix('reconcile');
 let redis: Redis;
@@ -48,7 +51,7 @@ afterAll(async () => {
 
 describe('reconcileSchedulers (real Redis)', () => {
   it('adds one scheduler per (schedule, ticker), skipping disabled schedules', async () => {
-    const report = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA), new Set()));
+    const report = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA), new Set(), cal, new Date()));
     expect(report.added.sort()).toEqual(['desk:SPY', 'desk:TSLA', 'hourly:AAPL']);
     expect(await schedulerIds()).toEqual(['desk:SPY', 'desk:TSLA', 'hourly:AAPL']);
     const spy = await queues['trading-cycle'].getJobScheduler('desk:SPY');
@@ -58,14 +61,14 @@ describe('reconcileSchedulers (real Redis)', () => {
 
   it('is idempotent: a second run changes nothing and leaves one pending run per scheduler', async () => {
     const before = await queues['trading-cycle'].getDelayedCount();
-    const report = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA), new Set()));
+    const report = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA), new Set(), cal, new Date()));
     expect(report).toEqual({ added: [], updated: [], removed: [], unchanged: 3 });
     expect(await queues['trading-cycle'].getDelayedCount()).toBe(before);
   });
 
   it('updates changed schedules in place and removes only the ones that left the file', async () => {
     const fileB = fileA.replace('every: 5m', 'every: 10m').replace(/  - id: hourly[\s\S]*?market_hours: always\n/, '');
-    const report = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileB), new Set()));
+    const report = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileB), new Set(), cal, new Date()));
     expect(report.updated.sort()).toEqual(['desk:SPY', 'desk:TSLA']);
     expect(report.removed).toEqual(['hourly:AAPL']);
     expect(await schedulerIds()).toEqual(['desk:SPY', 'desk:TSLA']);
@@ -74,13 +77,13 @@ describe('reconcileSchedulers (real Redis)', () => {
 
   it('moves a scheduler when its queue changes', async () => {
     const fileC = fileA.replace('every: 5m', 'every: 5m\n    queue: trading-cycle-priority');
-    await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileC), new Set()));
+    await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileC), new Set(), cal, new Date()));
     expect((await queues['trading-cycle-priority'].getJobSchedulers()).map((s) => s.key).sort()).toEqual(['desk:SPY', 'desk:TSLA']);
     expect((await queues['trading-cycle'].getJobSchedulers()).map((s) => s.key)).toEqual(['hourly:AAPL']);
   });
 
   it('drops paused schedules', async () => {
-    await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA), new Set(['desk'])));
+    await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA), new Set(['desk']), cal, new Date()));
     expect(await schedulerIds()).toEqual(['hourly:AAPL']);
   });
 

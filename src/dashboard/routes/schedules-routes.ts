@@ -1,6 +1,82 @@
 import { Router } from 'express';
+import { z } from 'zod';
+import { MarketCalendar } from '../../calendar/index.ts';
+import { BUILTIN_AGENTS, cycleJobDataSchema, PRIORITY_QUEUE, tickerSchema } from '../../core/index.ts';
+import { describeSchedules, readPublishedAgents, readPublishedSchedules, setSchedulePaused } from '../../scheduler/index.ts';
+import { enqueueCycle, nyDate } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
+import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 
-export function schedulesRoutes(_ctx: ApiContext): Router {
-  return Router();
+const triggerBody = z.object({ ticker: tickerSchema.optional() }).strict();
+const DEADLINE_MS = 3_000;
+
+export function schedulesRoutes(ctx: ApiContext): Router {
+  const router = Router();
+  const calendar = new MarketCalendar({ extraClosures: ctx.config.MARKET_CLOSURES });
+  const findEntry = async (id: string) => {
+    const entry = (await withDeadline(readPublishedSchedules(ctx.redis, ctx.keys), DEADLINE_MS)).find((e) => e.id === id);
+    if (!entry) throw new HttpError(404, 'schedule not found', [{ field: 'id', message: `no schedule "${id}" in the loaded schedule file` }]);
+    return entry;
+  };
+
+  router.get('/schedules', async (_req, res) => {
+    const schedules = await withDeadline(describeSchedules(ctx.redis, ctx.keys, ctx.queues, calendar, ctx.now()), DEADLINE_MS);
+    res.json({ schedules });
+  });
+
+  router.get('/schedules/:id', async (req, res) => {
+    await findEntry(req.params.id);
+    const all = await withDeadline(describeSchedules(ctx.redis, ctx.keys, ctx.queues, calendar, ctx.now()), DEADLINE_MS);
+    res.json(all.find((s) => s.id === req.params.id));
+  });
+
+  for (const action of ['pause', 'resume'] as const) {
+    router.post(`/schedules/:id/${action}`, async (req, res) => {
+      const entry = await findEntry(req.params.id);
+      await withDeadline(setSchedulePaused(ctx.redis, ctx.keys, entry.id, action === 'pause'), DEADLINE_MS);
+      res.json({ schedule_id: entry.id, paused: action === 'pause' });
+    });
+  }
+
+  router.post('/schedules/:id/trigger', async (req, res) => {
+    const entry = await findEntry(req.params.id);
+    const body = triggerBody.safeParse(req.body ?? {});
+    if (!body.success) throw validationError(body.error);
+    const tickers = body.data.ticker ? [body.data.ticker] : entry.tickers;
+    if (body.data.ticker && !entry.tickers.includes(body.data.ticker)) {
+      throw new HttpError(400, 'invalid request body', [{ field: 'ticker', message: `${body.data.ticker} is not in schedule "${entry.id}" (${entry.tickers.join(', ')})` }]);
+    }
+    const respect = req.query.respect_market_hours === '1' || req.query.respect_market_hours === 'true';
+    const now = ctx.now();
+    if (respect && !calendar.isOpen(now, entry.market_hours)) {
+      throw new HttpError(409, `market is closed for the ${entry.market_hours} session`, [
+        { field: 'respect_market_hours', message: `next open ${calendar.nextOpen(now, entry.market_hours).toISOString()}` },
+      ]);
+    }
+    const agents = { ...BUILTIN_AGENTS, ...(await withDeadline(readPublishedAgents(ctx.redis, ctx.keys), DEADLINE_MS)) };
+    const profile = agents[entry.agent];
+    if (!profile) throw new HttpError(409, `agent "${entry.agent}" is not loaded`);
+    const jobIds: string[] = [];
+    for (const ticker of tickers) {
+      const data = cycleJobDataSchema.parse({
+        agent: entry.agent,
+        ticker,
+        schedule_id: entry.id,
+        trigger: 'manual',
+        dry_run: entry.dry_run,
+        requested_at: now.toISOString(),
+        date: nyDate(now.getTime()),
+        // A manual trigger ignores the gate unless asked to respect it (then it was checked above).
+        market_hours: 'always',
+        profile,
+        overlap: 'allow',
+        soft_time_limit_ms: entry.soft_time_limit ?? null,
+        hard_time_limit_ms: entry.hard_time_limit ?? null,
+      });
+      jobIds.push((await withDeadline(enqueueCycle(ctx.queues, PRIORITY_QUEUE, data), DEADLINE_MS)).job_id);
+    }
+    res.status(202).json({ schedule_id: entry.id, job_ids: jobIds, queue: PRIORITY_QUEUE });
+  });
+
+  return router;
 }
