@@ -29,6 +29,26 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   WORKER_CONCURRENCY: positiveInt.max(256).default(2),
+  /** Run cycles in child processes (hard time limit, recycling, crash isolation); 0 runs them in the worker process. */
+  WORKER_SANDBOX: boolFlag.default(true),
+  WORKER_MAX_JOBS_PER_CHILD: positiveInt.default(50),
+  WORKER_SHUTDOWN_MS: positiveInt.default(30_000),
+  WORKER_HEARTBEAT_MS: positiveInt.default(5_000),
+  /** BullMQ job lock: a worker that stops renewing it for this long is considered crashed. */
+  WORKER_LOCK_MS: positiveInt.default(30_000),
+  WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
+  /** How many times a job may be recovered from a crashed worker before it fails. */
+  WORKER_MAX_STALLED: z.coerce.number().int().min(0).max(100).default(1),
+  /** Override the queues' time limits and retry settings (defaults in src/core/queues.ts). */
+  CYCLE_SOFT_TIME_LIMIT_MS: positiveInt.optional(),
+  CYCLE_HARD_TIME_LIMIT_MS: positiveInt.optional(),
+  CYCLE_ATTEMPTS: positiveInt.max(20).optional(),
+  CYCLE_BACKOFF_MS: positiveInt.optional(),
+  CYCLE_BACKOFF_CAP_MS: positiveInt.optional(),
+  /** Outbound LLM/data calls allowed per minute per queue, across all workers. */
+  CALLS_PER_MINUTE: positiveInt.optional(),
+  /** A module exporting `runCycle(job, ctx)` used instead of the built-in trading cycle (benchmarks, custom engines). */
+  CYCLE_MODULE: z.string().min(1).optional(),
   RESULTS_DIR: z.string().min(1).default('./results'),
   DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DASHBOARD_READONLY: boolFlag.default(false),

@@ -48,12 +48,32 @@ export function isQueueName(name: string): name is QueueName {
 /** BullMQ job name used for every trading cycle. */
 export const CYCLE_JOB_NAME = 'trading-cycle';
 
-/** Job options every trading-cycle job gets on a queue (API enqueue and scheduler templates alike). */
-export function cycleJobOptions(queue: QueueName) {
+/** Our backoff: exponential from the queue's base, capped, with jitter (computed by the worker). */
+export const BACKOFF_TYPE = 'capped-exponential';
+
+/** The queue table with environment overrides applied (one place, read by workers and producers). */
+export function effectiveQueue(
+  queue: QueueName,
+  env: Partial<Record<'CYCLE_SOFT_TIME_LIMIT_MS' | 'CYCLE_HARD_TIME_LIMIT_MS' | 'CYCLE_ATTEMPTS' | 'CYCLE_BACKOFF_MS' | 'CYCLE_BACKOFF_CAP_MS' | 'CALLS_PER_MINUTE', number | undefined>> = {},
+): QueueDefaults {
   const q = QUEUES[queue];
   return {
+    ...q,
+    attempts: env.CYCLE_ATTEMPTS ?? q.attempts,
+    backoffBaseMs: env.CYCLE_BACKOFF_MS ?? q.backoffBaseMs,
+    backoffCapMs: env.CYCLE_BACKOFF_CAP_MS ?? q.backoffCapMs,
+    softTimeLimitMs: env.CYCLE_SOFT_TIME_LIMIT_MS ?? q.softTimeLimitMs,
+    hardTimeLimitMs: env.CYCLE_HARD_TIME_LIMIT_MS ?? q.hardTimeLimitMs,
+    rateLimit: env.CALLS_PER_MINUTE ? { max: env.CALLS_PER_MINUTE, durationMs: 60_000 } : q.rateLimit,
+  };
+}
+
+/** Job options every trading-cycle job gets on a queue (API enqueue and scheduler templates alike). */
+export function cycleJobOptions(queue: QueueName, env: Parameters<typeof effectiveQueue>[1] = {}) {
+  const q = effectiveQueue(queue, env);
+  return {
     attempts: q.attempts,
-    backoff: { type: 'exponential', delay: q.backoffBaseMs, jitter: 0.5 },
+    backoff: { type: BACKOFF_TYPE, delay: q.backoffBaseMs },
     removeOnComplete: { age: q.keepCompleted.ageSeconds, count: q.keepCompleted.count },
     removeOnFail: { age: q.keepFailed.ageSeconds, count: q.keepFailed.count },
   } as const;

@@ -1,36 +1,53 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { runTradingCycle, type CycleStage } from '../agents/index.ts';
+import type { MarketCalendar } from '../calendar/index.ts';
 import {
   cycleJobDataSchema,
+  effectiveQueue,
   jobLogger,
-  PermanentCycleError,
   type Config,
+  type CycleJobData,
   type JobOutcome,
   type Logger,
+  type ProductKeys,
   type QueueName,
 } from '../core/index.ts';
-import { writeResultFile } from './result-files.ts';
+import { admit } from './admission.ts';
+import type { CycleRunner } from './cycle-runner.ts';
+import { CANCEL_REASON, readTombstone } from './job-control.ts';
+import { indexJob } from './job-index.ts';
+import { dueTimeFromJobId } from './job-view.ts';
+import { acquireOverlapLease, releaseOverlapLease } from './overlap-lease.ts';
+import { recordFinalOutcome, type FinalOutcome } from './run-recorder.ts';
 
 export interface CycleProcessorDeps {
   config: Config;
   logger: Logger;
   redis: Redis;
-  now?: () => Date;
+  keys: ProductKeys;
+  runner: CycleRunner;
+  calendar: MarketCalendar;
+  now?: () => number;
 }
 
-/** Runs one trading-cycle job: validate, analyse, store. Returns the job's JSON outcome. */
+/** Failures a retry would only repeat: they end the job at once. */
+const FINAL_ERRORS = new Set(['PermanentCycleError', 'SoftTimeLimit', 'HardTimeLimit', 'TokenBudgetExceededError', 'UnrecoverableError']);
+
+export function dueTimeOf(job: Job, data: Pick<CycleJobData, 'requested_at'>): number {
+  return dueTimeFromJobId(job.id) ?? (data.requested_at ? Date.parse(data.requested_at) : job.timestamp);
+}
+
+/** Runs one trading-cycle job: validate, admit (gate, staleness, overlap), analyse, record once. */
 export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName) {
+  const now = deps.now ?? Date.now;
+  const limits = effectiveQueue(queue, deps.config);
+  const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR };
+
   return async (job: Job, _token?: string, signal?: AbortSignal): Promise<JobOutcome> => {
+    const jobId = String(job.id);
     const attempt = job.attemptsMade + 1;
     const raw = (job.data ?? {}) as Record<string, unknown>;
-    const log = jobLogger(deps.logger, {
-      jobId: String(job.id),
-      agent: String(raw.agent ?? '?'),
-      ticker: String(raw.ticker ?? '?'),
-      attempt,
-      queue,
-    });
+    const log = jobLogger(deps.logger, { jobId, agent: String(raw.agent ?? '?'), ticker: String(raw.ticker ?? '?'), attempt, queue });
     const parsed = cycleJobDataSchema.safeParse(raw);
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`).join('; ');
@@ -38,32 +55,67 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
       throw new UnrecoverableError(`invalid job data: ${why}`);
     }
     const data = parsed.data;
-    log.info({ trigger: data.trigger, scheduleId: data.schedule_id }, 'cycle started');
-    const started = Date.now();
+    const dueAt = dueTimeOf(job, data);
+    const record = (outcome: FinalOutcome) => recordFinalOutcome(store, { id: jobId, queue, data, dueAt }, outcome);
+    await indexJob(deps.redis, deps.keys, { queue, jobId, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id });
+
+    if (await readTombstone(deps.redis, deps.keys, jobId)) {
+      await record({ status: 'cancelled', error: CANCEL_REASON });
+      log.info('cycle cancelled before it started');
+      return { status: 'cancelled', reason: CANCEL_REASON };
+    }
+    const admission = admit(data, dueAt, now(), deps.calendar);
+    if (!admission.admit) {
+      await record({ status: 'skipped', reason: admission.reason!, detail: admission.detail });
+      log.info({ reason: admission.reason, detail: admission.detail }, 'cycle skipped');
+      return { status: 'skipped', reason: admission.reason!, detail: admission.detail };
+    }
+    const softMs = data.soft_time_limit_ms ?? limits.softTimeLimitMs;
+    const hardMs = Math.max(softMs, data.hard_time_limit_ms ?? limits.hardTimeLimitMs);
+    const pair = data.schedule_id ? `${data.schedule_id}:${data.ticker}` : null;
+    if (pair && data.overlap === 'skip') {
+      const holder = await acquireOverlapLease(deps.redis, deps.keys, pair, jobId, hardMs + 60_000);
+      if (holder) {
+        const detail = `cycle ${holder} for ${pair} is still running`;
+        await record({ status: 'skipped', reason: 'overlap', detail });
+        log.info({ runningJob: holder }, 'cycle skipped: previous one still running');
+        return { status: 'skipped', reason: 'overlap', detail };
+      }
+    }
+
+    log.info({ trigger: data.trigger, scheduleId: data.schedule_id, dueAt: new Date(dueAt).toISOString() }, 'cycle started');
+    const started = now();
     try {
-      const result = await runTradingCycle(data, {
-        config: deps.config,
-        redis: deps.redis,
-        logger: log,
-        signal: signal ?? new AbortController().signal,
-        jobId: String(job.id),
+      const result = await deps.runner.run({
+        data,
+        jobId,
         attempt,
-        now: deps.now,
-        reportProgress: async (stage: CycleStage, percent: number) => {
+        queue,
+        softTimeLimitMs: softMs,
+        hardTimeLimitMs: hardMs,
+        signal: signal ?? new AbortController().signal,
+        onProgress: async (stage, percent) => {
           log.debug({ stage, percent }, 'progress');
           await job.updateProgress({ stage, percent });
         },
       });
-      const file = await writeResultFile(deps.config.RESULTS_DIR, String(job.id), result);
-      log.info({ decision: result.decision, confidence: result.confidence, ms: Date.now() - started, file }, 'cycle completed');
+      await record({ status: 'completed', result });
+      log.info({ decision: result.decision, confidence: result.confidence, ms: now() - started }, 'cycle completed');
       return { status: 'completed', result };
     } catch (err) {
-      if (err instanceof PermanentCycleError) {
-        log.error({ err: err.message }, 'cycle failed permanently: not retried');
-        throw new UnrecoverableError(err.message);
+      const e = err as Error;
+      if (signal?.aborted && String(signal.reason ?? '').startsWith('cancelled')) {
+        await record({ status: 'cancelled', error: String(signal.reason) });
+        log.info('cycle cancelled while running');
+        throw new UnrecoverableError(`cancelled: ${String(signal.reason)}`);
       }
-      log.warn({ err }, 'cycle failed');
-      throw err;
+      const final = FINAL_ERRORS.has(e.name) || attempt >= (job.opts.attempts ?? 1);
+      if (final) await record({ status: 'failed', error: e.message });
+      log.warn({ err: e.message, errorName: e.name, final }, final ? 'cycle failed' : 'cycle attempt failed; will retry');
+      if (FINAL_ERRORS.has(e.name)) throw new UnrecoverableError(e.message);
+      throw e;
+    } finally {
+      if (pair && data.overlap === 'skip') await releaseOverlapLease(deps.redis, deps.keys, pair, jobId).catch(() => undefined);
     }
   };
 }

@@ -20,5 +20,5 @@ if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency 
 }
 
 await runService('worker', (config, logger) => startWorkers(config, logger, { queues: queues as QueueName[] | undefined, concurrency }), {
-  shutdownDeadlineMs: 30_000,
+  shutdownDeadlineMs: Number(process.env.WORKER_SHUTDOWN_MS) || 30_000,
 });

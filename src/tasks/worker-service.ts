@@ -1,56 +1,134 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
+import { MarketCalendar } from '../calendar/index.ts';
 import {
   createRedisConnection,
+  CYCLE_JOB_NAME,
   describeRedisUrl,
+  productKeys,
+  publishEvent,
   QUEUE_NAMES,
   type Config,
   type Logger,
   type QueueName,
   type RunningService,
 } from '../core/index.ts';
+import { cappedBackoff } from './backoff.ts';
 import { createCycleProcessor } from './cycle-processor.ts';
+import type { CycleRunner } from './cycle-runner.ts';
+import { createInProcessRunner } from './in-process-runner.ts';
+import { CANCEL_REASON, cancelChannel } from './job-control.ts';
+import { createSandboxRunner } from './sandbox-runner.ts';
+import { writeHeartbeat, type WorkerHeartbeat } from './worker-heartbeat.ts';
 
 export interface WorkerOptions {
   queues?: QueueName[];
   concurrency?: number;
-  shutdownDeadlineMs?: number;
-  now?: () => Date;
+  /** Overrides WORKER_SANDBOX. */
+  sandbox?: boolean;
+  now?: () => number;
 }
 
 export interface WorkerService extends RunningService {
   readonly id: string;
   readonly workers: Worker[];
+  readonly runner: CycleRunner;
 }
 
-/** A worker process: one BullMQ Worker per queue it serves, each with `concurrency` slots. */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * A worker process: one BullMQ Worker per queue it serves, each with `concurrency` slots (a slot is
+ * taken only when free: prefetch 1). Cycles run in sandbox children unless WORKER_SANDBOX=0.
+ */
 export async function startWorkers(config: Config, logger: Logger, opts: WorkerOptions = {}): Promise<WorkerService> {
   const queues = opts.queues ?? [...QUEUE_NAMES];
   const concurrency = opts.concurrency ?? config.WORKER_CONCURRENCY;
-  const id = `${hostname()}:${process.pid}`;
+  const id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
   const redis = createRedisConnection(config, 'worker');
+  const subscriber = createRedisConnection(config, 'worker');
+  const keys = productKeys(config.QUEUE_PREFIX);
+  const sandbox = opts.sandbox ?? config.WORKER_SANDBOX;
+  const runner = sandbox
+    ? createSandboxRunner({ maxJobsPerChild: config.WORKER_MAX_JOBS_PER_CHILD, env: { ...process.env, REDIS_URL: config.REDIS_URL, QUEUE_PREFIX: config.QUEUE_PREFIX }, logger })
+    : createInProcessRunner(config, redis, logger);
+  const calendar = new MarketCalendar({ extraClosures: config.MARKET_CLOSURES });
+  const startedAt = new Date().toISOString();
+  const active = new Map<string, WorkerHeartbeat['active'][number]>();
+  let processed = 0;
+  let failed = 0;
+
   const workers = queues.map((queue) => {
-    const processor = createCycleProcessor({ config, logger, redis, now: opts.now }, queue);
+    const processor = createCycleProcessor({ config, logger, redis, keys, runner, calendar, now: opts.now }, queue);
     const worker = new Worker(queue, processor, {
       connection: createRedisConnection(config, 'worker'),
       prefix: config.QUEUE_PREFIX,
       concurrency,
       name: id,
+      lockDuration: config.WORKER_LOCK_MS,
+      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: config.WORKER_MAX_STALLED,
+      settings: { backoffStrategy: cappedBackoff(config) },
     });
-    worker.on('error', (err) => logger.error({ err, queue }, 'worker error'));
-    worker.on('failed', (job, err) => {
-      if (job) logger.warn({ jobId: job.id, queue, attempt: job.attemptsMade, err: err.message }, 'job attempt failed');
+    worker.on('error', (err) => logger.error({ err: err.message, queue }, 'worker error'));
+    worker.on('active', (job) => {
+      const d = job.data as { ticker?: string; agent?: string };
+      active.set(String(job.id), { job_id: String(job.id), queue, ticker: d.ticker ?? '', agent: d.agent ?? '', started_at: new Date().toISOString() });
+    });
+    worker.on('completed', (job) => {
+      active.delete(String(job.id));
+      processed++;
+    });
+    worker.on('failed', (job) => {
+      if (!job) return;
+      active.delete(String(job.id));
+      processed++;
+      failed++;
     });
     return worker;
   });
-  logger.info({ id, queues, concurrency, redis: describeRedisUrl(config.REDIS_URL) }, 'worker started');
+
+  const heartbeat = async () => {
+    const hb: WorkerHeartbeat = {
+      id,
+      host: hostname(),
+      pid: process.pid,
+      version: VERSION,
+      queues,
+      concurrency,
+      sandbox,
+      sandbox_pids: runner.childPids(),
+      active: [...active.values()],
+      processed,
+      failed,
+      started_at: startedAt,
+      last_heartbeat: new Date().toISOString(),
+      heartbeat_ms: config.WORKER_HEARTBEAT_MS,
+      rss_bytes: process.memoryUsage().rss,
+    };
+    await writeHeartbeat(redis, keys, hb).catch(() => undefined);
+  };
+  await heartbeat();
+  const beat = setInterval(() => void heartbeat(), config.WORKER_HEARTBEAT_MS);
+  await publishEvent(redis, keys, 'worker.online', { worker: id, host: hostname(), pid: process.pid, queues }).catch(() => undefined);
+
+  // Cancel requests may reach every worker; only the one running the job acts.
+  await subscriber.subscribe(cancelChannel(keys));
+  subscriber.on('message', (_channel, jobId: string) => {
+    for (const w of workers) if (w.cancelJob(jobId, CANCEL_REASON)) logger.info({ jobId }, 'cancelling running job');
+  });
+
+  logger.info({ id, queues, concurrency, sandbox, job: CYCLE_JOB_NAME, redis: describeRedisUrl(config.REDIS_URL) }, 'worker started');
 
   return {
     id,
     workers,
+    runner,
     async stop() {
+      clearInterval(beat);
       // worker.close() waits for active jobs without a limit: enforce the deadline ourselves.
-      const deadline = opts.shutdownDeadlineMs ?? 30_000;
+      const deadline = config.WORKER_SHUTDOWN_MS;
       const graceful = Promise.all(workers.map((w) => w.close()));
       const timedOut = await Promise.race([
         graceful.then(() => false),
@@ -60,6 +138,10 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
         logger.warn({ deadlineMs: deadline }, 'running jobs did not finish before the deadline; they will be recovered as stalled');
         await Promise.all(workers.map((w) => w.close(true)));
       }
+      await runner.close();
+      await redis.hdel(keys.workers, id).catch(() => undefined);
+      await publishEvent(redis, keys, 'worker.offline', { worker: id, host: hostname(), pid: process.pid }).catch(() => undefined);
+      subscriber.disconnect();
       redis.disconnect();
     },
   };

@@ -7,13 +7,14 @@ import {
   cycleOptionsSchema,
   isoDateSchema,
   PRIORITY_QUEUE,
+  JOB_STATUSES,
   QUEUE_NAMES,
   tickerSchema,
   type CycleJobData,
   type CycleJobInput,
 } from '../../core/index.ts';
 import { readPublishedAgents } from '../../scheduler/index.ts';
-import { enqueueCycle, findJob, nyDate, resultOf, toJobView } from '../../tasks/index.ts';
+import { cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 
@@ -28,10 +29,42 @@ const createJobBody = z
   })
   .strict();
 
+const listQuery = z
+  .object({
+    status: z.enum(JOB_STATUSES).optional(),
+    ticker: tickerSchema.optional(),
+    agent: agentNameSchema.optional(),
+    schedule: z.string().min(1).max(64).optional(),
+    queue: z.enum(QUEUE_NAMES).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    cursor: z.string().max(500).optional(),
+  })
+  .strict();
+
 const REDIS_DEADLINE_MS = 2_000;
 
 export function jobsRoutes(ctx: ApiContext): Router {
   const router = Router();
+
+  const store = { redis: ctx.redis, keys: ctx.keys, queues: ctx.queues };
+
+  router.get('/jobs', async (req, res) => {
+    const q = listQuery.safeParse(req.query);
+    if (!q.success) throw validationError(q.error, 'query');
+    if (q.data.cursor && !/^[A-Za-z0-9_-]+$/.test(q.data.cursor)) {
+      throw new HttpError(400, 'invalid request query', [{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+    }
+    res.json(await withDeadline(listJobs(store, q.data), 5_000));
+  });
+
+  router.delete('/jobs/:id', async (req, res) => {
+    const outcome = await withDeadline(cancelJob(store, req.params.id), REDIS_DEADLINE_MS);
+    if (!outcome) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
+    if (outcome.outcome === 'finished') {
+      throw new HttpError(409, `job is already ${outcome.view.status}`, [{ field: 'status', message: outcome.view.status }]);
+    }
+    res.status(outcome.outcome === 'cancelled' ? 200 : 202).json({ ...outcome.view, status: outcome.outcome === 'cancelled' ? 'cancelled' : outcome.view.status, cancel: outcome.outcome });
+  });
 
   router.post('/jobs', async (req, res) => {
     const parsed = createJobBody.safeParse(req.body ?? {});
@@ -58,14 +91,14 @@ export function jobsRoutes(ctx: ApiContext): Router {
       options: body.config,
       overlap: 'allow',
     } satisfies CycleJobInput);
-    const view = await withDeadline(enqueueCycle(ctx.queues, body.queue, data), REDIS_DEADLINE_MS);
+    const view = await withDeadline(enqueueCycle(ctx.queues, body.queue, data, store), REDIS_DEADLINE_MS);
     res.status(202).location(`/api/jobs/${view.job_id}`).json(view);
   });
 
   router.get('/jobs/:id', async (req, res) => {
-    const found = await withDeadline(findJob(ctx.queues, req.params.id), REDIS_DEADLINE_MS);
-    if (!found) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
-    res.json(toJobView(found.job, found.state, found.queue));
+    const view = await withDeadline(getJobView(store, req.params.id), REDIS_DEADLINE_MS);
+    if (!view) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
+    res.json(view);
   });
 
   router.get('/jobs/:id/result', async (req, res) => {

@@ -1,6 +1,33 @@
 import { Router } from 'express';
+import { QUEUE_NAMES } from '../../core/index.ts';
+import { readWorkers } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
+import { withDeadline } from '../http-errors.ts';
 
-export function workersRoutes(_ctx: ApiContext): Router {
-  return Router();
+export function workersRoutes(ctx: ApiContext): Router {
+  const router = Router();
+
+  router.get('/workers', async (_req, res) => {
+    const workers = await withDeadline(readWorkers(ctx.redis, ctx.keys), 2_000);
+    res.json({ workers, online: workers.filter((w) => w.online).length });
+  });
+
+  router.get('/queues', async (_req, res) => {
+    const queues = await withDeadline(
+      Promise.all(
+        QUEUE_NAMES.map(async (name) => {
+          const q = ctx.queues[name];
+          const [counts, paused] = await Promise.all([
+            q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'waiting-children'),
+            q.isPaused(),
+          ]);
+          return { name, paused, counts };
+        }),
+      ),
+      2_000,
+    );
+    res.json({ queues });
+  });
+
+  return router;
 }

@@ -1,0 +1,56 @@
+import type { Redis } from 'ioredis';
+import { CycleAbortedError, effectiveQueue, productKeys, type Config, type CycleResult, type Logger } from '../core/index.ts';
+import { createCallRateLimiter } from './call-rate-limiter.ts';
+import { executeCycle, loadCycleFunction } from './cycle-execution.ts';
+import { CycleRunError, HARD_LIMIT, SOFT_LIMIT, type CycleRunner, type CycleRunRequest } from './cycle-runner.ts';
+
+/**
+ * Runs cycles inside the worker process: the fastest mode, without crash isolation. The soft limit
+ * aborts the cycle; the hard limit fails the job but cannot stop code that ignores its signal.
+ */
+export function createInProcessRunner(config: Config, redis: Redis, logger: Logger): CycleRunner {
+  const fn = loadCycleFunction(config);
+  const keys = productKeys(config.QUEUE_PREFIX);
+  return {
+    mode: 'in-process',
+    childPids: () => [],
+    async close() {},
+    async run(req: CycleRunRequest): Promise<CycleResult> {
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(req.signal.reason);
+      req.signal.addEventListener('abort', onAbort, { once: true });
+      const soft = setTimeout(() => controller.abort(SOFT_LIMIT), req.softTimeLimitMs);
+      let hard: NodeJS.Timeout | undefined;
+      const limiter = createCallRateLimiter(redis, keys, req.queue, effectiveQueue(req.queue, config).rateLimit);
+      try {
+        const work = executeCycle(
+          await fn,
+          {
+            data: req.data,
+            jobId: req.jobId,
+            attempt: req.attempt,
+            signal: controller.signal,
+            reportProgress: req.onProgress,
+            acquireCallSlot: (kind) => limiter(kind, controller.signal),
+          },
+          { config, redis, logger: logger.child({ jobId: req.jobId, agent: req.data.agent, ticker: req.data.ticker, attempt: req.attempt }) },
+        );
+        const hardLimit = new Promise<never>((_, reject) => {
+          hard = setTimeout(() => reject(new CycleRunError(HARD_LIMIT, 'HardTimeLimit')), req.hardTimeLimitMs);
+        });
+        return await Promise.race([work, hardLimit]);
+      } catch (err) {
+        if (controller.signal.aborted && (err instanceof CycleAbortedError || (err as Error).name === 'AbortError')) {
+          const reason = String(controller.signal.reason);
+          throw new CycleRunError(reason, reason === SOFT_LIMIT ? 'SoftTimeLimit' : 'CycleAbortedError');
+        }
+        throw err;
+      } finally {
+        clearTimeout(soft);
+        clearTimeout(hard);
+        req.signal.removeEventListener('abort', onAbort);
+      }
+    },
+  };
+}
+

@@ -1,0 +1,27 @@
+import type { Redis } from 'ioredis';
+import type { ProductKeys } from '../core/index.ts';
+
+/**
+ * Cancelling: a pending job is removed (or, for a scheduler's run that BullMQ will not let us remove,
+ * tombstoned and skipped when it starts); a running job's worker — possibly another process or
+ * machine — is told on a Redis channel to abort it.
+ */
+export const CANCEL_REASON = 'cancelled by request';
+
+export function cancelChannel(keys: ProductKeys): string {
+  return keys.custom('cancel');
+}
+
+export async function requestRunningCancel(redis: Redis, keys: ProductKeys, jobId: string): Promise<void> {
+  await redis.publish(cancelChannel(keys), jobId);
+}
+
+/** Marks a job cancelled; `view` (JSON) lets the API still answer for a job that was removed. */
+export async function writeTombstone(redis: Redis, keys: ProductKeys, jobId: string, view: unknown): Promise<void> {
+  await redis.set(keys.custom('tombstone', jobId), JSON.stringify(view), 'EX', 8 * 24 * 3600);
+}
+
+export async function readTombstone(redis: Redis, keys: ProductKeys, jobId: string): Promise<Record<string, unknown> | null> {
+  const raw = await redis.get(keys.custom('tombstone', jobId));
+  return raw ? (JSON.parse(raw) as Record<string, unknown>) : null;
+}

@@ -1,0 +1,90 @@
+import type { Redis } from 'ioredis';
+import type { ProductKeys, QueueName } from '../core/index.ts';
+
+/**
+ * Our index of jobs for listing newest first with filters, without scanning BullMQ's state sets:
+ * one sorted set per filter value, scored by creation time, members `<queue>|<jobId>`.
+ * Written when we enqueue and when a job starts (scheduled runs are created by BullMQ itself).
+ */
+export interface IndexedJob {
+  queue: QueueName;
+  jobId: string;
+  createdAt: number;
+}
+
+export interface JobFilter {
+  ticker?: string;
+  agent?: string;
+  schedule?: string;
+  queue?: QueueName;
+}
+
+const RETAIN_MS = 8 * 24 * 3600_000; // a little beyond the 7-day job retention
+
+function indexKeys(keys: ProductKeys, job: { ticker?: string; agent?: string; schedule?: string | null; queue?: string }): string[] {
+  const out = [keys.custom('jobs', 'all')];
+  if (job.ticker) out.push(keys.custom('jobs', 'ticker', job.ticker));
+  if (job.agent) out.push(keys.custom('jobs', 'agent', job.agent));
+  if (job.schedule) out.push(keys.custom('jobs', 'schedule', job.schedule));
+  if (job.queue) out.push(keys.custom('jobs', 'queue', job.queue));
+  return out;
+}
+
+export async function indexJob(
+  redis: Redis,
+  keys: ProductKeys,
+  job: IndexedJob & { ticker: string; agent: string; schedule: string | null },
+): Promise<void> {
+  const member = `${job.queue}|${job.jobId}`;
+  const multi = redis.multi();
+  for (const key of indexKeys(keys, { ...job })) {
+    multi.zadd(key, 'NX', job.createdAt, member);
+    multi.zremrangebyscore(key, '-inf', job.createdAt - RETAIN_MS);
+  }
+  await multi.exec();
+}
+
+export async function unindexJob(redis: Redis, keys: ProductKeys, queue: QueueName, jobId: string, job: { ticker?: string; agent?: string; schedule?: string | null }): Promise<void> {
+  const member = `${queue}|${jobId}`;
+  const multi = redis.multi();
+  for (const key of indexKeys(keys, { ...job, queue })) multi.zrem(key, member);
+  await multi.exec();
+}
+
+/** One page of index entries, newest first, strictly older than the cursor. */
+export async function readIndexPage(redis: Redis, keys: ProductKeys, filter: JobFilter, cursor: { score: number; member: string } | null, count: number): Promise<Array<IndexedJob & { member: string }>> {
+  const key = filter.schedule
+    ? keys.custom('jobs', 'schedule', filter.schedule)
+    : filter.ticker
+      ? keys.custom('jobs', 'ticker', filter.ticker)
+      : filter.agent
+        ? keys.custom('jobs', 'agent', filter.agent)
+        : filter.queue
+          ? keys.custom('jobs', 'queue', filter.queue)
+          : keys.custom('jobs', 'all');
+  // Same-score neighbours of the cursor are fetched again and dropped by member order.
+  const raw = await redis.zrevrangebyscore(key, cursor ? cursor.score : '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, count + 50);
+  const out: Array<IndexedJob & { member: string }> = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const member = raw[i]!;
+    const score = Number(raw[i + 1]);
+    if (cursor && score === cursor.score && member >= cursor.member) continue;
+    const [queue, ...rest] = member.split('|');
+    out.push({ queue: queue as QueueName, jobId: rest.join('|'), createdAt: score, member });
+    if (out.length >= count) break;
+  }
+  return out;
+}
+
+export function encodeCursor(entry: { createdAt: number; member: string }): string {
+  return Buffer.from(JSON.stringify([entry.createdAt, entry.member])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { score: number; member: string } | null {
+  try {
+    const [score, member] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
+    return typeof score === 'number' && typeof member === 'string' ? { score, member } : null;
+  } catch {
+    return null;
+  }
+}

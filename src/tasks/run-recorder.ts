@@ -1,0 +1,68 @@
+import type { Redis } from 'ioredis';
+import { incrementCounter, publishEvent, schedulerKey, type CycleJobData, type CycleResult, type ProductKeys, type QueueName } from '../core/index.ts';
+import { writeResultFile } from './result-files.ts';
+
+/** What is recorded for a job once, whatever happens to it (retries and stalled recoveries included). */
+export type FinalOutcome =
+  | { status: 'completed'; result: CycleResult }
+  | { status: 'skipped'; reason: string; detail?: string }
+  | { status: 'failed' | 'cancelled'; error: string };
+
+const DAY_S = 24 * 3600;
+
+/**
+ * Records a job's final outcome exactly once per job id: result file, the schedule's last run,
+ * counters and the skip event. A per-job marker (SET NX) makes a second run of the same job id
+ * (retry after a crash mid-record, recovery) a no-op here.
+ */
+export async function recordFinalOutcome(
+  deps: { redis: Redis; keys: ProductKeys; resultsDir: string },
+  job: { id: string; queue: QueueName; data: CycleJobData; dueAt: number },
+  outcome: FinalOutcome,
+): Promise<boolean> {
+  const { redis, keys } = deps;
+  const first = await redis.set(keys.custom('recorded', job.id), outcome.status, 'EX', 8 * DAY_S, 'NX');
+  if (first !== 'OK') return false;
+  const { data } = job;
+  if (outcome.status === 'completed') await writeResultFile(deps.resultsDir, job.id, outcome.result);
+  if (data.schedule_id) {
+    const last = {
+      job_id: job.id,
+      status: outcome.status,
+      due_at: job.dueAt,
+      finished_at: new Date().toISOString(),
+      ...(outcome.status === 'completed' ? { decision: outcome.result.decision } : {}),
+      ...(outcome.status === 'skipped' ? { reason: outcome.reason } : {}),
+      ...(outcome.status === 'failed' || outcome.status === 'cancelled' ? { reason: outcome.error } : {}),
+    };
+    await redis.hset(keys.lastRuns, schedulerKey(data.schedule_id, data.ticker), JSON.stringify(last));
+  }
+  switch (outcome.status) {
+    case 'completed': {
+      await incrementCounter(redis, keys, 'cycles_completed_total', { queue: job.queue, agent: data.agent });
+      const u = outcome.result.usage;
+      if (u.total_tokens > 0 || u.cost_usd > 0) {
+        const model = outcome.result.models.join('+') || 'none';
+        await incrementCounter(redis, keys, 'llm_tokens_total', { agent: data.agent, model, kind: 'prompt' }, u.prompt_tokens);
+        await incrementCounter(redis, keys, 'llm_tokens_total', { agent: data.agent, model, kind: 'completion' }, u.completion_tokens);
+        await incrementCounter(redis, keys, 'llm_cost_usd_total', { agent: data.agent, model }, u.cost_usd);
+      }
+      break;
+    }
+    case 'skipped':
+      await incrementCounter(redis, keys, 'cycles_skipped_total', { schedule: data.schedule_id ?? '(none)', reason: outcome.reason });
+      await publishEvent(redis, keys, 'cycle.skipped', {
+        job_id: job.id,
+        queue: job.queue,
+        schedule_id: data.schedule_id,
+        ticker: data.ticker,
+        agent: data.agent,
+        reason: outcome.reason,
+        detail: outcome.detail,
+      });
+      break;
+    default:
+      await incrementCounter(redis, keys, 'cycles_failed_total', { queue: job.queue, agent: data.agent });
+  }
+  return true;
+}
