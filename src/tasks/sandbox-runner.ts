@@ -107,8 +107,9 @@ export function createSandboxRunner(opts: { maxJobsPerChild: number; env: NodeJS
             finish(new CycleRunError(HARD_LIMIT, 'HardTimeLimit'), undefined, false);
           }, req.hardTimeLimitMs),
         );
-        if (req.signal.aborted) onAbort();
         send({ type: 'run', data: req.data, jobId: req.jobId, attempt: req.attempt, queue: req.queue });
+        // Cancelled while the child was starting: the abort must follow the run, or the child drops it.
+        if (req.signal.aborted) onAbort();
       });
     },
   };
