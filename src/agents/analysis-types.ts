@@ -48,6 +48,8 @@ export interface AnalysisOutcome {
 }
 
 export interface EngineInput {
+  /** The agent profile's name, for usage accounting. */
+  agent?: string;
   snapshot: MarketSnapshot;
   profile: AgentProfile;
   options: CycleOptions;

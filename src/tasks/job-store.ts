@@ -100,6 +100,8 @@ export async function cancelJob(store: JobStore, id: string): Promise<CancelResu
   if (!found) return null;
   const view = toJobView(found.job, found.state, found.queue);
   if (view.status === 'running') {
+    // The tombstone covers a job that is active in Redis but not yet tracked by its worker process.
+    await writeTombstone(store.redis, store.keys, id, { ...view, status: 'cancelled', reason: CANCEL_REASON });
     await requestRunningCancel(store.redis, store.keys, id);
     return { outcome: 'cancelling', view };
   }

@@ -39,14 +39,8 @@ export async function recordFinalOutcome(
   }
   switch (outcome.status) {
     case 'completed': {
+      // LLM tokens and cost are counted per call by the engine, so failed and aborted cycles count too.
       await incrementCounter(redis, keys, 'cycles_completed_total', { queue: job.queue, agent: data.agent });
-      const u = outcome.result.usage;
-      if (u.total_tokens > 0 || u.cost_usd > 0) {
-        const model = outcome.result.models.join('+') || 'none';
-        await incrementCounter(redis, keys, 'llm_tokens_total', { agent: data.agent, model, kind: 'prompt' }, u.prompt_tokens);
-        await incrementCounter(redis, keys, 'llm_tokens_total', { agent: data.agent, model, kind: 'completion' }, u.completion_tokens);
-        await incrementCounter(redis, keys, 'llm_cost_usd_total', { agent: data.agent, model }, u.cost_usd);
-      }
       break;
     }
     case 'skipped':

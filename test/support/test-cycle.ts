@@ -19,6 +19,7 @@ export async function runCycle(job: CycleJobData, ctx: CycleContext): Promise<Cy
   const sleep = /^SLEEP(\d+)$/.exec(t);
   if (sleep) {
     await new Promise<void>((resolve, reject) => {
+      if (ctx.signal.aborted) return reject(new CycleAbortedError(String(ctx.signal.reason)));
       const timer = setTimeout(resolve, Number(sleep[1]) * 100);
       ctx.signal.addEventListener('abort', () => (clearTimeout(timer), reject(new CycleAbortedError(String(ctx.signal.reason)))), { once: true });
     });

@@ -1,0 +1,222 @@
+import OpenAI, { APIConnectionError, APIError } from 'openai';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { z } from 'zod';
+import { CycleAbortedError, incrementCounter, PermanentCycleError, productKeys, type Config, type Usage } from '../../core/index.ts';
+import type { CycleContext } from '../cycle-context.ts';
+import { callCost, isLocalBaseUrl, type PriceTable } from './llm-pricing.ts';
+
+export function createOpenAIClient(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>): OpenAI {
+  return new OpenAI({
+    // Ollama and most local servers ignore the key, but the SDK requires one.
+    apiKey: config.OPENAI_API_KEY ?? 'local',
+    baseURL: config.OPENAI_BASE_URL,
+    // We retry ourselves, so a retry is logged, counted against the budget and stops on abort.
+    maxRetries: 0,
+    timeout: 120_000,
+  });
+}
+
+export class TokenBudgetExceededError extends Error {
+  override name = 'TokenBudgetExceededError';
+  constructor(
+    public readonly used: number,
+    public readonly budget: number,
+    public readonly usage: Usage,
+  ) {
+    super(`token budget exceeded (used ${used} of ${budget})`);
+  }
+}
+
+export class StructuredOutputError extends Error {
+  override name = 'StructuredOutputError';
+}
+
+export interface CallUsage {
+  role: string;
+  model: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost_usd: number;
+  latency_ms: number;
+}
+
+const TRANSIENT = new Set([408, 409, 429, 500, 502, 503, 504]);
+
+/**
+ * One cycle's LLM calls: retries of transient errors with backoff, abort on the cycle's signal, the
+ * queue's rate limit, usage and cost per call, and the per-cycle token budget.
+ */
+export class LlmSession {
+  readonly calls: CallUsage[] = [];
+  private jsonInText = false;
+  private readonly local: boolean;
+
+  constructor(
+    private readonly client: OpenAI,
+    private readonly ctx: CycleContext,
+    private readonly opts: { budget: number; prices: PriceTable; temperature: number; agent: string; sleep?: (ms: number) => Promise<void> },
+  ) {
+    this.local = isLocalBaseUrl(ctx.config.OPENAI_BASE_URL);
+  }
+
+  usage(): Usage {
+    const u = this.calls.reduce(
+      (a, c) => ({ prompt_tokens: a.prompt_tokens + c.prompt_tokens, completion_tokens: a.completion_tokens + c.completion_tokens, cost_usd: a.cost_usd + c.cost_usd }),
+      { prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 },
+    );
+    return { ...u, total_tokens: u.prompt_tokens + u.completion_tokens, cost_usd: Math.round(u.cost_usd * 1e6) / 1e6, calls: this.calls.length };
+  }
+
+  models(): string[] {
+    return [...new Set(this.calls.map((c) => c.model))];
+  }
+
+  /** Free-text answer. */
+  async text(role: string, model: string, messages: ChatCompletionMessageParam[]): Promise<string> {
+    const { content } = await this.complete(role, model, messages);
+    return content.trim();
+  }
+
+  /** A JSON answer validated against `schema`; one repair re-ask, then a clear failure. */
+  async structured<T>(role: string, model: string, messages: ChatCompletionMessageParam[], schema: z.ZodType<T>, jsonSchema: Record<string, unknown>): Promise<T> {
+    let convo = [...messages];
+    let lastError = '';
+    for (let round = 0; round < 2; round++) {
+      const { content, finish } = await this.complete(role, model, convo, jsonSchema);
+      const parsed = parseJson(content);
+      const checked = parsed === undefined ? null : schema.safeParse(parsed);
+      if (checked?.success && finish !== 'length') return checked.data;
+      lastError =
+        finish === 'length'
+          ? 'the answer was truncated'
+          : parsed === undefined
+            ? content.trim() === ''
+              ? 'the answer was empty'
+              : 'the answer was not JSON'
+            : checked!.success
+              ? 'the answer was truncated'
+              : checked!.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      convo = [
+        ...convo,
+        { role: 'assistant', content: content || '(empty)' },
+        { role: 'user', content: `Your previous answer was invalid (${lastError}). Reply with only one JSON object that matches the schema exactly.` },
+      ];
+    }
+    throw new StructuredOutputError(`${role} returned invalid structured output after 1 repair: ${lastError}`);
+  }
+
+  private async complete(role: string, model: string, messages: ChatCompletionMessageParam[], jsonSchema?: Record<string, unknown>): Promise<{ content: string; finish: string | null }> {
+    const { signal, logger } = this.ctx;
+    this.checkBudget();
+    let body = this.request(model, messages, jsonSchema);
+    for (let attempt = 0; ; attempt++) {
+      if (signal.aborted) throw new CycleAbortedError(String(signal.reason ?? 'aborted'));
+      await this.ctx.acquireCallSlot?.('llm');
+      const startedAt = Date.now();
+      try {
+        const res = await this.client.chat.completions.create(body, { signal });
+        const choice = res.choices[0];
+        const promptTokens = res.usage?.prompt_tokens ?? 0;
+        const completionTokens = res.usage?.completion_tokens ?? 0;
+        const call: CallUsage = {
+          role,
+          model: res.model || model,
+          prompt_tokens: promptTokens,
+          completion_tokens: completionTokens,
+          cost_usd: callCost(this.opts.prices, model, promptTokens, completionTokens, this.local),
+          latency_ms: Date.now() - startedAt,
+        };
+        this.calls.push(call);
+        logger.debug({ role, model, tokens: promptTokens + completionTokens, ms: call.latency_ms }, 'llm call');
+        await this.count(call);
+        this.checkBudget();
+        return { content: choice?.message?.content ?? '', finish: choice?.finish_reason ?? null };
+      } catch (err) {
+        if (err instanceof TokenBudgetExceededError) throw err;
+        if (signal.aborted) throw new CycleAbortedError(String(signal.reason ?? 'aborted'));
+        const status = err instanceof APIError ? err.status : undefined;
+        // Small local models often reject response_format: fall back to JSON in the text for the rest of the cycle.
+        if (status === 400 && jsonSchema && !this.jsonInText && /response_format|json_schema|structured/i.test((err as Error).message)) {
+          this.jsonInText = true;
+          logger.warn({ role, model }, 'server rejected structured output; asking for JSON in the text');
+          body = this.request(model, messages, jsonSchema);
+          attempt--;
+          continue;
+        }
+        if (status === 401) throw new PermanentCycleError(`LLM server refused the API key (401): check OPENAI_API_KEY`);
+        if (status === 404) throw new PermanentCycleError(`LLM server answered 404 for model "${model}": check the model name and OPENAI_BASE_URL (Ollama: http://localhost:11434/v1)`);
+        const transient = (status !== undefined && TRANSIENT.has(status)) || err instanceof APIConnectionError;
+        if (!transient || attempt >= 3) throw err;
+        const retryAfter = err instanceof APIError ? Number(err.headers?.get?.('retry-after')) : NaN;
+        const delay = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : Math.min(8_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        logger.warn({ role, model, status, attempt: attempt + 1, delayMs: Math.round(delay) }, 'transient LLM error; retrying');
+        await (this.opts.sleep ?? sleepWithSignal(signal))(delay);
+      }
+    }
+  }
+
+  private request(model: string, messages: ChatCompletionMessageParam[], jsonSchema?: Record<string, unknown>) {
+    const base = { model, messages, temperature: this.opts.temperature };
+    if (!jsonSchema) return base;
+    if (this.jsonInText) {
+      const instruction = `Reply with only a JSON object (no prose, no code fence) matching this JSON schema:\n${JSON.stringify(jsonSchema)}`;
+      return { ...base, messages: [...messages, { role: 'user' as const, content: instruction }] };
+    }
+    return { ...base, response_format: { type: 'json_schema' as const, json_schema: { name: 'answer', schema: jsonSchema, strict: true } } };
+  }
+
+  private checkBudget(): void {
+    const used = this.usage().total_tokens;
+    if (used > this.opts.budget) throw new TokenBudgetExceededError(used, this.opts.budget, this.usage());
+  }
+
+  private async count(call: CallUsage): Promise<void> {
+    const keys = productKeys(this.ctx.config.QUEUE_PREFIX);
+    const labels = { agent: this.opts.agent, model: call.model };
+    await Promise.all([
+      incrementCounter(this.ctx.redis, keys, 'llm_tokens_total', { ...labels, kind: 'prompt' }, call.prompt_tokens),
+      incrementCounter(this.ctx.redis, keys, 'llm_tokens_total', { ...labels, kind: 'completion' }, call.completion_tokens),
+      call.cost_usd > 0 ? incrementCounter(this.ctx.redis, keys, 'llm_cost_usd_total', labels, call.cost_usd) : Promise.resolve(),
+    ]).catch(() => undefined);
+  }
+}
+
+function sleepWithSignal(signal: AbortSignal) {
+  return (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    });
+}
+
+/** The first JSON object in a text, also inside ``` fences; undefined when there is none. */
+export function parseJson(text: string): unknown {
+  const trimmed = text.trim();
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(trimmed)?.[1];
+  for (const candidate of [trimmed, fenced, extractObject(trimmed)]) {
+    if (!candidate) continue;
+    try {
+      return JSON.parse(candidate);
+    } catch {
+      // try the next form
+    }
+  }
+  return undefined;
+}
+
+function extractObject(text: string): string | undefined {
+  const start = text.indexOf('{');
+  if (start < 0) return undefined;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return text.slice(start, i + 1);
+  }
+  return undefined;
+}
