@@ -58,6 +58,18 @@ const envSchema = z.object({
   MARKET_DATA: z.enum(['auto', 'yahoo', 'alpaca', 'simulated']).default('auto'),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
+  /** JSON price overrides, USD per million tokens: {"model":{"input":n,"output":n}}. */
+  LLM_PRICES: z
+    .string()
+    .optional()
+    .refine((s) => {
+      if (!s) return true;
+      try {
+        return typeof JSON.parse(s) === 'object';
+      } catch {
+        return false;
+      }
+    }, 'must be JSON like {"gpt-4o":{"input":2.5,"output":10}}'),
   ALPACA_API_KEY_ID: z.string().min(1).optional(),
   ALPACA_API_SECRET_KEY: z.string().min(1).optional(),
   ALPACA_DATA_URL: z.url().default('https://data.alpaca.markets'),

@@ -3,7 +3,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import type { z } from 'zod';
 import { CycleAbortedError, incrementCounter, PermanentCycleError, productKeys, type Config, type Usage } from '../../core/index.ts';
 import type { CycleContext } from '../cycle-context.ts';
-import { callCost, isLocalBaseUrl, type PriceTable } from './llm-pricing.ts';
+import { callCost, type PriceTable } from './llm-pricing.ts';
 
 export function createOpenAIClient(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>): OpenAI {
   return new OpenAI({
@@ -49,15 +49,12 @@ const TRANSIENT = new Set([408, 409, 429, 500, 502, 503, 504]);
 export class LlmSession {
   readonly calls: CallUsage[] = [];
   private jsonInText = false;
-  private readonly local: boolean;
 
   constructor(
     private readonly client: OpenAI,
     private readonly ctx: CycleContext,
     private readonly opts: { budget: number; prices: PriceTable; temperature: number; agent: string; sleep?: (ms: number) => Promise<void> },
-  ) {
-    this.local = isLocalBaseUrl(ctx.config.OPENAI_BASE_URL);
-  }
+  ) {}
 
   usage(): Usage {
     const u = this.calls.reduce(
@@ -123,7 +120,7 @@ export class LlmSession {
           model: res.model || model,
           prompt_tokens: promptTokens,
           completion_tokens: completionTokens,
-          cost_usd: callCost(this.opts.prices, model, promptTokens, completionTokens, this.local),
+          cost_usd: callCost(this.opts.prices, model, promptTokens, completionTokens),
           latency_ms: Date.now() - startedAt,
         };
         this.calls.push(call);

@@ -4,7 +4,7 @@ import { RATINGS, type Decision, type Rating } from '../../core/index.ts';
 import type { AnalysisOutcome, EngineInput, MarketSnapshot } from '../analysis-types.ts';
 import type { CycleContext } from '../cycle-context.ts';
 import { createOpenAIClient, LlmSession, type CallUsage } from './llm-client.ts';
-import { DEFAULT_PRICES, type PriceTable } from './llm-pricing.ts';
+import { DEFAULT_PRICES, parsePriceOverrides, type PriceTable } from './llm-pricing.ts';
 
 export interface LlmAnalysisOutcome extends AnalysisOutcome {
   calls: CallUsage[];
@@ -52,7 +52,7 @@ export function decisionFromRating(rating: Rating): Decision {
 
 const sys = (role: string, ticker: string, date: string) => ({
   role: 'system' as const,
-  content: `You are the ${role} of a trading desk analysing ${ticker} for ${date}. Use only the data given; if something is missing, say so instead of inventing it. Be concise.`,
+  content: `You are the ${role.toLowerCase()} of a trading desk analysing ${ticker} for ${date}. Use only the data given; if something is missing, say so instead of inventing it. Be concise.`,
 });
 
 function marketData(s: MarketSnapshot): string {
@@ -97,7 +97,7 @@ export async function runLlmAnalysis(
   const riskRounds = options.risk_rounds ?? profile.risk_rounds;
   const llm = new LlmSession(deps.client ?? createOpenAIClient(ctx.config), ctx, {
     budget: options.max_tokens_per_cycle ?? profile.max_tokens_per_cycle,
-    prices: deps.prices ?? DEFAULT_PRICES,
+    prices: deps.prices ?? { ...DEFAULT_PRICES, ...parsePriceOverrides(ctx.config.LLM_PRICES) },
     temperature: options.temperature ?? profile.temperature,
     agent: input.agent ?? 'llm',
     sleep: deps.sleep,

@@ -11,19 +11,19 @@ export const DEFAULT_PRICES: PriceTable = {
   'o3': { input: 2, output: 8 },
 };
 
-export function callCost(prices: PriceTable, model: string, promptTokens: number, completionTokens: number, local: boolean): number {
-  if (local) return 0;
+/** Models missing from the table (llama3, qwen … on a local server) cost 0. */
+export function callCost(prices: PriceTable, model: string, promptTokens: number, completionTokens: number): number {
   const p = prices[model] ?? prices[model.replace(/-\d{4}-\d{2}-\d{2}$/, '')];
   if (!p) return 0;
   return (promptTokens * p.input + completionTokens * p.output) / 1_000_000;
 }
 
-/** Anything that is not OpenAI's own API (Ollama, vLLM, LM Studio …) is treated as local: free. */
-export function isLocalBaseUrl(baseUrl: string | undefined): boolean {
-  if (!baseUrl) return false;
-  try {
-    return new URL(baseUrl).hostname !== 'api.openai.com';
-  } catch {
-    return true;
+/** LLM_PRICES: JSON such as {"my-model":{"input":1,"output":2}} (USD per million tokens), merged over the defaults. */
+export function parsePriceOverrides(json: string | undefined): PriceTable {
+  if (!json) return {};
+  const parsed = JSON.parse(json) as PriceTable;
+  for (const [model, p] of Object.entries(parsed)) {
+    if (typeof p?.input !== 'number' || typeof p?.output !== 'number') throw new Error(`LLM_PRICES: "${model}" needs numeric input and output prices`);
   }
+  return parsed;
 }

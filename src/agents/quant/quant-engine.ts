@@ -9,6 +9,7 @@ export interface QuantSignal {
   reason: string;
 }
 
+const TREND_BAND = 0.01;
 const fmt = (n: number | null | undefined, d = 2) => (n === null || n === undefined ? 'n/a' : n.toFixed(d));
 const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
 
@@ -19,13 +20,16 @@ const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
 export function quantSignals(ind: Record<string, number | null>): QuantSignal[] {
   const out: QuantSignal[] = [];
   const { close, sma50, sma200, ema10, rsi14, macd_hist, bb_upper, bb_lower, atr14, sma50_slope20, return20 } = ind;
+  // A gap under 1 % is noise, not a trend: it votes 0.
+  const side = (a: number, b: number) => (a > b * (1 + TREND_BAND) ? 1 : a < b * (1 - TREND_BAND) ? -1 : 0);
   if (close !== null && close !== undefined && sma50 !== null && sma50 !== undefined) {
-    const above = close > sma50;
-    out.push({ name: 'trend: price vs SMA50', score: above ? 1 : -1, reason: `close ${fmt(close)} is ${above ? 'above' : 'below'} SMA50 ${fmt(sma50)}` });
+    const s = side(close, sma50);
+    out.push({ name: 'trend: price vs SMA50', score: s, reason: `close ${fmt(close)} is ${s > 0 ? 'above' : s < 0 ? 'below' : 'at'} SMA50 ${fmt(sma50)}` });
   }
   if (sma50 !== null && sma50 !== undefined && sma200 !== null && sma200 !== undefined) {
-    const golden = sma50 > sma200;
-    out.push({ name: 'trend: SMA50 vs SMA200', score: golden ? 1 : -1, reason: `SMA50 ${fmt(sma50)} ${golden ? '>' : '<'} SMA200 ${fmt(sma200)} (${golden ? 'golden' : 'death'}-cross regime)` });
+    const s = side(sma50, sma200);
+    const regime = s > 0 ? 'golden-cross regime' : s < 0 ? 'death-cross regime' : 'no clear regime';
+    out.push({ name: 'trend: SMA50 vs SMA200', score: s, reason: `SMA50 ${fmt(sma50)} vs SMA200 ${fmt(sma200)} (${regime})` });
   }
   if (sma50_slope20 !== null && sma50_slope20 !== undefined) {
     const s = sma50_slope20 > 0.01 ? 1 : sma50_slope20 < -0.01 ? -1 : 0;

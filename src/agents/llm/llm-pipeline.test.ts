@@ -1,0 +1,166 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { agentProfileSchema, CycleAbortedError, readCounters, productKeys, type Config } from '../../core/index.ts';
+import { computeIndicators } from '../indicators.ts';
+import type { CycleContext, CycleStage } from '../cycle-context.ts';
+import type { MarketSnapshot } from '../analysis-types.ts';
+import { createSimulatedProvider } from '../data/simulated-provider.ts';
+import { defaultAnswer, startFakeOpenAI } from '../../../test/support/fake-openai-server.ts';
+import { deletePrefix, silentLogger, testConfig } from '../../../test/support/redis-test-env.ts';
+import { runLlmAnalysis, StructuredOutputError, TokenBudgetExceededError } from './index.ts';
+
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const servers: Array<{ close(): Promise<void> }> = [];
+const prefixes: string[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+afterAll(async () => {
+  redis.disconnect();
+  await Promise.all(prefixes.map((p) => deletePrefix(p)));
+});
+
+const daily = await createSimulatedProvider().getDailyBars('NVDA', { to: '2026-11-20', lookbackDays: 260 });
+const snapshot: MarketSnapshot = {
+  ticker: 'NVDA',
+  date: '2026-11-20',
+  data_source: 'simulated',
+  daily,
+  intraday: null,
+  quote: { price: daily.at(-1)!.c, time: '2026-11-20T20:00:00Z' },
+  fundamentals: null,
+  news: [{ title: 'NVDA beats estimates' }, { title: 'Chip demand strong' }],
+  indicators: computeIndicators(daily),
+};
+
+async function setup(handler: Parameters<typeof startFakeOpenAI>[0], profile: Record<string, unknown> = {}) {
+  const server = await startFakeOpenAI(handler);
+  servers.push(server);
+  const config: Config = testConfig('llm', { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'test-key' });
+  prefixes.push(config.QUEUE_PREFIX);
+  const progress: Array<[CycleStage, number]> = [];
+  const controller = new AbortController();
+  const ctx: CycleContext = {
+    config,
+    redis,
+    logger: silentLogger,
+    signal: controller.signal,
+    jobId: 'job-1',
+    attempt: 1,
+    reportProgress: async (stage, percent) => void progress.push([stage, percent]),
+  };
+  const input = { agent: 'llm-desk', snapshot, profile: agentProfileSchema.parse({ engine: 'llm', ...profile }), options: {} };
+  return { server, ctx, input, progress, controller, config };
+}
+
+const prices = { 'gpt-4o': { input: 2.5, output: 10 }, 'gpt-4o-mini': { input: 0.15, output: 0.6 } };
+
+describe('llm engine against a local OpenAI-compatible server (real openai client)', () => {
+  it('runs analysts in parallel, debates and discusses for the configured rounds, and maps the rating', async () => {
+    const { server, ctx, input, progress } = await setup(
+      (r) => ({ content: defaultAnswer(r.role), delayMs: r.role.endsWith('analyst') && !r.role.includes('risk') ? 150 : 0 }),
+      { debate_rounds: 2, risk_rounds: 1 },
+    );
+    const out = await runLlmAnalysis(input, ctx, { prices });
+    const analysts = server.requests.filter((r) => /^(market|fundamentals|news|sentiment) analyst$/.test(r.role));
+    // Fundamentals are unavailable from simulated data: no call is made for them.
+    expect(analysts.map((a) => a.role).sort()).toEqual(['market analyst', 'news analyst', 'sentiment analyst']);
+    const lastArrival = Math.max(...analysts.map((a) => a.arrivedAt));
+    const firstFinish = Math.min(...analysts.map((a) => a.finishedAt));
+    expect(lastArrival).toBeLessThan(firstFinish); // all three were in flight together
+    expect(server.requests.filter((r) => r.role.endsWith('researcher'))).toHaveLength(4);
+    expect(server.requests.filter((r) => r.role.endsWith('risk analyst'))).toHaveLength(3);
+    expect(out.rating).toBe('Overweight');
+    expect(out.decision).toBe('BUY');
+    expect(out.reports.fundamentals).toMatch(/unavailable from simulated/);
+    expect(out.reports.debate).toMatch(/Bull \(round 2\)/);
+    expect(progress.map(([s]) => s)).toEqual(['analysts', 'debate', 'trader', 'risk', 'decision']);
+    const pm = server.requests.find((r) => r.role === 'portfolio manager')!;
+    expect(pm.body.model).toBe('gpt-4o');
+    expect(pm.body.response_format).toMatchObject({ type: 'json_schema' });
+  });
+
+  it('sums usage and cost per call, and counts tokens per agent and model', async () => {
+    const { ctx, input, config } = await setup((r) => ({ content: defaultAnswer(r.role), usage: { prompt_tokens: 1000, completion_tokens: 200 } }), { debate_rounds: 1, risk_rounds: 1 });
+    const out = await runLlmAnalysis(input, ctx, { prices });
+    // 3 analysts + 2 researchers + trader + 3 risk = 9 quick calls; manager + PM = 2 deep calls.
+    expect(out.usage.calls).toBe(11);
+    expect(out.usage.total_tokens).toBe(11 * 1200);
+    const quick = 9 * (1000 * 0.15 + 200 * 0.6) / 1e6;
+    const deep = 2 * (1000 * 2.5 + 200 * 10) / 1e6;
+    expect(out.usage.cost_usd).toBeCloseTo(quick + deep, 6);
+    expect(out.models.sort()).toEqual(['gpt-4o', 'gpt-4o-mini']);
+    const counters = await readCounters(redis, productKeys(config.QUEUE_PREFIX));
+    expect(counters.find((c) => c.name === 'llm_tokens_total' && c.labels.model === 'gpt-4o' && c.labels.kind === 'prompt')?.value).toBe(2000);
+  });
+
+  it('repairs an invalid structured answer once', async () => {
+    let pmCalls = 0;
+    const { ctx, input } = await setup((r) => {
+      if (r.role === 'portfolio manager' && pmCalls++ === 0) return { content: '{"rating":"Strong Buy","confidence":2}' };
+      return { content: defaultAnswer(r.role, 'Underweight') };
+    });
+    const out = await runLlmAnalysis(input, ctx, { prices });
+    expect(pmCalls).toBe(2);
+    expect(out.decision).toBe('SELL');
+  });
+
+  it('fails hard when the answer is still invalid after one repair — never a free-text guess', async () => {
+    const { ctx, input } = await setup((r) => (r.role === 'portfolio manager' ? { content: 'I think you should probably buy.' } : { content: defaultAnswer(r.role) }));
+    const err = await runLlmAnalysis(input, ctx, { prices }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StructuredOutputError);
+    expect((err as Error).message).toBe('portfolio manager returned invalid structured output after 1 repair: the answer was not JSON');
+  });
+
+  it('falls back to JSON in the text when the server rejects response_format', async () => {
+    const { server, ctx, input } = await setup((r) => {
+      if (r.body.response_format) return { status: 400, error: { message: "Invalid parameter: 'response_format' is not supported" } };
+      return { content: r.role === 'portfolio manager' ? '```json\n{"rating":"Hold","confidence":0.5,"summary":"wait","rationale":"mixed"}\n```' : defaultAnswer(r.role) };
+    });
+    const out = await runLlmAnalysis(input, ctx, { prices });
+    expect(out.decision).toBe('HOLD');
+    expect(server.requests.filter((r) => r.body.response_format)).toHaveLength(1);
+  });
+
+  it('retries a 429 (honouring retry-after) and succeeds', async () => {
+    let first = true;
+    const { server, ctx, input } = await setup((r) => {
+      if (r.role === 'trader' && first) {
+        first = false;
+        return { status: 429, headers: { 'retry-after': '0' }, error: { message: 'rate limited' } };
+      }
+      return { content: defaultAnswer(r.role) };
+    });
+    const out = await runLlmAnalysis(input, ctx, { prices });
+    expect(out.decision).toBe('BUY');
+    expect(server.requests.filter((r) => r.role === 'trader')).toHaveLength(2);
+  });
+
+  it('aborts quickly on the cycle signal (soft time limit)', async () => {
+    const { ctx, input, controller } = await setup((r) => (r.role === 'bull researcher' ? { hang: true } : { content: defaultAnswer(r.role) }));
+    setTimeout(() => controller.abort('soft time limit exceeded'), 300);
+    const started = Date.now();
+    const err = await runLlmAnalysis(input, ctx, { prices }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CycleAbortedError);
+    expect((err as Error).message).toBe('soft time limit exceeded');
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('aborts the cycle when the token budget is exceeded, with the usage so far', async () => {
+    const { server, ctx, input } = await setup((r) => ({ content: defaultAnswer(r.role), usage: { prompt_tokens: 4000, completion_tokens: 1000 } }), { max_tokens_per_cycle: 12_000 });
+    const err = await runLlmAnalysis(input, ctx, { prices }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenBudgetExceededError);
+    const e = err as TokenBudgetExceededError;
+    // Three parallel analysts (15 000 tokens) already exceed 12 000: the cycle stops before the debate.
+    expect(e.message).toBe('token budget exceeded (used 15000 of 12000)');
+    expect(e.usage.total_tokens).toBe(15_000);
+    expect(server.requests.some((r) => r.role.endsWith('researcher'))).toBe(false);
+  });
+
+  it('explains a 404 (wrong base URL or model) without retrying', async () => {
+    const { server, ctx, input } = await setup(() => ({ status: 404, error: { message: 'model not found' } }));
+    const err = await runLlmAnalysis(input, ctx, { prices }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/check the model name and OPENAI_BASE_URL \(Ollama: http:\/\/localhost:11434\/v1\)/);
+    expect(server.requests.length).toBeLessThanOrEqual(3);
+  });
+});
