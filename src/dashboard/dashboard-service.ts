@@ -13,6 +13,7 @@ import {
 } from '../core/index.ts';
 import { createApp } from './app.ts';
 import { mountBullBoard } from './bull-board.ts';
+import { LiveEvents } from './live-events.ts';
 
 export interface DashboardService extends RunningService {
   readonly url: string;
@@ -25,10 +26,9 @@ export async function startDashboard(config: Config, logger: Logger): Promise<Da
   }
   const redis = createRedisConnection(config, 'producer');
   const queues = openQueues(redis, config.QUEUE_PREFIX);
-  const app = createApp(
-    { config, logger, redis, keys: productKeys(config.QUEUE_PREFIX), queues, now: () => new Date() },
-    (a) => mountBullBoard(a, queues, config.DASHBOARD_READONLY),
-  );
+  const ctx = { config, logger, redis, keys: productKeys(config.QUEUE_PREFIX), queues, now: () => new Date() };
+  const live = new LiveEvents(config, ctx.keys, queues, logger);
+  const app = createApp(ctx, { live, mount: (a) => mountBullBoard(a, queues, config.DASHBOARD_READONLY) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
@@ -43,6 +43,7 @@ export async function startDashboard(config: Config, logger: Logger): Promise<Da
     async stop() {
       server.closeAllConnections?.();
       await new Promise<void>((r) => server.close(() => r()));
+      await live.close();
       await closeQueues(queues);
       redis.disconnect();
     },

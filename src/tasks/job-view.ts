@@ -23,6 +23,12 @@ export interface JobView {
   error?: string;
   reason?: string;
   decision?: string;
+  confidence?: number;
+  engine?: string;
+  models?: string[];
+  cost_usd?: number;
+  data_source?: string;
+  duration_ms?: number | null;
 }
 
 export const CANCELLED_PREFIX = 'cancelled';
@@ -84,7 +90,11 @@ export function toJobView(job: Job, state: string, queue: QueueName): JobView {
   };
   if (status === 'failed' || status === 'cancelled') view.error = job.failedReason;
   if (outcome?.status === 'skipped' || outcome?.status === 'cancelled') view.reason = outcome.reason;
-  if (outcome?.status === 'completed') view.decision = outcome.result.decision;
+  if (outcome?.status === 'completed') {
+    const r = outcome.result;
+    Object.assign(view, { decision: r.decision, confidence: r.confidence, engine: r.engine, models: r.models, cost_usd: r.usage.cost_usd, data_source: r.data_source });
+  }
+  if (job.processedOn && job.finishedOn && status !== 'pending' && status !== 'running') view.duration_ms = job.finishedOn - job.processedOn;
   return view;
 }
 

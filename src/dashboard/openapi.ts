@@ -1,0 +1,91 @@
+/** The OpenAPI 3 document of the JSON API, served at /api/openapi.json and checked against the routes by a test. */
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+const errors = {
+  '400': json(ref('Error'), 'Invalid input: the field and the reason'),
+  '401': json(ref('Error'), 'Token required'),
+  '503': json(ref('Error'), 'Redis unreachable'),
+};
+const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
+
+export function openApiDocument() {
+  return {
+    openapi: '3.0.3',
+    info: { title: 'tradeloop API', version: '0.1.0', description: 'Market-hours-aware trading-analysis orchestrator. Every error body is {error, details:[{field, message}]}.' },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'DASHBOARD_TOKEN (required when set)' } },
+      schemas: {
+        Error: { type: 'object', required: ['error', 'details'], properties: { error: { type: 'string' }, details: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } } } },
+        Job: {
+          type: 'object',
+          properties: {
+            job_id: { type: 'string' }, status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] }, queue: { type: 'string' },
+            ticker: { type: 'string' }, agent: { type: 'string' }, date: { type: 'string', format: 'date' }, schedule_id: { type: 'string', nullable: true }, trigger: { type: 'string' },
+            dry_run: { type: 'boolean' }, requested_at: { type: 'string', format: 'date-time' }, created_at: { type: 'string', format: 'date-time' },
+            started_at: { type: 'string', nullable: true }, completed_at: { type: 'string', nullable: true }, attempts: { type: 'integer' }, progress: {},
+            worker: { type: 'string', nullable: true }, error: { type: 'string' }, reason: { type: 'string' }, decision: { type: 'string', enum: ['BUY', 'SELL', 'HOLD'] },
+            confidence: { type: 'number' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, cost_usd: { type: 'number' }, data_source: { type: 'string' }, duration_ms: { type: 'number', nullable: true },
+          },
+        },
+        Result: {
+          type: 'object',
+          properties: {
+            job_id: { type: 'string' }, ticker: { type: 'string' }, date: { type: 'string' }, agent: { type: 'string' }, decision: { type: 'string', enum: ['BUY', 'SELL', 'HOLD'] },
+            rating: { type: 'string', enum: ['Buy', 'Overweight', 'Hold', 'Underweight', 'Sell'] }, confidence: { type: 'number' }, price: { type: 'number', nullable: true },
+            reports: { type: 'object', additionalProperties: { type: 'string' } }, indicators: { type: 'object', additionalProperties: { type: 'number', nullable: true } },
+            data_source: { type: 'string' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, usage: { type: 'object' },
+            started_at: { type: 'string' }, finished_at: { type: 'string' }, dry_run: { type: 'boolean' }, fill: { type: 'object', nullable: true },
+          },
+        },
+        CreateJob: {
+          type: 'object', required: ['ticker'], additionalProperties: false,
+          properties: {
+            ticker: { type: 'string', example: 'NVDA' }, date: { type: 'string', format: 'date' }, agent: { type: 'string', default: 'quant' },
+            config: { type: 'object', properties: { engine: { type: 'string', enum: ['quant', 'llm'] }, quick_model: { type: 'string' }, deep_model: { type: 'string' }, debate_rounds: { type: 'integer' }, risk_rounds: { type: 'integer' }, analysts: { type: 'array', items: { type: 'string' } }, temperature: { type: 'number' }, max_tokens_per_cycle: { type: 'integer' } } },
+            queue: { type: 'string', enum: ['trading-cycle', 'trading-cycle-priority'], default: 'trading-cycle-priority' }, dry_run: { type: 'boolean', default: true },
+          },
+        },
+        Schedule: { type: 'object', properties: { id: { type: 'string' }, agent: { type: 'string' }, tickers: { type: 'array', items: { type: 'string' } }, every: { type: 'string', nullable: true }, cron: { type: 'string', nullable: true }, market_hours: { type: 'string' }, enabled: { type: 'boolean' }, paused: { type: 'boolean' }, next_run: { type: 'string', nullable: true }, last_run: { type: 'object', nullable: true }, skipped: { type: 'object' }, rearmed: { type: 'integer' } } },
+        MarketStatus: { type: 'object', properties: { open: { type: 'boolean' }, session: { type: 'string', enum: ['pre', 'regular', 'post', 'closed'] }, now: { type: 'string' }, next_open: { type: 'string' }, next_close: { type: 'string' }, early_close: { type: 'boolean' }, holiday: { type: 'string' } } },
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/api/jobs': {
+        get: {
+          summary: 'List jobs, newest first',
+          parameters: ['status', 'ticker', 'agent', 'schedule', 'queue', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })).concat([{ name: 'limit', in: 'query', schema: { type: 'integer' } } as never]),
+          responses: { '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') }, next_cursor: { type: 'string', nullable: true } } }), ...errors },
+        },
+        post: { summary: 'Analyse a ticker now', requestBody: { required: true, content: { 'application/json': { schema: ref('CreateJob') } } }, responses: { '202': json(ref('Job'), 'Accepted: pending'), ...errors } },
+      },
+      '/api/jobs/{id}': {
+        get: { summary: 'One job', parameters: [idParam('id', 'job id')], responses: { '200': json(ref('Job')), '404': json(ref('Error')), ...errors } },
+        delete: { summary: 'Cancel a job', parameters: [idParam('id', 'job id')], responses: { '200': json(ref('Job'), 'Pending job cancelled'), '202': json(ref('Job'), 'Running job is being cancelled'), '404': json(ref('Error')), '409': json(ref('Error'), 'Already finished'), ...errors } },
+      },
+      '/api/jobs/{id}/result': { get: { summary: 'A completed job\'s decision and reports', parameters: [idParam('id', 'job id')], responses: { '200': json(ref('Result')), '404': json(ref('Error')), '409': json(ref('Error'), 'Not completed'), ...errors } } },
+      '/api/schedules': { get: { summary: 'Schedules with next runs (market calendar applied), last runs and counters', responses: { '200': json({ type: 'object', properties: { schedules: { type: 'array', items: ref('Schedule') } } }), ...errors } } },
+      '/api/schedules/{id}': { get: { summary: 'One schedule', parameters: [idParam('id', 'schedule id')], responses: { '200': json(ref('Schedule')), '404': json(ref('Error')), ...errors } } },
+      '/api/schedules/{id}/pause': { post: { summary: 'Pause a schedule (kept in Redis)', parameters: [idParam('id', 'schedule id')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
+      '/api/schedules/{id}/resume': { post: { summary: 'Resume a schedule', parameters: [idParam('id', 'schedule id')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
+      '/api/schedules/{id}/trigger': {
+        post: {
+          summary: 'Run a schedule\'s cycle now (priority queue)',
+          parameters: [idParam('id', 'schedule id'), { name: 'respect_market_hours', in: 'query', schema: { type: 'string', enum: ['0', '1'] } }],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { ticker: { type: 'string' } } } } } },
+          responses: { '202': json({ type: 'object', properties: { schedule_id: { type: 'string' }, job_ids: { type: 'array', items: { type: 'string' } }, queue: { type: 'string' } } }), '404': json(ref('Error')), '409': json(ref('Error'), 'Market closed'), ...errors },
+        },
+      },
+      '/api/market/status': { get: { summary: 'NYSE status now or at a given instant', parameters: [{ name: 'at', in: 'query', schema: { type: 'string', format: 'date-time' } }], responses: { '200': json(ref('MarketStatus')), ...errors } } },
+      '/api/workers': { get: { summary: 'Worker heartbeats (celery inspect)', responses: { '200': json({ type: 'object' }), ...errors } } },
+      '/api/queues': { get: { summary: 'Depth per state per queue', responses: { '200': json({ type: 'object' }), ...errors } } },
+      '/api/portfolio': { get: { summary: 'Paper portfolios of every agent', responses: { '200': json({ type: 'object' }), ...errors } } },
+      '/api/portfolio/{agent}': { get: { summary: 'One agent\'s paper portfolio', parameters: [idParam('agent', 'agent profile')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
+      '/api/agents/{agent}/scorecard': { get: { summary: 'Hit rate, forward returns, cost and cycle time', parameters: [idParam('agent', 'agent profile')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
+      '/api/events': { get: { summary: 'Server-Sent Events: cycle.started|progress|completed|failed|skipped, schedule.changed, worker.online|offline', responses: { '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } } } },
+      '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': json({ type: 'object' }) } } },
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/** Server-rendered shells; the data comes from the JSON API and live events (public/app.js). */
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export function shellPage(view: 'overview' | 'job', opts: { readOnly: boolean; auth: boolean }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>tradeloop</title>
+<link rel="stylesheet" href="/assets/uplot/uPlot.min.css">
+<link rel="stylesheet" href="/assets/style.css">
+</head>
+<body data-view="${view}" data-readonly="${opts.readOnly ? '1' : '0'}">
+<header>
+  <a class="brand" href="/">tradeloop</a>
+  <span id="market" class="chip">market …</span>
+  <span id="live" class="chip muted" title="live updates">● live</span>
+  <nav><a href="/">Overview</a> <a href="/admin/queues">Queues (Bull Board)</a> <a href="/metrics">Metrics</a> <a href="/api/openapi.json">API</a>${opts.auth ? ' <form method="post" action="/logout" class="inline"><button class="link">Log out</button></form>' : ''}</nav>
+</header>
+<div id="banner" class="banner" hidden></div>
+<div id="redis-down" class="banner error" hidden>Redis is unreachable: data below may be stale. Retrying…</div>
+${opts.readOnly ? '<div class="banner info">Read-only dashboard: actions are disabled.</div>' : ''}
+<main id="main"></main>
+<script src="/assets/uplot/uPlot.iife.min.js"></script>
+<script src="/assets/app.js"></script>
+</body>
+</html>`;
+}
+
+export function loginPage(next: string, failed: boolean): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>tradeloop — log in</title><link rel="stylesheet" href="/assets/style.css"></head>
+<body class="login">
+<form method="post" action="/login" class="card">
+  <h1>tradeloop</h1>
+  ${failed ? '<p class="error">That token is not right.</p>' : ''}
+  <label>Dashboard token <input type="password" name="token" autocomplete="current-password" autofocus required></label>
+  <input type="hidden" name="next" value="${escape(next)}">
+  <button type="submit">Log in</button>
+</form>
+</body></html>`;
+}
