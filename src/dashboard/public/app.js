@@ -118,7 +118,7 @@
       const el = document.getElementById('eq-' + p.agent);
       if (!el || !window.uPlot || p.equity_curve.length < 2) continue;
       equityPlots[p.agent]?.destroy();
-      equityPlots[p.agent] = new uPlot({ width: Math.min(ov.portfolio.clientWidth || 600, 900), height: 140, series: [{}, { label: 'equity', stroke: '#4c9aff' }], axes: [{ stroke: '#8a96a6' }, { stroke: '#8a96a6' }] }, [p.equity_curve.map((e) => Date.parse(e.t) / 1000), p.equity_curve.map((e) => e.equity)], el);
+      equityPlots[p.agent] = new uPlot({ width: Math.min(ov.portfolio.clientWidth || 600, 900), height: 140, series: [{}, { label: 'equity', stroke: '#4c9aff' }], axes: [{ stroke: '#8a96a6' }, { stroke: '#8a96a6', size: 80 }] }, [p.equity_curve.map((e) => Date.parse(e.t) / 1000), p.equity_curve.map((e) => e.equity)], el);
     }
   }
 
