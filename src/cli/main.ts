@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = await load(name);
   if (args.includes('--help') || args.includes('-h')) {
-    io.stdout(`${command.usage}\n`);
+    io.stdout(`usage: ${command.usage}\n`);
     return EXIT.ok;
   }
   return command.run(args, io);

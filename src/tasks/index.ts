@@ -1,6 +1,6 @@
 /** The tasks room: workers that run trading cycles, and the job store the API reads. Its only door. */
 export { startWorkers, type WorkerService, type WorkerOptions } from './worker-service.ts';
-export { enqueueCycle, findJob, getJobView, listJobs, cancelJob, type QueueSet, type JobStore, type ListQuery, type CancelResult } from './job-store.ts';
+export { enqueueCycle, enqueueManualCycles, findJob, getJobView, listJobs, cancelJob, type QueueSet, type JobStore, type ListQuery, type CancelResult } from './job-store.ts';
 export { toJobView, resultOf, dueTimeFromJobId, nyDate, type JobView } from './job-view.ts';
 export { readWorkers, type WorkerView, type WorkerHeartbeat } from './worker-heartbeat.ts';
 export { admit, type Admission, type SkipReason } from './admission.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CYCLE_JOB_NAME, cycleJobOptions, type CycleJobData, type JobStatus, type ProductKeys, type QueueName } from '../core/index.ts';
+import { CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
 import { CANCEL_REASON, readTombstone, requestRunningCancel, writeTombstone } from './job-control.ts';
 import { decodeCursor, encodeCursor, indexJob, readIndexPage, type JobFilter } from './job-index.ts';
 import { toJobView, type JobView } from './job-view.ts';
@@ -111,4 +111,29 @@ export async function cancelJob(store: JobStore, id: string): Promise<CancelResu
   // A scheduler's pending run cannot be removed through BullMQ; the tombstone skips it when it starts.
   await found.job.remove().catch(() => undefined);
   return { outcome: 'cancelled', view: cancelled };
+}
+
+/**
+ * A manual run of a schedule now, one job per ticker on the priority queue (a human never waits behind
+ * a backlog). It ignores the market gate; callers that respect it check the calendar first.
+ */
+export async function enqueueManualCycles(store: JobStore, entry: ScheduleEntry, profile: AgentProfile, tickers: string[], now: Date): Promise<string[]> {
+  const ids: string[] = [];
+  for (const ticker of tickers) {
+    const data = cycleJobDataSchema.parse({
+      agent: entry.agent,
+      ticker,
+      schedule_id: entry.id,
+      trigger: 'manual',
+      dry_run: entry.dry_run,
+      requested_at: now.toISOString(),
+      market_hours: 'always',
+      profile,
+      overlap: 'allow',
+      soft_time_limit_ms: entry.soft_time_limit ?? null,
+      hard_time_limit_ms: entry.hard_time_limit ?? null,
+    });
+    ids.push((await enqueueCycle(store.queues, PRIORITY_QUEUE, data, store)).job_id);
+  }
+  return ids;
 }

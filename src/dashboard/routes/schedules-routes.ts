@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { MarketCalendar } from '../../calendar/index.ts';
-import { BUILTIN_AGENTS, cycleJobDataSchema, PRIORITY_QUEUE, tickerSchema } from '../../core/index.ts';
+import { BUILTIN_AGENTS, PRIORITY_QUEUE, tickerSchema } from '../../core/index.ts';
 import { describeSchedules, readPublishedAgents, readPublishedSchedules, setSchedulePaused } from '../../scheduler/index.ts';
-import { enqueueCycle, nyDate } from '../../tasks/index.ts';
+import { enqueueManualCycles } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 
@@ -56,25 +56,7 @@ export function schedulesRoutes(ctx: ApiContext): Router {
     const agents = { ...BUILTIN_AGENTS, ...(await withDeadline(readPublishedAgents(ctx.redis, ctx.keys), DEADLINE_MS)) };
     const profile = agents[entry.agent];
     if (!profile) throw new HttpError(409, `agent "${entry.agent}" is not loaded`);
-    const jobIds: string[] = [];
-    for (const ticker of tickers) {
-      const data = cycleJobDataSchema.parse({
-        agent: entry.agent,
-        ticker,
-        schedule_id: entry.id,
-        trigger: 'manual',
-        dry_run: entry.dry_run,
-        requested_at: now.toISOString(),
-        date: nyDate(now.getTime()),
-        // A manual trigger ignores the gate unless asked to respect it (then it was checked above).
-        market_hours: 'always',
-        profile,
-        overlap: 'allow',
-        soft_time_limit_ms: entry.soft_time_limit ?? null,
-        hard_time_limit_ms: entry.hard_time_limit ?? null,
-      });
-      jobIds.push((await withDeadline(enqueueCycle(ctx.queues, PRIORITY_QUEUE, data), DEADLINE_MS)).job_id);
-    }
+    const jobIds = await withDeadline(enqueueManualCycles({ redis: ctx.redis, keys: ctx.keys, queues: ctx.queues }, entry, profile, tickers, now), DEADLINE_MS);
     res.status(202).json({ schedule_id: entry.id, job_ids: jobIds, queue: PRIORITY_QUEUE });
   });
 

@@ -1,0 +1,3 @@
+import { lifecycleCommand } from '../pm2-lifecycle-command.ts';
+
+export default lifecycleCommand('start');
