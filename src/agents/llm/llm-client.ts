@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { z } from 'zod';
@@ -54,7 +55,10 @@ export class LlmSession {
     private readonly client: OpenAI,
     private readonly ctx: CycleContext,
     private readonly opts: { budget: number; prices: PriceTable; temperature: number; agent: string; sleep?: (ms: number) => Promise<void> },
-  ) {}
+  ) {
+    // Each SDK call listens on the cycle's signal; a cycle makes a dozen or more, all legitimately.
+    setMaxListeners(200, ctx.signal);
+  }
 
   usage(): Usage {
     const u = this.calls.reduce(
