@@ -1,0 +1,11 @@
+import { ZERO_USAGE, type CycleJobData, type CycleResult } from '../src/core/index.ts';
+
+/** The benchmark's cycle: returns a valid result at once, so only the orchestration is measured. */
+export async function runCycle(job: CycleJobData): Promise<CycleResult> {
+  const now = new Date().toISOString();
+  return {
+    ticker: job.ticker, date: job.date ?? now.slice(0, 10), agent: job.agent, decision: 'HOLD', rating: 'Hold', confidence: 0.5, price: 100,
+    reports: { market: '', fundamentals: '', news: '', sentiment: '', debate: '', trader: '', risk: '', final: 'noop' },
+    indicators: {}, data_source: 'bench', engine: 'quant', models: [], usage: ZERO_USAGE, started_at: now, finished_at: now, dry_run: true, fill: null,
+  };
+}
