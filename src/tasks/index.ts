@@ -3,5 +3,5 @@ export { startWorkers, type WorkerService, type WorkerOptions } from './worker-s
 export { enqueueCycle, enqueueManualCycles, findJob, getJobView, listJobs, cancelJob, type QueueSet, type JobStore, type ListQuery, type CancelResult } from './job-store.ts';
 export { toJobView, resultOf, dueTimeFromJobId, nyDate, type JobView } from './job-view.ts';
 export { readWorkers, type WorkerView, type WorkerHeartbeat } from './worker-heartbeat.ts';
-export { admit, type Admission, type SkipReason } from './admission.ts';
+export { admit, MIN_STALE_MS, type Admission, type SkipReason } from './admission.ts';
 export type { CycleFunction } from './cycle-execution.ts';

@@ -16,12 +16,16 @@ export async function requestRunningCancel(redis: Redis, keys: ProductKeys, jobI
   await redis.publish(cancelChannel(keys), jobId);
 }
 
+export function tombstoneKey(keys: ProductKeys, jobId: string): string {
+  return keys.custom('tombstone', jobId);
+}
+
 /** Marks a job cancelled; `view` (JSON) lets the API still answer for a job that was removed. */
 export async function writeTombstone(redis: Redis, keys: ProductKeys, jobId: string, view: unknown): Promise<void> {
-  await redis.set(keys.custom('tombstone', jobId), JSON.stringify(view), 'EX', 8 * 24 * 3600);
+  await redis.set(tombstoneKey(keys, jobId), JSON.stringify(view), 'EX', 8 * 24 * 3600);
 }
 
 export async function readTombstone(redis: Redis, keys: ProductKeys, jobId: string): Promise<Record<string, unknown> | null> {
-  const raw = await redis.get(keys.custom('tombstone', jobId));
+  const raw = await redis.get(tombstoneKey(keys, jobId));
   return raw ? (JSON.parse(raw) as Record<string, unknown>) : null;
 }

@@ -51,29 +51,41 @@ export async function unindexJob(redis: Redis, keys: ProductKeys, queue: QueueNa
   await multi.exec();
 }
 
-/** One page of index entries, newest first, strictly older than the cursor. */
-export async function readIndexPage(redis: Redis, keys: ProductKeys, filter: JobFilter, cursor: { score: number; member: string } | null, count: number): Promise<Array<IndexedJob & { member: string }>> {
-  const key = filter.schedule
-    ? keys.custom('jobs', 'schedule', filter.schedule)
-    : filter.ticker
-      ? keys.custom('jobs', 'ticker', filter.ticker)
-      : filter.agent
-        ? keys.custom('jobs', 'agent', filter.agent)
-        : filter.queue
-          ? keys.custom('jobs', 'queue', filter.queue)
-          : keys.custom('jobs', 'all');
-  // Same-score neighbours of the cursor are fetched again and dropped by member order.
-  const raw = await redis.zrevrangebyscore(key, cursor ? cursor.score : '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, count + 50);
-  const out: Array<IndexedJob & { member: string }> = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const member = raw[i]!;
-    const score = Number(raw[i + 1]);
-    if (cursor && score === cursor.score && member >= cursor.member) continue;
-    const [queue, ...rest] = member.split('|');
-    out.push({ queue: queue as QueueName, jobId: rest.join('|'), createdAt: score, member });
-    if (out.length >= count) break;
+function listKey(keys: ProductKeys, filter: JobFilter): string {
+  // The most selective filter picks the index; the others are checked on the jobs themselves.
+  if (filter.schedule) return keys.custom('jobs', 'schedule', filter.schedule);
+  if (filter.ticker) return keys.custom('jobs', 'ticker', filter.ticker);
+  if (filter.agent) return keys.custom('jobs', 'agent', filter.agent);
+  if (filter.queue) return keys.custom('jobs', 'queue', filter.queue);
+  return keys.custom('jobs', 'all');
+}
+
+/** One page of index entries, newest first, strictly after the cursor (ties broken by member, descending). */
+export async function readIndexPage(
+  redis: Redis,
+  keys: ProductKeys,
+  filter: JobFilter,
+  cursor: { score: number; member: string } | null,
+  count: number,
+): Promise<{ key: string; entries: Array<IndexedJob & { member: string }> }> {
+  const key = listKey(keys, filter);
+  const entries: Array<IndexedJob & { member: string }> = [];
+  let offset = 0;
+  // Entries sharing the cursor's score are re-read and skipped by member order; loop past a run of them.
+  for (;;) {
+    const batch = count + 50;
+    const raw = await redis.zrevrangebyscore(key, cursor ? cursor.score : '+inf', '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
+    for (let i = 0; i < raw.length; i += 2) {
+      const member = raw[i]!;
+      const score = Number(raw[i + 1]);
+      if (cursor && score === cursor.score && member >= cursor.member) continue;
+      const [queue, ...rest] = member.split('|');
+      entries.push({ queue: queue as QueueName, jobId: rest.join('|'), createdAt: score, member });
+      if (entries.length >= count) return { key, entries };
+    }
+    if (raw.length < batch * 2) return { key, entries };
+    offset += batch;
   }
-  return out;
 }
 
 export function encodeCursor(entry: { createdAt: number; member: string }): string {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
-import { CANCEL_REASON, readTombstone, requestRunningCancel, writeTombstone } from './job-control.ts';
+import { CANCEL_REASON, readTombstone, requestRunningCancel, tombstoneKey, writeTombstone } from './job-control.ts';
 import { decodeCursor, encodeCursor, indexJob, readIndexPage, type JobFilter } from './job-index.ts';
 import { toJobView, type JobView } from './job-view.ts';
 
@@ -58,38 +58,115 @@ export interface ListQuery extends JobFilter {
   cursor?: string;
 }
 
-/** Newest first, filtered, paginated with an opaque cursor; gone (retention-removed) jobs are skipped. */
+/** How many index entries one list request may examine before it answers with what it found and a cursor. */
+export const LIST_SCAN_BUDGET = 5_000;
+
+/**
+ * Loads a page of jobs with their hashes requested all at once (ioredis pipelines concurrent commands
+ * on its connection). The state is read from the hash where it is certain — finished (completed/failed) or never started (pending) — so only jobs
+ * that started and have not finished (running, or waiting for a retry) cost a state lookup. A job
+ * removed when it was cancelled is shown from its tombstone; one removed by retention is null.
+ */
+async function loadViews(store: JobStore, entries: Array<{ queue: QueueName; jobId: string }>): Promise<Array<JobView | null>> {
+  const views = await Promise.all(
+    entries.map(async (e): Promise<JobView | null> => {
+      const job = await store.queues[e.queue].getJob(e.jobId);
+      if (!job) return null;
+      const state = job.finishedOn
+        ? job.returnvalue !== null && job.returnvalue !== undefined
+          ? 'completed'
+          : 'failed'
+        : job.processedOn
+          ? await job.getState()
+          : 'waiting';
+      return toJobView(job, state, e.queue);
+    }),
+  );
+  // Tombstones answer for removed jobs, and for a scheduler's pending run that could not be removed.
+  const check = entries.map((_, i) => (!views[i] || views[i].status === 'pending' ? i : -1)).filter((i) => i >= 0);
+  if (check.length) {
+    const tombs = await store.redis.mget(...check.map((i) => tombstoneKey(store.keys, entries[i]!.jobId)));
+    check.forEach((i, k) => {
+      if (!tombs[k]) return;
+      const tomb = JSON.parse(tombs[k]!) as JobView;
+      views[i] = views[i] ? { ...views[i], status: 'cancelled', reason: CANCEL_REASON } : tomb;
+    });
+  }
+  return views;
+}
+
+function matches(view: JobView, q: ListQuery): boolean {
+  return (
+    (!q.ticker || view.ticker === q.ticker) &&
+    (!q.agent || view.agent === q.agent) &&
+    (!q.schedule || view.schedule_id === q.schedule) &&
+    (!q.queue || view.queue === q.queue) &&
+    (!q.status || view.status === q.status)
+  );
+}
+
+/** Running jobs come from BullMQ's active lists, which hold at most the workers' slots. */
+async function listRunning(store: JobStore, q: ListQuery): Promise<{ jobs: JobView[]; next_cursor: string | null }> {
+  const cursor = q.cursor ? decodeCursor(q.cursor) : null;
+  const names = (Object.keys(store.queues) as QueueName[]).filter((n) => !q.queue || n === q.queue);
+  const found = (
+    await Promise.all(names.map(async (queue) => (await store.queues[queue].getJobs(['active'])).map((job) => ({ queue, job }))))
+  ).flat();
+  const rows = found
+    .map(({ queue, job }) => ({ view: toJobView(job, 'active', queue), createdAt: job.timestamp, member: `${queue}|${job.id}` }))
+    .filter((r) => matches(r.view, q))
+    .filter((r) => !cursor || r.createdAt < cursor.score || (r.createdAt === cursor.score && r.member < cursor.member))
+    .sort((a, b) => b.createdAt - a.createdAt || (a.member < b.member ? 1 : -1));
+  const page = rows.slice(0, q.limit);
+  return { jobs: page.map((r) => r.view), next_cursor: rows.length > q.limit ? encodeCursor(page.at(-1)!) : null };
+}
+
+/** Newest first, filtered, paginated with an opaque cursor; jobs gone by retention are dropped from the index. */
 export async function listJobs(store: JobStore, q: ListQuery): Promise<{ jobs: JobView[]; next_cursor: string | null }> {
+  if (q.status === 'running') return listRunning(store, q);
   let cursor = q.cursor ? decodeCursor(q.cursor) : null;
   const jobs: JobView[] = [];
   let last: { createdAt: number; member: string } | null = null;
+  let exhausted = false;
+  let more = false;
   // Bounded scan: a rare status filter must not walk the whole index in one request.
-  for (let scanned = 0; jobs.length < q.limit && scanned < 5_000; ) {
-    const page = await readIndexPage(store.redis, store.keys, q, cursor, Math.max(q.limit * 2, 50));
-    if (page.length === 0) {
-      last = null;
+  for (let scanned = 0; jobs.length < q.limit && scanned < LIST_SCAN_BUDGET; ) {
+    const want = q.status ? Math.max(q.limit * 4, 200) : q.limit + 1 - jobs.length;
+    const { key, entries } = await readIndexPage(store.redis, store.keys, q, cursor, want);
+    if (entries.length === 0) {
+      exhausted = true;
       break;
     }
-    scanned += page.length;
-    const pipeline = page.map(async (entry) => {
-      const job = await store.queues[entry.queue]?.getJob(entry.jobId);
-      return job ? { entry, job, state: await job.getState() } : { entry, job: null, state: 'missing' };
-    });
-    for (const { entry, job, state } of await Promise.all(pipeline)) {
+    scanned += entries.length;
+    const views = await loadViews(store, entries);
+    const gone: string[] = [];
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const view = views[i];
+      if (!view) {
+        gone.push(entry.member);
+        last = entry;
+        continue;
+      }
+      const match = matches(view, q);
+      if (match && jobs.length === q.limit) {
+        // One more match exists beyond this page: the cursor points just before it.
+        more = true;
+        break;
+      }
       last = entry;
-      if (!job) continue;
-      const view = toJobView(job, state, entry.queue);
-      if (q.ticker && view.ticker !== q.ticker) continue;
-      if (q.agent && view.agent !== q.agent) continue;
-      if (q.schedule && view.schedule_id !== q.schedule) continue;
-      if (q.queue && view.queue !== q.queue) continue;
-      if (q.status && view.status !== q.status) continue;
-      jobs.push(view);
-      if (jobs.length >= q.limit) break;
+      if (match) jobs.push(view);
+    }
+    if (gone.length) await store.redis.zrem(key, ...gone);
+    if (more) return { jobs, next_cursor: encodeCursor(last!) };
+    if (entries.length < want) {
+      exhausted = true;
+      break;
     }
     cursor = last ? { score: last.createdAt, member: last.member } : null;
   }
-  return { jobs, next_cursor: jobs.length >= q.limit && last ? encodeCursor(last) : null };
+  // Out of budget before the page filled: hand back a cursor so the caller can continue the scan.
+  return { jobs, next_cursor: !exhausted && last ? encodeCursor(last) : null };
 }
 
 export type CancelResult = { outcome: 'cancelled' | 'cancelling'; view: JobView } | { outcome: 'finished'; view: JobView } | null;
