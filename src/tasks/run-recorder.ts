@@ -21,10 +21,12 @@ export async function recordFinalOutcome(
   outcome: FinalOutcome,
 ): Promise<boolean> {
   const { redis, keys } = deps;
+  // The file first: writing it is idempotent (same path, atomic rename), so a crash before the marker
+  // below only means the next run of this job id writes it again — never a marker without its file.
+  if (outcome.status === 'completed') await writeResultFile(deps.resultsDir, job.id, outcome.result);
   const first = await redis.set(keys.custom('recorded', job.id), outcome.status, 'EX', 8 * DAY_S, 'NX');
   if (first !== 'OK') return false;
   const { data } = job;
-  if (outcome.status === 'completed') await writeResultFile(deps.resultsDir, job.id, outcome.result);
   if (data.schedule_id) {
     const last = {
       job_id: job.id,
