@@ -304,5 +304,5 @@ try {
   killAll();
 }
 const failed = results.filter((r) => !r.pass).length;
-process.stdout.write(`\n${results.length - failed} passed, ${failed} failed\n`);
+process.stdout.write(`\ndrills: ${results.length - failed} of ${results.length} PASS\n`);
 process.exit(failed ? 1 : 0);
