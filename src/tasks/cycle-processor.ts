@@ -28,29 +28,13 @@ export interface CycleProcessorDeps {
   runner: CycleRunner;
   calendar: MarketCalendar;
   now?: () => number;
-  /**
-   * True once the shutdown deadline has passed: cycles cut short then are neither recorded nor
-   * settled, so BullMQ leaves them active and another worker recovers them as stalled.
-   */
-  abandoned?: () => boolean;
 }
 
 /** Failures a retry would only repeat: they end the job at once. */
-const FINAL_ERRORS = new Set([
-  'PermanentCycleError',
-  'SoftTimeLimit',
-  'HardTimeLimit',
-  'TokenBudgetExceededError',
-  'StructuredOutputError',
-  'UnrecoverableError',
-]);
+const FINAL_ERRORS = new Set(['PermanentCycleError', 'SoftTimeLimit', 'HardTimeLimit', 'TokenBudgetExceededError', 'UnrecoverableError']);
 
-export function dueTimeOf(job: Pick<Job, 'id' | 'timestamp'>, data: Pick<CycleJobData, 'requested_at'>): number {
+export function dueTimeOf(job: Job, data: Pick<CycleJobData, 'requested_at'>): number {
   return dueTimeFromJobId(job.id) ?? (data.requested_at ? Date.parse(data.requested_at) : job.timestamp);
-}
-
-function overlapPair(data: CycleJobData): string | null {
-  return data.schedule_id && data.overlap === 'skip' ? `${data.schedule_id}:${data.ticker}` : null;
 }
 
 /** Runs one trading-cycle job: validate, admit (gate, staleness, overlap), analyse, record once. */
@@ -59,8 +43,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
   const limits = effectiveQueue(queue, deps.config);
   const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR };
 
-  // Three parameters: BullMQ passes the job's AbortSignal only to processors that declare it.
-  return async (job: Job, token?: string, signal?: AbortSignal): Promise<JobOutcome> => {
+  return async (job: Job, _token?: string, signal?: AbortSignal): Promise<JobOutcome> => {
     const jobId = String(job.id);
     const attempt = job.attemptsMade + 1;
     const raw = (job.data ?? {}) as Record<string, unknown>;
@@ -89,8 +72,8 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     }
     const softMs = data.soft_time_limit_ms ?? limits.softTimeLimitMs;
     const hardMs = Math.max(softMs, data.hard_time_limit_ms ?? limits.hardTimeLimitMs);
-    const pair = overlapPair(data);
-    if (pair) {
+    const pair = data.schedule_id ? `${data.schedule_id}:${data.ticker}` : null;
+    if (pair && data.overlap === 'skip') {
       const holder = await acquireOverlapLease(deps.redis, deps.keys, pair, jobId, hardMs + 60_000);
       if (holder) {
         const detail = `cycle ${holder} for ${pair} is still running`;
@@ -103,16 +86,24 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     log.info({ trigger: data.trigger, scheduleId: data.schedule_id, dueAt: new Date(dueAt).toISOString() }, 'cycle started');
     const started = now();
     try {
-      const result = await deps.runner.run({ job, token, data, softTimeLimitMs: softMs, hardTimeLimitMs: hardMs, signal: signal ?? new AbortController().signal });
+      const result = await deps.runner.run({
+        data,
+        jobId,
+        attempt,
+        queue,
+        softTimeLimitMs: softMs,
+        hardTimeLimitMs: hardMs,
+        signal: signal ?? new AbortController().signal,
+        onProgress: async (stage, percent) => {
+          log.debug({ stage, percent }, 'progress');
+          await job.updateProgress({ stage, percent });
+        },
+      });
       await record({ status: 'completed', result });
       log.info({ decision: result.decision, confidence: result.confidence, ms: now() - started }, 'cycle completed');
       return { status: 'completed', result };
     } catch (err) {
       const e = err as Error;
-      if (deps.abandoned?.()) {
-        log.warn('shutdown deadline passed: cycle left for stalled recovery');
-        return new Promise<never>(() => {});
-      }
       if (signal?.aborted && String(signal.reason ?? '').startsWith('cancelled')) {
         await record({ status: 'cancelled', error: String(signal.reason) });
         log.info('cycle cancelled while running');
@@ -124,26 +115,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
       if (FINAL_ERRORS.has(e.name)) throw new UnrecoverableError(e.message);
       throw e;
     } finally {
-      if (pair && !deps.abandoned?.()) await releaseOverlapLease(deps.redis, deps.keys, pair, jobId).catch(() => undefined);
+      if (pair && data.overlap === 'skip') await releaseOverlapLease(deps.redis, deps.keys, pair, jobId).catch(() => undefined);
     }
   };
-}
-
-/**
- * A job that kept killing its worker is failed by BullMQ's stalled checker, where no processor of ours
- * runs: record that outcome (once) and free its overlap lease, so the schedule's last run says why.
- */
-export async function recordStalledFailure(deps: Pick<CycleProcessorDeps, 'redis' | 'keys' | 'config' | 'logger'>, queue: QueueName, job: Job): Promise<boolean> {
-  const parsed = cycleJobDataSchema.safeParse(job.data);
-  if (!parsed.success) return false;
-  const data = parsed.data;
-  const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR };
-  const error = job.failedReason || 'job stalled more than allowable limit';
-  const first = await recordFinalOutcome(store, { id: String(job.id), queue, data, dueAt: dueTimeOf(job, data) }, { status: 'failed', error });
-  const pair = overlapPair(data);
-  if (pair) await releaseOverlapLease(deps.redis, deps.keys, pair, String(job.id));
-  if (first) {
-    jobLogger(deps.logger, { jobId: String(job.id), agent: data.agent, ticker: data.ticker, attempt: job.attemptsMade, queue }).error({ err: error }, 'cycle failed: it stalled too often (its worker kept dying)');
-  }
-  return first;
 }

@@ -1,24 +1,24 @@
-import type { Job } from 'bullmq';
-import type { CycleJobData, CycleResult } from '../core/index.ts';
+import type { CycleStage } from '../agents/index.ts';
+import type { CycleJobData, CycleResult, QueueName } from '../core/index.ts';
 
 export interface CycleRunRequest {
-  job: Job;
-  token?: string;
-  /** The job's data, already validated by the worker. */
   data: CycleJobData;
+  jobId: string;
+  attempt: number;
+  queue: QueueName;
   softTimeLimitMs: number;
   hardTimeLimitMs: number;
-  /** Aborted on cancel (worker.cancelJob). */
+  /** Aborted on cancel or shutdown. */
   signal: AbortSignal;
+  onProgress(stage: CycleStage, percent: number): Promise<void>;
 }
 
-/** Where cycles execute: BullMQ sandbox child processes (default) or the worker process itself. */
+/** Where cycles execute: sandbox child processes (default) or the worker process itself. */
 export interface CycleRunner {
   readonly mode: 'sandbox' | 'in-process';
   run(request: CycleRunRequest): Promise<CycleResult>;
   /** Pids of the sandbox children alive now (empty in-process). */
   childPids(): number[];
-  /** Kills what is still running (used when the shutdown deadline has passed). */
   close(): Promise<void>;
 }
 
@@ -26,10 +26,7 @@ export interface CycleRunner {
 export const SOFT_LIMIT = 'soft time limit exceeded';
 export const HARD_LIMIT = 'hard time limit exceeded';
 
-/**
- * An error that may cross a process boundary keeping the name the worker classifies by (BullMQ's
- * sandbox copies an error's own properties, and `name` is one here).
- */
+/** An error that crossed a process boundary, keeping the name the worker classifies by. */
 export class CycleRunError extends Error {
   constructor(message: string, override readonly name: string) {
     super(message);

@@ -1,40 +1,56 @@
-import type { CycleResult } from '../core/index.ts';
-import { runCycleJob, type CycleEnv, type CycleFunction } from './cycle-execution.ts';
+import type { Redis } from 'ioredis';
+import { CycleAbortedError, effectiveQueue, productKeys, type Config, type CycleResult, type Logger } from '../core/index.ts';
+import { createCallRateLimiter } from './call-rate-limiter.ts';
+import { executeCycle, loadCycleFunction } from './cycle-execution.ts';
 import { CycleRunError, HARD_LIMIT, SOFT_LIMIT, type CycleRunner, type CycleRunRequest } from './cycle-runner.ts';
 
 /**
- * Runs cycles inside the worker process (`WORKER_SANDBOX=0`): the fastest mode, without crash isolation.
- * The soft limit aborts the cycle; the hard limit fails the job and frees the slot but cannot stop code
- * that ignores its signal — that is what the sandbox is for.
+ * Runs cycles inside the worker process: the fastest mode, without crash isolation. The soft limit
+ * aborts the cycle; the hard limit fails the job but cannot stop code that ignores its signal.
  */
-export function createInProcessRunner(fn: Promise<CycleFunction>, env: CycleEnv): CycleRunner {
+export function createInProcessRunner(config: Config, redis: Redis, logger: Logger): CycleRunner {
+  const fn = loadCycleFunction(config);
+  const keys = productKeys(config.QUEUE_PREFIX);
   return {
     mode: 'in-process',
     childPids: () => [],
     async close() {},
     async run(req: CycleRunRequest): Promise<CycleResult> {
       const controller = new AbortController();
-      const forward = () => controller.abort(req.signal.reason);
-      if (req.signal.aborted) forward();
-      else req.signal.addEventListener('abort', forward, { once: true });
+      const onAbort = () => controller.abort(req.signal.reason);
+      req.signal.addEventListener('abort', onAbort, { once: true });
       const soft = setTimeout(() => controller.abort(SOFT_LIMIT), req.softTimeLimitMs);
       let hard: NodeJS.Timeout | undefined;
+      const limiter = createCallRateLimiter(redis, keys, req.queue, effectiveQueue(req.queue, config).rateLimit);
       try {
-        const work = runCycleJob(await fn, req.job, controller.signal, env);
+        const work = executeCycle(
+          await fn,
+          {
+            data: req.data,
+            jobId: req.jobId,
+            attempt: req.attempt,
+            signal: controller.signal,
+            reportProgress: req.onProgress,
+            acquireCallSlot: (kind) => limiter(kind, controller.signal),
+          },
+          { config, redis, logger: logger.child({ jobId: req.jobId, agent: req.data.agent, ticker: req.data.ticker, attempt: req.attempt }) },
+        );
         const hardLimit = new Promise<never>((_, reject) => {
-          hard = setTimeout(() => {
-            controller.abort(HARD_LIMIT);
-            reject(new CycleRunError(HARD_LIMIT, 'HardTimeLimit'));
-          }, req.hardTimeLimitMs);
+          hard = setTimeout(() => reject(new CycleRunError(HARD_LIMIT, 'HardTimeLimit')), req.hardTimeLimitMs);
         });
-        // The losing side of the race may still settle later; nobody waits for it.
-        work.catch(() => undefined);
         return await Promise.race([work, hardLimit]);
+      } catch (err) {
+        if (controller.signal.aborted && (err instanceof CycleAbortedError || (err as Error).name === 'AbortError')) {
+          const reason = String(controller.signal.reason);
+          throw new CycleRunError(reason, reason === SOFT_LIMIT ? 'SoftTimeLimit' : 'CycleAbortedError');
+        }
+        throw err;
       } finally {
         clearTimeout(soft);
         clearTimeout(hard);
-        req.signal.removeEventListener('abort', forward);
+        req.signal.removeEventListener('abort', onAbort);
       }
     },
   };
 }
+

@@ -1,93 +1,116 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Child, ChildPool, Processor } from 'bullmq';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { CycleResult, Logger } from '../core/index.ts';
 import { CycleRunError, HARD_LIMIT, SOFT_LIMIT, type CycleRunner, type CycleRunRequest } from './cycle-runner.ts';
+import type { FromChild, ToChild } from './sandbox-messages.ts';
 
-/** Which child a running job got, found while BullMQ's sandbox retains one inside our async context. */
-interface Slot {
-  child: Child | null;
-  killed: boolean;
+const CHILD_ENTRY = fileURLToPath(new URL('../../bin/cycle-child.mjs', import.meta.url));
+
+interface Child {
+  process: ChildProcess;
+  jobs: number;
+  ready: Promise<void>;
 }
 
 /**
- * Cycles in BullMQ's sandboxed processors (child processes), with what Celery's prefork pool adds:
- * the soft limit aborts the job's signal (relayed by BullMQ to the child), the hard limit kills that
- * job's child, and a child is retired after `maxJobsPerChild` jobs to bound memory growth. BullMQ's
- * pool has neither a per-job kill nor recycling, so both hook into its retain/release.
+ * Runs each cycle in a child process (Celery's prefork pool): the soft limit asks the child to abort,
+ * the hard limit kills it, and a child is replaced after `maxJobsPerChild` cycles to bound memory.
+ * BullMQ's own sandbox offers neither a per-job kill nor recycling, hence this small pool.
  */
-export function createSandboxRunner(sandboxed: Processor, pool: ChildPool, opts: { maxJobsPerChild: number; logger: Logger }): CycleRunner {
-  const current = new AsyncLocalStorage<Slot>();
-  const children = new Set<Child>();
-  const uses = new WeakMap<Child, number>();
+export function createSandboxRunner(opts: { maxJobsPerChild: number; env: NodeJS.ProcessEnv; logger: Logger }): CycleRunner {
+  const idle: Child[] = [];
+  const all = new Set<Child>();
+  let closed = false;
 
-  const retain = pool.retain.bind(pool);
-  pool.retain = async (processFile: string) => {
-    const child = await retain(processFile);
-    if (!children.has(child) && child.exitCode === null && child.signalCode === null) {
-      children.add(child);
-      child.once('exit', () => children.delete(child));
-    }
-    const slot = current.getStore();
-    if (slot) {
-      slot.child = child;
-      // The hard limit passed while the child was still starting.
-      if (slot.killed) void pool.kill(child, 'SIGKILL').catch(() => undefined);
-    }
+  const spawnChild = (): Child => {
+    const proc = fork(CHILD_ENTRY, [], { env: opts.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    const ready = new Promise<void>((resolve, reject) => {
+      const onMessage = (m: FromChild) => {
+        if (m.type === 'ready') {
+          proc.off('exit', onExit);
+          resolve();
+        }
+      };
+      const onExit = (code: number | null) => reject(new Error(`sandbox child exited during start-up (code ${code})`));
+      proc.once('message', onMessage);
+      proc.once('exit', onExit);
+    });
+    const child: Child = { process: proc, jobs: 0, ready };
+    all.add(child);
+    proc.once('exit', () => {
+      all.delete(child);
+      const i = idle.indexOf(child);
+      if (i >= 0) idle.splice(i, 1);
+    });
     return child;
   };
-  const release = pool.release.bind(pool);
-  pool.release = (child: Child) => {
-    const n = (uses.get(child) ?? 0) + 1;
-    uses.set(child, n);
-    if (n < opts.maxJobsPerChild) return release(child);
-    // Recycled: SIGTERM lets BullMQ's child finish (it is idle now) and exit; the next job forks a fresh one.
-    children.delete(child);
-    void pool.kill(child, 'SIGTERM').catch(() => undefined);
+
+  const retire = (child: Child) => {
+    all.delete(child);
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGTERM');
   };
 
   return {
     mode: 'sandbox',
-    childPids: () => [...children].map((c) => c.pid),
+    childPids: () => [...all].map((c) => c.process.pid!).filter(Boolean),
     async close() {
-      await Promise.allSettled([...children].map((c) => pool.kill(c, 'SIGKILL')));
+      closed = true;
+      for (const child of [...all]) retire(child);
     },
     async run(req: CycleRunRequest): Promise<CycleResult> {
-      const controller = new AbortController();
-      const forward = () => controller.abort(req.signal.reason);
-      if (req.signal.aborted) forward();
-      else req.signal.addEventListener('abort', forward, { once: true });
-      const slot: Slot = { child: null, killed: false };
-      const timers: NodeJS.Timeout[] = [];
-      try {
-        return await new Promise<CycleResult>((resolve, reject) => {
-          timers.push(setTimeout(() => controller.abort(SOFT_LIMIT), req.softTimeLimitMs));
-          timers.push(
-            setTimeout(() => {
-              slot.killed = true;
-              opts.logger.warn({ jobId: req.job.id, pid: slot.child?.pid }, 'hard time limit: killing the sandbox child');
-              if (slot.child) void pool.kill(slot.child, 'SIGKILL').catch(() => undefined);
-              reject(new CycleRunError(HARD_LIMIT, 'HardTimeLimit'));
-            }, req.hardTimeLimitMs),
-          );
-          current
-            .run(slot, () => sandboxed(req.job, req.token, controller.signal) as Promise<CycleResult>)
-            .then(resolve, (err: unknown) => reject(fromSandbox(err)));
-        });
-      } finally {
-        timers.forEach(clearTimeout);
-        req.signal.removeEventListener('abort', forward);
-      }
+      if (closed) throw new Error('worker is shutting down');
+      const child = idle.pop() ?? spawnChild();
+      await child.ready;
+      child.jobs++;
+      const proc = child.process;
+      let settled = false;
+      return new Promise<CycleResult>((resolve, reject) => {
+        const timers: NodeJS.Timeout[] = [];
+        const finish = (err: Error | null, result?: CycleResult, reusable = true) => {
+          if (settled) return;
+          settled = true;
+          timers.forEach(clearTimeout);
+          proc.off('message', onMessage);
+          proc.off('exit', onExit);
+          req.signal.removeEventListener('abort', onAbort);
+          if (reusable && !closed && child.jobs < opts.maxJobsPerChild && proc.exitCode === null) idle.push(child);
+          else retire(child);
+          if (err) reject(err);
+          else resolve(result!);
+        };
+        const send = (m: ToChild) => {
+          try {
+            proc.send(m);
+          } catch {
+            // the child is gone; its exit handler settles the job
+          }
+        };
+        const onMessage = (m: FromChild) => {
+          if (m.type === 'progress') void req.onProgress(m.stage, m.percent).catch(() => undefined);
+          else if (m.type === 'done') finish(null, m.result);
+          else if (m.type === 'error') {
+            const name = m.name === 'CycleAbortedError' && m.message === SOFT_LIMIT ? 'SoftTimeLimit' : m.name;
+            finish(new CycleRunError(m.message, name));
+          }
+        };
+        const onExit = (code: number | null, signal: string | null) =>
+          finish(new CycleRunError(`sandbox child exited unexpectedly (${signal ?? `code ${code}`})`, 'SandboxCrash'), undefined, false);
+        const onAbort = () => send({ type: 'abort', reason: String(req.signal.reason ?? 'aborted') });
+        proc.on('message', onMessage);
+        proc.once('exit', onExit);
+        req.signal.addEventListener('abort', onAbort, { once: true });
+        timers.push(setTimeout(() => send({ type: 'abort', reason: SOFT_LIMIT }), req.softTimeLimitMs));
+        timers.push(
+          setTimeout(() => {
+            opts.logger.warn({ jobId: req.jobId, pid: proc.pid }, 'hard time limit: killing the sandbox child');
+            proc.kill('SIGKILL');
+            finish(new CycleRunError(HARD_LIMIT, 'HardTimeLimit'), undefined, false);
+          }, req.hardTimeLimitMs),
+        );
+        send({ type: 'run', data: req.data, jobId: req.jobId, attempt: req.attempt, queue: req.queue });
+        // Cancelled while the child was starting: the abort must follow the run, or the child drops it.
+        if (req.signal.aborted) onAbort();
+      });
     },
   };
-}
-
-/** BullMQ reports a child that died mid-job as "Unexpected exit code: <code> signal: <signal>". */
-function fromSandbox(err: unknown): Error {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const exit = /^Unexpected exit code: (\S+) signal: (\S+)/.exec(e.message);
-  if (exit) {
-    const how = exit[2] !== 'null' ? exit[2] : `code ${exit[1]}`;
-    return new CycleRunError(`sandbox child exited unexpectedly (${how})`, 'SandboxCrash');
-  }
-  return e;
 }

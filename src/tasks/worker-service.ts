@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Job, Worker, type Processor, type WorkerOptions as BullWorkerOptions } from 'bullmq';
+import { Worker } from 'bullmq';
 import { MarketCalendar } from '../calendar/index.ts';
 import {
   createRedisConnection,
@@ -15,13 +15,10 @@ import {
   type RunningService,
 } from '../core/index.ts';
 import { cappedBackoff } from './backoff.ts';
-import { childEnv } from './child-env.ts';
-import { loadCycleFunction, type CycleFunction } from './cycle-execution.ts';
-import { createCycleProcessor, recordStalledFailure, type CycleProcessorDeps } from './cycle-processor.ts';
+import { createCycleProcessor } from './cycle-processor.ts';
 import type { CycleRunner } from './cycle-runner.ts';
 import { createInProcessRunner } from './in-process-runner.ts';
 import { CANCEL_REASON, cancelChannel } from './job-control.ts';
-import { createSandboxedWorker } from './sandboxed-worker.ts';
 import { createSandboxRunner } from './sandbox-runner.ts';
 import { writeHeartbeat, type WorkerHeartbeat } from './worker-heartbeat.ts';
 
@@ -30,18 +27,12 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Overrides WORKER_SANDBOX. */
   sandbox?: boolean;
-  /**
-   * The cycle to run in-process (default: CYCLE_MODULE, else the agents' runTradingCycle). Sandbox
-   * children cannot receive a function: they load CYCLE_MODULE or the built-in cycle.
-   */
-  runCycle?: CycleFunction;
   now?: () => number;
 }
 
 export interface WorkerService extends RunningService {
   readonly id: string;
   readonly workers: Worker[];
-  /** Where cycles run; in sandbox mode the union of every queue's child pool. */
   readonly runner: CycleRunner;
 }
 
@@ -49,7 +40,7 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 /**
  * A worker process: one BullMQ Worker per queue it serves, each with `concurrency` slots (a slot is
- * taken only when free: prefetch 1). Cycles run in BullMQ sandbox children unless WORKER_SANDBOX=0.
+ * taken only when free: prefetch 1). Cycles run in sandbox children unless WORKER_SANDBOX=0.
  */
 export async function startWorkers(config: Config, logger: Logger, opts: WorkerOptions = {}): Promise<WorkerService> {
   const queues = opts.queues ?? [...QUEUE_NAMES];
@@ -59,18 +50,18 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   const subscriber = createRedisConnection(config, 'worker');
   const keys = productKeys(config.QUEUE_PREFIX);
   const sandbox = opts.sandbox ?? config.WORKER_SANDBOX;
+  const runner = sandbox
+    ? createSandboxRunner({ maxJobsPerChild: config.WORKER_MAX_JOBS_PER_CHILD, env: { ...process.env, REDIS_URL: config.REDIS_URL, QUEUE_PREFIX: config.QUEUE_PREFIX }, logger })
+    : createInProcessRunner(config, redis, logger);
   const calendar = new MarketCalendar({ extraClosures: config.MARKET_CLOSURES });
   const startedAt = new Date().toISOString();
   const active = new Map<string, WorkerHeartbeat['active'][number]>();
-  const runners: CycleRunner[] = [];
   let processed = 0;
   let failed = 0;
-  let abandoned = false;
-  const inProcessCycle = sandbox ? null : opts.runCycle ? Promise.resolve(opts.runCycle) : loadCycleFunction(config);
-  const baseDeps: Omit<CycleProcessorDeps, 'runner'> = { config, logger, redis, keys, calendar, now: opts.now, abandoned: () => abandoned };
 
   const workers = queues.map((queue) => {
-    const workerOpts: BullWorkerOptions = {
+    const processor = createCycleProcessor({ config, logger, redis, keys, runner, calendar, now: opts.now }, queue);
+    const worker = new Worker(queue, processor, {
       connection: createRedisConnection(config, 'worker'),
       prefix: config.QUEUE_PREFIX,
       concurrency,
@@ -79,20 +70,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: config.WORKER_MAX_STALLED,
       settings: { backoffStrategy: cappedBackoff(config) },
-      workerForkOptions: { env: childEnv(config) },
-    };
-    let worker: Worker;
-    if (sandbox) {
-      worker = createSandboxedWorker(queue, workerOpts, (sandboxed, pool) => {
-        const runner = createSandboxRunner(sandboxed, pool, { maxJobsPerChild: config.WORKER_MAX_JOBS_PER_CHILD, logger });
-        runners.push(runner);
-        return createCycleProcessor({ ...baseDeps, runner }, queue) as Processor;
-      });
-    } else {
-      const runner = createInProcessRunner(inProcessCycle!, { config, redis, logger });
-      runners.push(runner);
-      worker = new Worker(queue, createCycleProcessor({ ...baseDeps, runner }, queue), workerOpts);
-    }
+    });
     worker.on('error', (err) => logger.error({ err: err.message, queue }, 'worker error'));
     worker.on('active', (job) => {
       const d = job.data as { ticker?: string; agent?: string };
@@ -108,22 +86,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
       processed++;
       failed++;
     });
-    worker.on('stalled', (jobId) => {
-      logger.warn({ jobId, queue }, 'job stalled: its worker stopped renewing the lock');
-      void (async () => {
-        const job = await Job.fromId(worker, jobId);
-        if (job && (await job.getState()) === 'failed') await recordStalledFailure(baseDeps, queue, job);
-      })().catch((err: unknown) => logger.error({ err: (err as Error).message, jobId }, 'could not record a stalled failure'));
-    });
     return worker;
   });
-
-  const runner: CycleRunner = {
-    mode: sandbox ? 'sandbox' : 'in-process',
-    childPids: () => runners.flatMap((r) => r.childPids()),
-    run: (req) => runners[0]!.run(req),
-    close: async () => void (await Promise.all(runners.map((r) => r.close()))),
-  };
 
   const heartbeat = async () => {
     const hb: WorkerHeartbeat = {
@@ -149,7 +113,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   const beat = setInterval(() => void heartbeat(), config.WORKER_HEARTBEAT_MS);
   await publishEvent(redis, keys, 'worker.online', { worker: id, host: hostname(), pid: process.pid, queues }).catch(() => undefined);
 
-  // Cancel requests reach every worker; only the one running the job acts.
+  // Cancel requests may reach every worker; only the one running the job acts.
   await subscriber.subscribe(cancelChannel(keys));
   subscriber.on('message', (_channel, jobId: string) => {
     for (const w of workers) if (w.cancelJob(jobId, CANCEL_REASON)) logger.info({ jobId }, 'cancelling running job');
@@ -163,24 +127,21 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     runner,
     async stop() {
       clearInterval(beat);
-      subscriber.disconnect();
-      // Stop taking jobs at once; worker.close() then waits for running ones, without a limit of its own.
-      const closing = Promise.all(workers.map((w) => w.close()));
+      // worker.close() waits for active jobs without a limit: enforce the deadline ourselves.
       const deadline = config.WORKER_SHUTDOWN_MS;
-      let timer: NodeJS.Timeout | undefined;
+      const graceful = Promise.all(workers.map((w) => w.close()));
       const timedOut = await Promise.race([
-        closing.then(() => false),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), deadline))),
+        graceful.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), deadline).unref()),
       ]);
-      clearTimeout(timer);
       if (timedOut) {
-        // Left active and unrecorded: once this process is gone their locks expire and another worker runs them.
-        abandoned = true;
-        logger.warn({ deadlineMs: deadline, jobs: [...active.keys()] }, 'running cycles did not finish before the shutdown deadline; leaving them to stalled recovery');
-        await runner.close();
+        logger.warn({ deadlineMs: deadline }, 'running jobs did not finish before the deadline; they will be recovered as stalled');
+        await Promise.all(workers.map((w) => w.close(true)));
       }
+      await runner.close();
       await redis.hdel(keys.workers, id).catch(() => undefined);
-      await publishEvent(redis, keys, 'worker.offline', { worker: id, host: hostname(), pid: process.pid, graceful: !timedOut }).catch(() => undefined);
+      await publishEvent(redis, keys, 'worker.offline', { worker: id, host: hostname(), pid: process.pid }).catch(() => undefined);
+      subscriber.disconnect();
       redis.disconnect();
     },
   };

@@ -1,0 +1,51 @@
+import { CycleAbortedError, createLogger, createRedisConnection, effectiveQueue, loadConfig, productKeys } from '../core/index.ts';
+import { createCallRateLimiter } from './call-rate-limiter.ts';
+import { executeCycle, loadCycleFunction } from './cycle-execution.ts';
+import type { FromChild, ToChild } from './sandbox-messages.ts';
+
+/**
+ * A sandbox child: runs one cycle at a time for its parent worker, so a hung or crashing cycle costs a
+ * child process, never the worker (which keeps renewing job locks and can kill us at the hard limit).
+ */
+const config = loadConfig();
+const logger = createLogger(config, 'cycle');
+const redis = createRedisConnection(config, 'worker');
+const keys = productKeys(config.QUEUE_PREFIX);
+const fn = await loadCycleFunction(config);
+let controller: AbortController | null = null;
+
+const send = (msg: FromChild) => process.send?.(msg);
+
+process.on('message', (msg: ToChild) => {
+  if (msg.type === 'abort') {
+    controller?.abort(msg.reason);
+    return;
+  }
+  controller = new AbortController();
+  const signal = controller.signal;
+  const limiter = createCallRateLimiter(redis, keys, msg.queue, effectiveQueue(msg.queue, config).rateLimit);
+  executeCycle(
+    fn,
+    {
+      data: msg.data,
+      jobId: msg.jobId,
+      attempt: msg.attempt,
+      signal,
+      reportProgress: async (stage, percent) => void send({ type: 'progress', stage, percent }),
+      acquireCallSlot: (kind) => limiter(kind, signal),
+    },
+    { config, redis, logger: logger.child({ jobId: msg.jobId, agent: msg.data.agent, ticker: msg.data.ticker, attempt: msg.attempt, pid: process.pid }) },
+  )
+    .then((result) => send({ type: 'done', result }))
+    .catch((err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      const aborted = signal.aborted && (e instanceof CycleAbortedError || e.name === 'AbortError');
+      send({ type: 'error', name: aborted ? 'CycleAbortedError' : e.name, message: aborted ? String(signal.reason) : e.message });
+    })
+    .finally(() => {
+      controller = null;
+    });
+});
+// The parent died: do not linger as an orphan.
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });

@@ -1,0 +1,14 @@
+import type { CycleStage } from '../agents/index.ts';
+import type { CycleJobData, CycleResult, QueueName } from '../core/index.ts';
+
+/** Parent → sandbox child. */
+export type ToChild =
+  | { type: 'run'; data: CycleJobData; jobId: string; attempt: number; queue: QueueName }
+  | { type: 'abort'; reason: string };
+
+/** Sandbox child → parent. */
+export type FromChild =
+  | { type: 'ready' }
+  | { type: 'progress'; stage: CycleStage; percent: number }
+  | { type: 'done'; result: CycleResult }
+  | { type: 'error'; name: string; message: string };
