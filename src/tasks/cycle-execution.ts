@@ -1,14 +1,15 @@
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { Redis } from 'ioredis';
-import { runTradingCycle, type CycleContext, type CycleStage } from '../agents/index.ts';
+import type { CycleContext, CycleStage } from '../agents/index.ts';
 import type { Config, CycleJobData, CycleResult, Logger } from '../core/index.ts';
 
 export type CycleFunction = (job: CycleJobData, ctx: CycleContext) => Promise<CycleResult>;
 
 /** The built-in trading cycle, or the module named by CYCLE_MODULE (benchmarks' no-op cycle, custom engines). */
 export async function loadCycleFunction(config: Pick<Config, 'CYCLE_MODULE'>): Promise<CycleFunction> {
-  if (!config.CYCLE_MODULE) return runTradingCycle;
+  // Loaded on demand: the agents' dependencies (LLM and data clients) are most of a sandbox child's start-up.
+  if (!config.CYCLE_MODULE) return (await import('../agents/index.ts')).runTradingCycle;
   const mod = (await import(pathToFileURL(resolve(config.CYCLE_MODULE)).href)) as { runCycle?: CycleFunction };
   if (typeof mod.runCycle !== 'function') throw new Error(`CYCLE_MODULE ${config.CYCLE_MODULE} does not export runCycle(job, ctx)`);
   return mod.runCycle;

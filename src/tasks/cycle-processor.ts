@@ -28,13 +28,32 @@ export interface CycleProcessorDeps {
   runner: CycleRunner;
   calendar: MarketCalendar;
   now?: () => number;
+  /**
+   * True once the shutdown deadline has passed: cycles cut short then are neither recorded nor
+   * settled, so BullMQ leaves them active and another worker recovers them as stalled.
+   */
+  abandoned?: () => boolean;
 }
 
-/** Failures a retry would only repeat: they end the job at once. */
-const FINAL_ERRORS = new Set(['PermanentCycleError', 'SoftTimeLimit', 'HardTimeLimit', 'TokenBudgetExceededError', 'UnrecoverableError']);
+/** BullMQ's reason for a job whose worker kept dying under it. */
+export const STALLED_REASON = 'job stalled more than allowable limit';
 
-export function dueTimeOf(job: Job, data: Pick<CycleJobData, 'requested_at'>): number {
+/** Failures a retry would only repeat: they end the job at once. */
+const FINAL_ERRORS = new Set([
+  'PermanentCycleError',
+  'SoftTimeLimit',
+  'HardTimeLimit',
+  'TokenBudgetExceededError',
+  'StructuredOutputError',
+  'UnrecoverableError',
+]);
+
+export function dueTimeOf(job: Pick<Job, 'id' | 'timestamp'>, data: Pick<CycleJobData, 'requested_at'>): number {
   return dueTimeFromJobId(job.id) ?? (data.requested_at ? Date.parse(data.requested_at) : job.timestamp);
+}
+
+function overlapPair(data: CycleJobData): string | null {
+  return data.schedule_id && data.overlap === 'skip' ? `${data.schedule_id}:${data.ticker}` : null;
 }
 
 /** Runs one trading-cycle job: validate, admit (gate, staleness, overlap), analyse, record once. */
@@ -59,6 +78,14 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     const record = (outcome: FinalOutcome) => recordFinalOutcome(store, { id: jobId, queue, data, dueAt }, outcome);
     await indexJob(deps.redis, deps.keys, { queue, jobId, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id });
 
+    // BullMQ fails a job that stalled too often, except a job scheduler's run, which it re-queues forever.
+    if (job.stalledCounter > deps.config.WORKER_MAX_STALLED) {
+      await record({ status: 'failed', error: STALLED_REASON });
+      const stuck = overlapPair(data);
+      if (stuck) await releaseOverlapLease(deps.redis, deps.keys, stuck, jobId);
+      log.error({ stalled: job.stalledCounter }, 'cycle failed: it stalled too often (its worker kept dying)');
+      throw new UnrecoverableError(STALLED_REASON);
+    }
     if (await readTombstone(deps.redis, deps.keys, jobId)) {
       await record({ status: 'cancelled', error: CANCEL_REASON });
       log.info('cycle cancelled before it started');
@@ -72,8 +99,8 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     }
     const softMs = data.soft_time_limit_ms ?? limits.softTimeLimitMs;
     const hardMs = Math.max(softMs, data.hard_time_limit_ms ?? limits.hardTimeLimitMs);
-    const pair = data.schedule_id ? `${data.schedule_id}:${data.ticker}` : null;
-    if (pair && data.overlap === 'skip') {
+    const pair = overlapPair(data);
+    if (pair) {
       const holder = await acquireOverlapLease(deps.redis, deps.keys, pair, jobId, hardMs + 60_000);
       if (holder) {
         const detail = `cycle ${holder} for ${pair} is still running`;
@@ -104,6 +131,10 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
       return { status: 'completed', result };
     } catch (err) {
       const e = err as Error;
+      if (deps.abandoned?.()) {
+        log.warn('shutdown deadline passed: cycle left for stalled recovery');
+        return new Promise<never>(() => {});
+      }
       if (signal?.aborted && String(signal.reason ?? '').startsWith('cancelled')) {
         await record({ status: 'cancelled', error: String(signal.reason) });
         log.info('cycle cancelled while running');
@@ -115,7 +146,26 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
       if (FINAL_ERRORS.has(e.name)) throw new UnrecoverableError(e.message);
       throw e;
     } finally {
-      if (pair && data.overlap === 'skip') await releaseOverlapLease(deps.redis, deps.keys, pair, jobId).catch(() => undefined);
+      if (pair && !deps.abandoned?.()) await releaseOverlapLease(deps.redis, deps.keys, pair, jobId).catch(() => undefined);
     }
   };
+}
+
+/**
+ * A job that kept killing its worker is failed by BullMQ without calling our processor: record that
+ * outcome (once) and free its overlap lease, so the schedule's last run says why.
+ */
+export async function recordStalledFailure(deps: Pick<CycleProcessorDeps, 'redis' | 'keys' | 'config' | 'logger'>, queue: QueueName, job: Job): Promise<boolean> {
+  const parsed = cycleJobDataSchema.safeParse(job.data);
+  if (!parsed.success) return false;
+  const data = parsed.data;
+  const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR };
+  const error = job.failedReason || STALLED_REASON;
+  const first = await recordFinalOutcome(store, { id: String(job.id), queue, data, dueAt: dueTimeOf(job, data) }, { status: 'failed', error });
+  const pair = overlapPair(data);
+  if (pair) await releaseOverlapLease(deps.redis, deps.keys, pair, String(job.id));
+  if (first) {
+    jobLogger(deps.logger, { jobId: String(job.id), agent: data.agent, ticker: data.ticker, attempt: job.attemptsMade, queue }).error({ err: error }, 'cycle failed: it stalled too often (its worker kept dying)');
+  }
+  return first;
 }

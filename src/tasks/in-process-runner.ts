@@ -1,15 +1,15 @@
 import type { Redis } from 'ioredis';
 import { CycleAbortedError, effectiveQueue, productKeys, type Config, type CycleResult, type Logger } from '../core/index.ts';
 import { createCallRateLimiter } from './call-rate-limiter.ts';
-import { executeCycle, loadCycleFunction } from './cycle-execution.ts';
+import { executeCycle, loadCycleFunction, type CycleFunction } from './cycle-execution.ts';
 import { CycleRunError, HARD_LIMIT, SOFT_LIMIT, type CycleRunner, type CycleRunRequest } from './cycle-runner.ts';
 
 /**
  * Runs cycles inside the worker process: the fastest mode, without crash isolation. The soft limit
  * aborts the cycle; the hard limit fails the job but cannot stop code that ignores its signal.
  */
-export function createInProcessRunner(config: Config, redis: Redis, logger: Logger): CycleRunner {
-  const fn = loadCycleFunction(config);
+export function createInProcessRunner(config: Config, redis: Redis, logger: Logger, cycle?: CycleFunction): CycleRunner {
+  const fn = cycle ? Promise.resolve(cycle) : loadCycleFunction(config);
   const keys = productKeys(config.QUEUE_PREFIX);
   return {
     mode: 'in-process',

@@ -15,7 +15,9 @@ import {
   type RunningService,
 } from '../core/index.ts';
 import { cappedBackoff } from './backoff.ts';
-import { createCycleProcessor } from './cycle-processor.ts';
+import { childEnv } from './child-env.ts';
+import type { CycleFunction } from './cycle-execution.ts';
+import { createCycleProcessor, recordStalledFailure, STALLED_REASON } from './cycle-processor.ts';
 import type { CycleRunner } from './cycle-runner.ts';
 import { createInProcessRunner } from './in-process-runner.ts';
 import { CANCEL_REASON, cancelChannel } from './job-control.ts';
@@ -27,6 +29,11 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Overrides WORKER_SANDBOX. */
   sandbox?: boolean;
+  /**
+   * The cycle to run in-process (default: CYCLE_MODULE, else the agents' runTradingCycle). Sandbox
+   * children cannot receive a function: they load CYCLE_MODULE or the built-in cycle.
+   */
+  runCycle?: CycleFunction;
   now?: () => number;
 }
 
@@ -51,16 +58,17 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   const keys = productKeys(config.QUEUE_PREFIX);
   const sandbox = opts.sandbox ?? config.WORKER_SANDBOX;
   const runner = sandbox
-    ? createSandboxRunner({ maxJobsPerChild: config.WORKER_MAX_JOBS_PER_CHILD, env: { ...process.env, REDIS_URL: config.REDIS_URL, QUEUE_PREFIX: config.QUEUE_PREFIX }, logger })
-    : createInProcessRunner(config, redis, logger);
+    ? createSandboxRunner({ maxJobsPerChild: config.WORKER_MAX_JOBS_PER_CHILD, env: childEnv(config), logger })
+    : createInProcessRunner(config, redis, logger, opts.runCycle);
   const calendar = new MarketCalendar({ extraClosures: config.MARKET_CLOSURES });
   const startedAt = new Date().toISOString();
   const active = new Map<string, WorkerHeartbeat['active'][number]>();
   let processed = 0;
   let failed = 0;
+  let abandoned = false;
 
   const workers = queues.map((queue) => {
-    const processor = createCycleProcessor({ config, logger, redis, keys, runner, calendar, now: opts.now }, queue);
+    const processor = createCycleProcessor({ config, logger, redis, keys, runner, calendar, now: opts.now, abandoned: () => abandoned }, queue);
     const worker = new Worker(queue, processor, {
       connection: createRedisConnection(config, 'worker'),
       prefix: config.QUEUE_PREFIX,
@@ -80,12 +88,17 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
       active.delete(String(job.id));
       processed++;
     });
-    worker.on('failed', (job) => {
+    worker.on('failed', (job, err) => {
       if (!job) return;
       active.delete(String(job.id));
       processed++;
       failed++;
+      // Failed by BullMQ itself when taken (it stalled too often): our processor never saw it.
+      if (err?.message === STALLED_REASON && job.deferredFailure) {
+        recordStalledFailure({ config, logger, redis, keys }, queue, job).catch((e: unknown) => logger.error({ err: (e as Error).message, jobId: job.id }, 'could not record a stalled failure'));
+      }
     });
+    worker.on('stalled', (jobId) => logger.warn({ jobId, queue }, 'job stalled: its worker stopped renewing the lock; re-queued'));
     return worker;
   });
 
@@ -127,21 +140,23 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     runner,
     async stop() {
       clearInterval(beat);
-      // worker.close() waits for active jobs without a limit: enforce the deadline ourselves.
+      subscriber.disconnect();
+      // Stop taking jobs at once; worker.close() then waits for running ones, without a limit of its own
+      // (and a later close(true) would only return that same pending promise).
+      const closing = Promise.all(workers.map((w) => w.close()));
       const deadline = config.WORKER_SHUTDOWN_MS;
-      const graceful = Promise.all(workers.map((w) => w.close()));
-      const timedOut = await Promise.race([
-        graceful.then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), deadline).unref()),
-      ]);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), deadline)))]);
+      clearTimeout(timer);
       if (timedOut) {
-        logger.warn({ deadlineMs: deadline }, 'running jobs did not finish before the deadline; they will be recovered as stalled');
-        await Promise.all(workers.map((w) => w.close(true)));
+        // Left active and unrecorded: once this process is gone their locks expire and another worker
+        // runs them again, without spending an attempt (Celery's acks_late redelivery).
+        abandoned = true;
+        logger.warn({ deadlineMs: deadline, jobs: [...active.keys()] }, 'running cycles did not finish before the shutdown deadline; leaving them to stalled recovery');
       }
       await runner.close();
       await redis.hdel(keys.workers, id).catch(() => undefined);
-      await publishEvent(redis, keys, 'worker.offline', { worker: id, host: hostname(), pid: process.pid }).catch(() => undefined);
-      subscriber.disconnect();
+      await publishEvent(redis, keys, 'worker.offline', { worker: id, host: hostname(), pid: process.pid, graceful: !timedOut }).catch(() => undefined);
       redis.disconnect();
     },
   };
