@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { CycleAbortedError, effectiveQueue, productKeys, type Config, type CycleResult, type Logger } from '../core/index.ts';
+import { CycleAbortedError, effectiveQueue, jobLogger, productKeys, type Config, type CycleResult, type Logger } from '../core/index.ts';
 import { createCallRateLimiter } from './call-rate-limiter.ts';
 import { executeCycle, loadCycleFunction, type CycleFunction } from './cycle-execution.ts';
 import { CycleRunError, HARD_LIMIT, SOFT_LIMIT, type CycleRunner, type CycleRunRequest } from './cycle-runner.ts';
@@ -33,7 +33,7 @@ export function createInProcessRunner(config: Config, redis: Redis, logger: Logg
             reportProgress: req.onProgress,
             acquireCallSlot: (kind) => limiter(kind, controller.signal),
           },
-          { config, redis, logger: logger.child({ jobId: req.jobId, agent: req.data.agent, ticker: req.data.ticker, attempt: req.attempt }) },
+          { config, redis, logger: jobLogger(logger, { jobId: req.jobId, agent: req.data.agent, ticker: req.data.ticker, attempt: req.attempt, queue: req.queue }) },
         );
         const hardLimit = new Promise<never>((_, reject) => {
           hard = setTimeout(() => reject(new CycleRunError(HARD_LIMIT, 'HardTimeLimit')), req.hardTimeLimitMs);

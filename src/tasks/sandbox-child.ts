@@ -1,4 +1,4 @@
-import { CycleAbortedError, createLogger, createRedisConnection, effectiveQueue, loadConfig, productKeys } from '../core/index.ts';
+import { CycleAbortedError, createLogger, createRedisConnection, effectiveQueue, jobLogger, loadConfig, productKeys } from '../core/index.ts';
 import { createCallRateLimiter } from './call-rate-limiter.ts';
 import { executeCycle, loadCycleFunction } from './cycle-execution.ts';
 import type { FromChild, ToChild } from './sandbox-messages.ts';
@@ -24,6 +24,7 @@ process.on('message', (msg: ToChild) => {
   controller = new AbortController();
   const signal = controller.signal;
   const limiter = createCallRateLimiter(redis, keys, msg.queue, effectiveQueue(msg.queue, config).rateLimit);
+  const log = jobLogger(logger, { jobId: msg.jobId, agent: msg.data.agent, ticker: msg.data.ticker, attempt: msg.attempt, queue: msg.queue });
   executeCycle(
     fn,
     {
@@ -31,10 +32,13 @@ process.on('message', (msg: ToChild) => {
       jobId: msg.jobId,
       attempt: msg.attempt,
       signal,
-      reportProgress: async (stage, percent) => void send({ type: 'progress', stage, percent }),
+      reportProgress: async (stage, percent) => {
+        log.debug({ stage, percent }, 'progress');
+        send({ type: 'progress', stage, percent });
+      },
       acquireCallSlot: (kind) => limiter(kind, signal),
     },
-    { config, redis, logger: logger.child({ jobId: msg.jobId, agent: msg.data.agent, ticker: msg.data.ticker, attempt: msg.attempt, pid: process.pid }) },
+    { config, redis, logger: log },
   )
     .then((result) => send({ type: 'done', result }))
     .catch((err: unknown) => {
