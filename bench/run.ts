@@ -16,7 +16,7 @@ import { Queue, Worker } from 'bullmq';
 import pino from 'pino';
 import {
   BUILTIN_AGENTS, CYCLE_JOB_NAME, closeQueues, createRedisConnection, cycleJobDataSchema, cycleJobOptions, loadConfig,
-  openQueues, productKeys, readCounters, type Config,
+  deleteKeysByPrefix, openQueues, productKeys, readCounters, type Config,
 } from '../src/core/index.ts';
 import { createApp } from '../src/dashboard/index.ts';
 import { LiveEvents } from '../src/dashboard/live-events.ts';
@@ -279,14 +279,7 @@ async function memory() {
 
 async function cleanup() {
   const redis = createRedisConnection({ REDIS_URL }, 'worker');
-  for (const p of prefixes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${p}:*`, 'COUNT', 5000);
-      cursor = next;
-      if (keys.length) await redis.unlink(...keys);
-    } while (cursor !== '0');
-  }
+  for (const p of prefixes) await deleteKeysByPrefix(redis, p);
   redis.disconnect();
 }
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { BUILTIN_AGENTS, CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, openQueues, QUEUE_NAMES } from '../src/core/index.ts';
+import { BUILTIN_AGENTS, CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, deleteKeysByPrefix, openQueues, QUEUE_NAMES } from '../src/core/index.ts';
 import { alive, cpuSeconds, dashboardUrl, killAll, privateRedis, startProcess, waitFor } from './drill-kit.ts';
 
 const { values: opt } = parseArgs({ options: { short: { type: 'boolean' }, only: { type: 'string' } } });
@@ -91,14 +91,7 @@ async function crashDrill() {
     `${n} cycles, ${kills} workers killed (-9), completed ${counts.completed}, failed ${counts.failed}, lost ${lost}, results ${files}, recorded ${recorded}, duplicated ${duplicated}, re-executed after a kill ${reRun}`);
 }
 
-async function cleanPrefix(redis: Redis, pfx: string) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${pfx}:*`, 'COUNT', 5000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
+const cleanPrefix = deleteKeysByPrefix;
 
 async function productStack(url: string, pfx: string, extra: Record<string, string> = {}) {
   const dir = mkdtempSync(join(os.tmpdir(), 'tl-drill-'));

@@ -41,3 +41,13 @@ export function describeRedisUrl(url: string): string {
 export function isRedisReady(client: Redis): boolean {
   return client.status === 'ready';
 }
+
+/** Deletes every key under `<prefix>:` with SCAN + UNLINK, so a shared Redis is never blocked (tests, bench, drills). */
+export async function deleteKeysByPrefix(client: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
+    cursor = next;
+    if (keys.length) await client.unlink(...keys);
+  } while (cursor !== '0');
+}

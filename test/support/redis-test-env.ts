@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { loadConfig, type Config } from '../../src/core/index.ts';
+import { deleteKeysByPrefix, loadConfig, type Config } from '../../src/core/index.ts';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -27,12 +27,7 @@ export const silentLogger = pino({ level: 'silent' });
 export async function deletePrefix(prefix: string, url = TEST_REDIS_URL): Promise<void> {
   const redis = new Redis(url, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await deleteKeysByPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }
