@@ -53,8 +53,6 @@ const envSchema = z.object({
   DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DASHBOARD_READONLY: boolFlag.default(false),
   METRICS_PUBLIC: boolFlag.default(true),
-  /** Engine used by agent profiles that do not name one. */
-  DEFAULT_ENGINE: z.enum(['quant', 'llm']).default('quant'),
   MARKET_DATA: z.enum(['auto', 'yahoo', 'alpaca', 'simulated']).default('auto'),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
