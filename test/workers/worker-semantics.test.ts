@@ -63,10 +63,12 @@ async function add(ticker: string, over: Partial<CycleJobInput> = {}, opts: { qu
 }
 
 async function settled(job: Job, timeoutMs = 15_000): Promise<{ state: string; job: Job }> {
+  const queue = queues[job.queueName as QueueName];
   return waitFor(async () => {
-    const fresh = await queues[job.queueName as QueueName].getJob(job.id!);
-    const state = fresh ? await fresh.getState() : 'missing';
-    return state === 'completed' || state === 'failed' ? { state, job: fresh! } : null;
+    // State first: a hash read before the state could predate the job's finish.
+    const state = await queue.getJobState(job.id!);
+    if (state !== 'completed' && state !== 'failed') return null;
+    return { state, job: (await queue.getJob(job.id!))! };
   }, timeoutMs, 100);
 }
 
