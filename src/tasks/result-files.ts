@@ -1,5 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+const knownFolders = new Set<string>();
 import type { CycleResult } from '../core/index.ts';
 
 /**
@@ -8,7 +10,12 @@ import type { CycleResult } from '../core/index.ts';
  */
 export async function writeResultFile(dir: string, jobId: string, result: CycleResult): Promise<string> {
   const folder = join(dir, safeSegment(result.ticker), safeSegment(result.date));
-  await mkdir(folder, { recursive: true });
+  if (!knownFolders.has(folder)) {
+    await mkdir(folder, { recursive: true });
+    // Bounded: one entry per ticker and day this process has written.
+    if (knownFolders.size > 10_000) knownFolders.clear();
+    knownFolders.add(folder);
+  }
   const path = join(folder, `${safeSegment(jobId)}.json`);
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify({ job_id: jobId, ...result }, null, 2));

@@ -27,6 +27,8 @@ export async function recordFinalOutcome(
   const first = await redis.set(keys.custom('recorded', job.id), outcome.status, 'EX', 8 * DAY_S, 'NX');
   if (first !== 'OK') return false;
   const { data } = job;
+  // The writes after the marker are independent: send them together and wait once.
+  const pending: Array<Promise<unknown>> = [];
   if (data.schedule_id) {
     const last = {
       job_id: job.id,
@@ -37,12 +39,12 @@ export async function recordFinalOutcome(
       ...(outcome.status === 'skipped' ? { reason: outcome.reason } : {}),
       ...(outcome.status === 'failed' || outcome.status === 'cancelled' ? { reason: outcome.error } : {}),
     };
-    await redis.hset(keys.lastRuns, schedulerKey(data.schedule_id, data.ticker), JSON.stringify(last));
+    pending.push(redis.hset(keys.lastRuns, schedulerKey(data.schedule_id, data.ticker), JSON.stringify(last)));
   }
   switch (outcome.status) {
     case 'completed': {
       // LLM tokens and cost are counted per call by the engine, so failed and aborted cycles count too.
-      await incrementCounter(redis, keys, 'cycles_completed_total', { queue: job.queue, agent: data.agent });
+      pending.push(incrementCounter(redis, keys, 'cycles_completed_total', { queue: job.queue, agent: data.agent }));
       break;
     }
     case 'skipped':
@@ -58,7 +60,8 @@ export async function recordFinalOutcome(
       });
       break;
     default:
-      await incrementCounter(redis, keys, 'cycles_failed_total', { queue: job.queue, agent: data.agent });
+      pending.push(incrementCounter(redis, keys, 'cycles_failed_total', { queue: job.queue, agent: data.agent }));
   }
+  await Promise.all(pending);
   return true;
 }
