@@ -23,6 +23,7 @@ export function createInProcessRunner(config: Config, redis: Redis, logger: Logg
       let hard: NodeJS.Timeout | undefined;
       const limiter = createCallRateLimiter(redis, keys, req.queue, effectiveQueue(req.queue, config).rateLimit);
       try {
+        const log = jobLogger(logger, { jobId: req.jobId, agent: req.data.agent, ticker: req.data.ticker, attempt: req.attempt, queue: req.queue });
         const work = executeCycle(
           await fn,
           {
@@ -30,10 +31,13 @@ export function createInProcessRunner(config: Config, redis: Redis, logger: Logg
             jobId: req.jobId,
             attempt: req.attempt,
             signal: controller.signal,
-            reportProgress: req.onProgress,
+            reportProgress: async (stage, percent) => {
+              log.debug({ stage, percent }, 'progress');
+              await req.onProgress(stage, percent);
+            },
             acquireCallSlot: (kind) => limiter(kind, controller.signal),
           },
-          { config, redis, logger: jobLogger(logger, { jobId: req.jobId, agent: req.data.agent, ticker: req.data.ticker, attempt: req.attempt, queue: req.queue }) },
+          { config, redis, logger: log },
         );
         const hardLimit = new Promise<never>((_, reject) => {
           hard = setTimeout(() => reject(new CycleRunError(HARD_LIMIT, 'HardTimeLimit')), req.hardTimeLimitMs);

@@ -23,6 +23,7 @@ import {
   type QueueName,
 } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
+import { readWorkers } from '../../src/tasks/index.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
 
@@ -74,6 +75,14 @@ async function settled(job: Job, timeoutMs = 15_000): Promise<{ state: string; j
 
 const lastRun = async (pair: string) => JSON.parse((await redis.hget(keys.lastRuns, pair)) ?? 'null') as Record<string, unknown> | null;
 const alive = (w: WorkerProcess) => w.proc.exitCode === null && w.proc.signalCode === null;
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Runs a CLI command in this process (the same module `tradeloop <command>` loads) and returns its exit code and output. */
 async function cli(command: CliCommand, args: string[], extra: Record<string, string> = {}) {
@@ -169,7 +178,10 @@ describe('crash safety and shutdown', () => {
     const a = await worker({}, ['--concurrency', '1']);
     const job = await add('SLEEP20', { schedule_id: 'crash-test' });
     await waitFor(async () => (await job.getState()) === 'active', 10_000);
+    const [child] = await waitFor(async () => (await readWorkers(redis, keys)).find((x) => x.pid === a.pid && x.sandbox_pids.length)?.sandbox_pids, 5_000);
     await a.stop('SIGKILL');
+    // Its sandbox child notices the closed channel and exits: no orphan keeps running the cycle.
+    await waitFor(() => !processAlive(child!), 5_000);
     await worker();
     const { state, job: done } = await settled(job, 20_000);
     expect(state).toBe('completed');
@@ -212,9 +224,10 @@ describe('crash safety and shutdown', () => {
     expect(view.worker).toContain(`:${w.pid}:`);
     expect(await w.stop('SIGTERM')).toBe(0);
     expect(await job.getState()).toBe('completed');
-    const line = w.logs.find((l) => l.msg === 'progress' && l.jobId === job.id);
-    expect(line).toMatchObject({ agent: 'quant', ticker: 'SLEEP15', attempt: 1, queue: 'trading-cycle', stage: 'fetching data' });
-    expect(line!.pid).not.toBe(w.pid); // written by the sandbox child
+    const lines = w.logs.filter((l) => l.msg === 'progress' && l.jobId === job.id);
+    expect(lines.map((l) => l.stage)).toEqual(['fetching data', 'decision']);
+    for (const line of lines) expect(line).toMatchObject({ agent: 'quant', ticker: 'SLEEP15', attempt: 1, queue: 'trading-cycle' });
+    expect(lines[0]!.pid).not.toBe(w.pid); // written by the sandbox child
   });
 
   it('past the shutdown deadline a running cycle is left for stalled recovery, without spending an attempt', async () => {
