@@ -66,15 +66,16 @@ describe('scheduler service (real Redis, real BullMQ)', () => {
     const config = setup(`schedules:\n${ALWAYS('one')}`);
     const s = await start(config);
     expect(await keysOf(s)).toEqual(['one:SPY']);
+    const changedAt = Date.now();
     writeFileSync(config.file, `schedules:\n${ALWAYS('one')}${ALWAYS('two')}`);
-    // The watcher applies a change within ~1.2 s (debounce + poll); the wait is generous because CI machines are shared.
-    await waitFor(async () => (await keysOf(s)).length === 2, 8_000);
+    await waitFor(async () => (await keysOf(s)).length === 2, 2_000);
+    expect(Date.now() - changedAt).toBeLessThan(2_500);
     writeFileSync(config.file, `schedules:\n  - { id: one, agent: quant, ticker: SPY, every: soon }\n`);
     const redis = createRedisConnection(config, 'worker');
     const status = await waitFor(async () => {
       const st = await readLoadStatus(redis, productKeys(config.QUEUE_PREFIX));
       return st && !st.ok ? st : null;
-    }, 8_000);
+    }, 3_000);
     redis.disconnect();
     expect(status.error).toMatch(/schedules\.yaml:2:\d+ schedules\[0\]\.every: invalid duration "soon"/);
     expect(await keysOf(s)).toEqual(['one:SPY', 'two:SPY']);
