@@ -5,9 +5,8 @@ import {
   type CycleJobInput,
   type QueueName,
 } from '../core/index.ts';
-import type { MarketCalendar } from '../calendar/index.ts';
 import type { ScheduleSet } from './schedule-file.ts';
-import { armedWindow } from './session-window.ts';
+import { armedWindow, type ArmedWindow, type SessionCalendar, type TimedEntry } from './session-window.ts';
 
 /** One BullMQ job scheduler the file asks for: one per (schedule, ticker). */
 export interface DesiredScheduler {
@@ -16,19 +15,23 @@ export interface DesiredScheduler {
   scheduleId: string;
   ticker: string;
   repeat: { every?: number; pattern?: string; tz?: string; startDate?: number; endDate?: number };
+  /** The session this scheduler is armed for; null for `always` schedules. */
+  window: ArmedWindow | null;
+  timing: TimedEntry;
   template: { name: string; data: CycleJobInput; opts: ReturnType<typeof cycleJobOptions> | (Omit<ReturnType<typeof cycleJobOptions>, 'attempts'> & { attempts: number }) };
 }
 
 /**
  * Expands the schedule file into job schedulers. Disabled and paused schedules produce none; gated
- * ones are windowed to their current or next market session.
+ * ones are windowed to the first market session that still has a run for them (none when a cron
+ * pattern never meets the session — the file check reports that).
  * Template data carries no timestamp: the due time of each run is in its job id, and a stable
  * template is what makes reconciling idempotent.
  */
 export function desiredSchedulers(
   set: ScheduleSet,
   paused: ReadonlySet<string>,
-  calendar: MarketCalendar,
+  calendar: SessionCalendar,
   now: Date,
 ): DesiredScheduler[] {
   const out: DesiredScheduler[] = [];
@@ -37,6 +40,7 @@ export function desiredSchedulers(
     const profile = set.agents[entry.agent];
     if (!profile) continue; // the file loader has already rejected unknown agents
     const window = armedWindow(entry, calendar, now);
+    if (entry.market_hours !== 'always' && !window) continue;
     const base = entry.cron ? { pattern: entry.cron, tz: entry.timezone } : { every: entry.every };
     for (const ticker of entry.tickers) {
       out.push({
@@ -44,7 +48,9 @@ export function desiredSchedulers(
         queue: entry.queue,
         scheduleId: entry.id,
         ticker,
-        repeat: window ? { ...base, ...window } : base,
+        repeat: window ? { ...base, startDate: window.startDate, endDate: window.endDate } : base,
+        window,
+        timing: { market_hours: entry.market_hours, every: entry.every, cron: entry.cron, timezone: entry.timezone },
         template: {
           name: CYCLE_JOB_NAME,
           data: {

@@ -62,7 +62,7 @@ describe('reconcileSchedulers (real Redis)', () => {
   it('is idempotent: a second run changes nothing and leaves one pending run per scheduler', async () => {
     const before = await queues['trading-cycle'].getDelayedCount();
     const report = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA), new Set(), cal, new Date()));
-    expect(report).toEqual({ added: [], updated: [], removed: [], unchanged: 3 });
+    expect(report).toEqual({ added: [], updated: [], removed: [], rolled: [], deferred: [], unchanged: 3 });
     expect(await queues['trading-cycle'].getDelayedCount()).toBe(before);
   });
 

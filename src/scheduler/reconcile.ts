@@ -6,21 +6,38 @@ export interface ReconcileReport {
   added: string[];
   updated: string[];
   removed: string[];
+  /** Re-armed for their next session (the current one has no run left). */
+  rolled: string[];
+  /** Due to roll, but the current session's last run has not started yet: retried on the next tick. */
+  deferred: string[];
   unchanged: number;
 }
 
+export interface ReconcileOptions {
+  /** Called before every write; throws when this process may no longer write (lost the lead). */
+  guard?: () => Promise<void>;
+}
+
 type Existing = Awaited<ReturnType<Queue['getJobSchedulers']>>[number];
+
+const PENDING = new Set(['delayed', 'waiting', 'prioritized']);
 
 /**
  * Makes Redis hold exactly the desired job schedulers, by diff: unchanged ones are not touched,
  * changed ones are upserted in place, and only ids that left the file are removed
  * (remove-then-re-add has left schedulers with nothing pending upstream).
+ *
+ * One exception to "upsert in place": an `every` scheduler whose window moves. BullMQ keeps such a
+ * scheduler's phase across upserts (next = previous run + every, ignoring a new startDate), which
+ * would fire between sessions; so it is removed and added afresh, and then fires at its startDate.
  */
 export async function reconcileSchedulers(
   queues: Record<QueueName, Queue>,
   desired: DesiredScheduler[],
+  opts: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
-  const report: ReconcileReport = { added: [], updated: [], removed: [], unchanged: 0 };
+  const guard = opts.guard ?? (async () => undefined);
+  const report: ReconcileReport = { added: [], updated: [], removed: [], rolled: [], deferred: [], unchanged: 0 };
   const existing = new Map<string, { queue: QueueName; scheduler: Existing }>();
   for (const [name, queue] of Object.entries(queues) as [QueueName, Queue][]) {
     for (const scheduler of await queue.getJobSchedulers(0, -1, true)) existing.set(`${name}\u0000${scheduler.key}`, { queue: name, scheduler });
@@ -28,30 +45,72 @@ export async function reconcileSchedulers(
   const wanted = new Set(desired.map((d) => `${d.queue}\u0000${d.key}`));
 
   for (const d of desired) {
+    const queue = queues[d.queue];
     const current = existing.get(`${d.queue}\u0000${d.key}`)?.scheduler;
-    if (current && sameScheduler(current, d)) {
+    if (!current) {
+      await guard();
+      await queue.upsertJobScheduler(d.key, d.repeat, d.template);
+      report.added.push(d.key);
+      continue;
+    }
+    const windowSame = sameWindow(current, d);
+    const definitionSame = sameDefinition(current, d);
+    if (windowSame && definitionSame) {
       report.unchanged++;
       continue;
     }
-    await queues[d.queue].upsertJobScheduler(d.key, d.repeat, d.template);
-    (current ? report.updated : report.added).push(d.key);
+    const roll = !windowSame && definitionSame && current.endDate !== undefined && d.window !== null && d.window.open > current.endDate;
+    // Never drop the last run of a session that a busy (or stopped) worker has not started yet.
+    if (roll && (await lastRunPending(queue, current))) {
+      report.deferred.push(d.key);
+      continue;
+    }
+    await guard();
+    if (!windowSame && (d.repeat.every !== undefined || current.every !== undefined)) await removeScheduler(queue, current);
+    await queue.upsertJobScheduler(d.key, d.repeat, d.template);
+    (roll ? report.rolled : report.updated).push(d.key);
   }
   for (const [id, { queue, scheduler }] of existing) {
     if (wanted.has(id)) continue;
-    await queues[queue].removeJobScheduler(scheduler.key);
+    await guard();
+    await removeScheduler(queues[queue], scheduler);
     report.removed.push(scheduler.key);
   }
   return report;
 }
 
-function sameScheduler(current: Existing, d: DesiredScheduler): boolean {
+/**
+ * Removes a job scheduler and its pending run. BullMQ removes the run only while it is delayed; one
+ * already due (waiting for a worker) would still fire, so it goes too: a paused schedule has nothing pending.
+ */
+async function removeScheduler(queue: Queue, scheduler: Existing): Promise<void> {
+  await queue.removeJobScheduler(scheduler.key);
+  if (!scheduler.next) return;
+  const job = await queue.getJob(`repeat:${scheduler.key}:${scheduler.next}`);
+  if (job && PENDING.has(await job.getState())) await job.remove().catch(() => undefined);
+}
+
+async function lastRunPending(queue: Queue, current: Existing): Promise<boolean> {
+  if (!current.next || current.endDate === undefined || current.next > current.endDate + 1) return false;
+  const job = await queue.getJob(`repeat:${current.key}:${current.next}`);
+  return job !== undefined && PENDING.has(await job.getState());
+}
+
+/** Same session (or both unwindowed). An `every` window armed mid-session starts at a later slot of the same grid. */
+function sameWindow(current: Existing, d: DesiredScheduler): boolean {
+  const w = d.window;
+  if (!w) return current.startDate === undefined && current.endDate === undefined;
+  if (current.endDate !== d.repeat.endDate || current.startDate === undefined) return false;
+  if (d.repeat.every !== undefined) return current.startDate >= w.open && current.startDate < w.close;
+  return current.startDate === d.repeat.startDate;
+}
+
+function sameDefinition(current: Existing, d: DesiredScheduler): boolean {
   const r = d.repeat;
   return (
     (current.every ?? undefined) === r.every &&
     (current.pattern ?? undefined) === r.pattern &&
     (r.pattern ? (current.tz ?? undefined) === r.tz : true) &&
-    (current.startDate ?? undefined) === r.startDate &&
-    (current.endDate ?? undefined) === r.endDate &&
     stableJson(current.template?.data) === stableJson(d.template.data) &&
     stableJson(pickOpts(current.template?.opts)) === stableJson(pickOpts(d.template.opts))
   );

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { validateDetailed as validateCron } from 'node-cron';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { MarketCalendar } from '../calendar/index.ts';
 import { agentProfileSchema, BUILTIN_AGENTS, scheduleEntrySchema, type AgentProfile, type ScheduleEntry } from '../core/index.ts';
+import { cronError } from './cron-pattern.ts';
+import { armedWindow, type SessionCalendar } from './session-window.ts';
 
 /** One problem in a schedule file, located precisely enough to fix without guessing. */
 export interface ScheduleFileIssue {
@@ -50,8 +52,14 @@ export async function loadScheduleFile(path: string): Promise<ScheduleSet> {
   return parseScheduleText(text, path);
 }
 
+export interface ParseOptions {
+  /** The instant from which a gated cron pattern's runs are looked for (default: now). */
+  now?: Date;
+  calendar?: SessionCalendar;
+}
+
 /** Parses and validates schedule YAML; every issue names file, line, field and reason. */
-export function parseScheduleText(text: string, file = 'schedules.yaml'): ScheduleSet {
+export function parseScheduleText(text: string, file = 'schedules.yaml', opts: ParseOptions = {}): ScheduleSet {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined) => {
@@ -63,7 +71,7 @@ export function parseScheduleText(text: string, file = 'schedules.yaml'): Schedu
       doc.errors.map((e) => ({ file, ...at(e.pos[0]), field: '', message: `YAML syntax: ${e.message.split('\n')[0]}` })),
     );
   }
-  const raw = doc.toJS() ?? {};
+  const raw: unknown = doc.toJS() ?? {};
   const parsed = fileSchema.safeParse(raw);
   const issues: ScheduleFileIssue[] = [];
   const locate = (path: PropertyKey[]) => ({ file, ...at(offsetOf(doc, path)), field: formatPath(path) });
@@ -76,32 +84,73 @@ export function parseScheduleText(text: string, file = 'schedules.yaml'): Schedu
         issues.push({ ...locate(issue.path), message: issue.message });
       }
     }
-    throw new ScheduleFileError(issues);
   }
-  const { agents, schedules } = parsed.data;
-  const allAgents = { ...BUILTIN_AGENTS, ...agents };
-  const seen = new Map<string, number>();
-  schedules.forEach((entry, index) => {
-    if (seen.has(entry.id)) {
-      issues.push({ ...locate(['schedules', index, 'id']), message: `duplicate id "${entry.id}" (first used by schedules[${seen.get(entry.id)}])` });
-    } else seen.set(entry.id, index);
-    if (!allAgents[entry.agent]) {
-      const known = Object.keys(allAgents).sort().join(', ');
-      issues.push({ ...locate(['schedules', index, 'agent']), message: `unknown agent "${entry.agent}" (defined: ${known})` });
-    }
-    if (entry.cron) {
-      const check = validateCron(entry.cron);
-      if (!check.valid) {
-        const why = check.errors?.map((e) => e.message).join('; ') || 'not a valid cron expression';
-        issues.push({ ...locate(['schedules', index, 'cron']), message: `invalid cron "${entry.cron}": ${why}` });
+  // Checks across entries run on the raw document, so they are reported even when other fields fail.
+  for (const c of crossChecks(raw)) issues.push({ ...locate(c.path), message: c.message });
+  if (parsed.success && issues.length === 0) {
+    const now = opts.now ?? new Date();
+    parsed.data.schedules.forEach((entry, index) => {
+      if (entry.cron && entry.market_hours !== 'always' && !armedWindow(entry, opts.calendar ?? defaultCalendar(), now)) {
+        issues.push({
+          ...locate(['schedules', index, 'cron']),
+          message: `no instant of "${entry.cron}" (${entry.timezone}) falls inside the ${entry.market_hours} session within a year; use market_hours: always or another pattern`,
+        });
       }
+    });
+  }
+  if (issues.length > 0 || !parsed.success) throw new ScheduleFileError(ordered(issues));
+  const { agents, schedules } = parsed.data;
+  return { file, agents: { ...BUILTIN_AGENTS, ...agents }, schedules };
+}
+
+let calendar: MarketCalendar | null = null;
+function defaultCalendar(): MarketCalendar {
+  return (calendar ??= new MarketCalendar());
+}
+
+/** Duplicate ids, unknown agents, unknown time zones, cron patterns BullMQ cannot run. */
+function crossChecks(raw: unknown): Array<{ path: PropertyKey[]; message: string }> {
+  const out: Array<{ path: PropertyKey[]; message: string }> = [];
+  const doc = isRecord(raw) ? raw : {};
+  const defined = new Set([...Object.keys(BUILTIN_AGENTS), ...(isRecord(doc.agents) ? Object.keys(doc.agents) : [])]);
+  const schedules = Array.isArray(doc.schedules) ? (doc.schedules as unknown[]) : [];
+  const seen = new Map<string, number>();
+  schedules.forEach((item, index) => {
+    if (!isRecord(item)) return;
+    const at = (field: string) => ['schedules', index, field];
+    if (typeof item.id === 'string') {
+      if (seen.has(item.id)) out.push({ path: at('id'), message: `duplicate id "${item.id}" (first used by schedules[${seen.get(item.id)}])` });
+      else seen.set(item.id, index);
     }
-    if (!isValidZone(entry.timezone)) {
-      issues.push({ ...locate(['schedules', index, 'timezone']), message: `unknown time zone "${entry.timezone}"` });
+    if (typeof item.agent === 'string' && !defined.has(item.agent)) {
+      out.push({ path: at('agent'), message: `unknown agent "${item.agent}" (defined: ${[...defined].sort().join(', ')})` });
+    }
+    const tz = typeof item.timezone === 'string' ? item.timezone : 'America/New_York';
+    const zoneOk = isValidZone(tz);
+    if (!zoneOk) out.push({ path: at('timezone'), message: `unknown time zone "${tz}"` });
+    if (typeof item.cron === 'string' && item.cron.trim() !== '') {
+      const why = cronError(item.cron, zoneOk ? tz : 'UTC');
+      if (why) out.push({ path: at('cron'), message: `invalid cron "${item.cron}": ${why}` });
     }
   });
-  if (issues.length > 0) throw new ScheduleFileError(issues);
-  return { file, agents: allAgents, schedules };
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** In file order, each problem once. */
+function ordered(issues: ScheduleFileIssue[]): ScheduleFileIssue[] {
+  const seen = new Set<string>();
+  return issues
+    .filter((i) => {
+      const k = `${i.field}|${i.message}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    })
+    .sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
 function isValidZone(zone: string): boolean {

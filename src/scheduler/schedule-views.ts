@@ -1,8 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { MarketCalendar } from '../calendar/index.ts';
 import { readCounters, schedulerKey, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
-import { armedWindow } from './session-window.ts';
+import { nextFireInstant, type SessionCalendar } from './session-window.ts';
 import { readPausedIds, readPublishedSchedules } from './schedule-registry.ts';
 
 /** What the last cycle of a (schedule, ticker) did, as the worker records it. */
@@ -55,7 +54,7 @@ export async function describeSchedules(
   redis: Redis,
   keys: ProductKeys,
   queues: Record<QueueName, Queue>,
-  calendar: MarketCalendar,
+  calendar: SessionCalendar,
   now: Date,
 ): Promise<ScheduleView[]> {
   const [entries, paused, lastRuns, counters] = await Promise.all([
@@ -73,7 +72,7 @@ async function describeOne(
   lastRuns: Record<string, string>,
   counters: Awaited<ReturnType<typeof readCounters>>,
   queues: Record<QueueName, Queue>,
-  calendar: MarketCalendar,
+  calendar: SessionCalendar,
   now: Date,
 ): Promise<ScheduleView> {
   const active = entry.enabled && !paused;
@@ -81,9 +80,10 @@ async function describeOne(
     entry.tickers.map(async (ticker) => {
       const key = schedulerKey(entry.id, ticker);
       const scheduler = active ? await queues[entry.queue].getJobScheduler(key) : undefined;
-      let next: number | null = scheduler?.next ?? null;
-      // Not armed (yet): the calendar says when the next session starts.
-      if (active && next === null) next = armedWindow(entry, calendar, now)?.startDate ?? null;
+      // BullMQ's own next run while it lies ahead; otherwise (not armed yet, or the session's runs are
+      // done and the window not yet rolled) the calendar says when the schedule fires next.
+      let next: number | null = scheduler?.next && scheduler.next >= now.getTime() ? scheduler.next : null;
+      if (active && next === null) next = nextFireInstant(entry, calendar, now, scheduler?.offset);
       const raw = lastRuns[key];
       return { ticker, scheduler: key, next_run: next ? new Date(next).toISOString() : null, last_run: raw ? (JSON.parse(raw) as LastRun) : null };
     }),

@@ -4,36 +4,40 @@ import { MarketCalendar } from '../calendar/index.ts';
 import {
   closeQueues,
   createRedisConnection,
-  cycleJobOptions,
-  CYCLE_JOB_NAME,
   describeRedisUrl,
   incrementCounter,
   openQueues,
   productKeys,
   publishEvent,
-  schedulerKey,
   type Config,
   type Logger,
   type QueueName,
   type RunningService,
 } from '../core/index.ts';
-import { lastDueInstant } from './catch-up.ts';
+import { catchUpMissedRuns } from './catch-up.ts';
 import { desiredSchedulers, type DesiredScheduler } from './desired-schedulers.ts';
-import { LeaderLease } from './leader-lease.ts';
+import { LeaderLease, LeaseLostError } from './leader-lease.ts';
 import { reconcileSchedulers, type ReconcileReport } from './reconcile.ts';
 import { loadScheduleFile, ScheduleFileError, type ScheduleSet } from './schedule-file.ts';
 import { watchScheduleFile } from './schedule-file-watcher.ts';
 import { publishLoadFailure, publishScheduleSet, readPausedIds } from './schedule-registry.ts';
 import { findStalledSchedulers } from './scheduler-watchdog.ts';
+import type { SessionCalendar } from './session-window.ts';
 
 export interface SchedulerDeps {
+  /** The clock for windows, catch-up and the watchdog (BullMQ itself keeps the real one). */
   now?: () => Date;
-  /** How often the leader re-arms windows (and non-leaders try to take over). */
+  /** How often the leader re-arms windows and followers try to take the lead (5 s). */
   tickMs?: number;
+  /** How often the leader's watchdog looks for stalled job schedulers (30 s). */
   watchdogMs?: number;
   leaseTtlMs?: number;
   /** Watch the schedule file for changes (on by default). */
   watch?: boolean;
+  /** The schedule file's content poll, for file systems without change events (1 s). */
+  pollMs?: number;
+  /** The market calendar (default: the NYSE calendar with MARKET_CLOSURES). */
+  calendar?: SessionCalendar;
 }
 
 export interface SchedulerService extends RunningService {
@@ -49,8 +53,9 @@ export interface SchedulerService extends RunningService {
 
 /**
  * The product's "beat": turns schedules.yaml into BullMQ job schedulers windowed to market sessions,
- * keeps them in sync with the file, re-arms them at each close, and watches that none silently stops.
- * Several may run against one Redis: a leader lease lets one write at a time.
+ * keeps them in sync with the file, re-arms them for each next session, and watches that none
+ * silently stops. Several may run against one Redis: a leader lease lets one write at a time; the
+ * others keep the file loaded and take over when the lease lapses.
  */
 export async function startScheduler(config: Config, logger: Logger, deps: SchedulerDeps = {}): Promise<SchedulerService> {
   const now = deps.now ?? (() => new Date());
@@ -59,10 +64,14 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   const subscriber = createRedisConnection(config, 'worker');
   const keys = productKeys(config.QUEUE_PREFIX);
   const queues = openQueues(redis, config.QUEUE_PREFIX, (err, queue) => logger.debug({ err: err.message, queue }, 'queue connection error'));
-  const calendar = new MarketCalendar({ extraClosures: config.MARKET_CLOSURES });
+  const calendar = deps.calendar ?? new MarketCalendar({ extraClosures: config.MARKET_CLOSURES });
   const lease = new LeaderLease(redis, keys.lock('scheduler-leader'), id, deps.leaseTtlMs ?? 15_000);
+  const guard = () => lease.guard();
   const log = logger.child({ scheduler: id });
   let current: ScheduleSet | null = null;
+  let published: ScheduleSet | null = null;
+  /** The fencing number of the tenure whose take-over work (catch-up, publishing) is done. */
+  let settledFence = 0;
   let lastWatchdog = 0;
   let stopped = false;
   // Rounds are serialised: two overlapping reconciles could interleave upserts and removals.
@@ -79,7 +88,8 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     } catch (err) {
       if (!(err instanceof ScheduleFileError)) throw err;
       log.error({ file: config.SCHEDULES_FILE, issues: err.issues }, `schedule file rejected; the last good schedule keeps running:\n${err.message}`);
-      await publishLoadFailure(redis, keys, config.SCHEDULES_FILE, err.message, now());
+      // Only the leader speaks for the product; a follower's view of the file is its own business.
+      if (lease.isHeld()) await publishLoadFailure(redis, keys, config.SCHEDULES_FILE, err.message, now());
       return null;
     }
   };
@@ -87,17 +97,43 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   const desiredNow = async (set: ScheduleSet): Promise<DesiredScheduler[]> =>
     desiredSchedulers(set, await readPausedIds(redis, keys), calendar, now());
 
-  /** Reconciles Redis with `set` when we lead; a follower only keeps the set to take over with. */
-  const applySet = async (set: ScheduleSet, why: string): Promise<ReconcileReport | null> => {
-    const changedFile = current !== set;
+  const existingKeys = async (): Promise<Set<string>> => {
+    const lists = await Promise.all(Object.values(queues).map((q) => q.getJobSchedulers(0, -1, true)));
+    return new Set(lists.flat().map((s) => s.key));
+  };
+
+  /**
+   * One leader round with `set`: take or renew the lease, reconcile, publish what we run. On taking
+   * the lead (start-up, or a leader gone) also apply the missed-run policy. A follower only keeps the
+   * set to take over with.
+   */
+  const lead = async (set: ScheduleSet, why: string): Promise<ReconcileReport | null> => {
     current = set;
     if (!(await lease.acquireOrRenew())) return null;
-    const report = await reconcileSchedulers(queues, await desiredNow(set));
-    if (changedFile) await publishScheduleSet(redis, keys, set, now());
-    const changed = report.added.length + report.updated.length + report.removed.length > 0;
-    if (changed || changedFile) {
-      log.info({ why, added: report.added, updated: report.updated, removed: report.removed, unchanged: report.unchanged }, `schedules reconciled (${why})`);
-      await publishEvent(redis, keys, 'schedule.changed', { why, added: report.added, updated: report.updated, removed: report.removed });
+    const tookLead = lease.fence() !== settledFence;
+    if (tookLead) {
+      log.info({ fence: lease.fence(), why }, 'took the scheduler lead');
+      published = null;
+    }
+    const existedBefore = tookLead ? await existingKeys() : null;
+    const desired = await desiredNow(set);
+    const report = await reconcileSchedulers(queues, desired, { guard });
+    const fileChanged = published !== set;
+    if (fileChanged) {
+      await guard();
+      await publishScheduleSet(redis, keys, set, now());
+      published = set;
+    }
+    const changed = report.added.length + report.updated.length + report.removed.length + report.rolled.length > 0;
+    if (changed || fileChanged) {
+      const summary = { why, added: report.added, updated: report.updated, removed: report.removed, rolled: report.rolled };
+      log.info({ ...summary, unchanged: report.unchanged, deferred: report.deferred }, `schedules reconciled (${why})`);
+      await publishEvent(redis, keys, 'schedule.changed', summary);
+    }
+    if (existedBefore) {
+      const jobIds = await catchUpMissedRuns({ redis, keys, queues, calendar }, desired, existedBefore, now().getTime());
+      for (const jobId of jobIds) log.info({ jobId }, 'catch-up: one missed cycle enqueued');
+      settledFence = lease.fence();
     }
     return report;
   };
@@ -105,7 +141,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   const reload = () =>
     serial(async () => {
       const set = await loadFile();
-      return set ? applySet(set, 'file loaded') : null;
+      return set ? lead(set, 'file loaded') : null;
     });
 
   const runWatchdog = () =>
@@ -115,6 +151,8 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
       const stalled = await findStalledSchedulers(queues, desired, now().getTime());
       for (const s of stalled) {
         const d = desired.find((x) => x.key === s.key)!;
+        await guard();
+        if (s.action === 'recreate') await queues[d.queue].removeJobScheduler(d.key);
         await queues[d.queue].upsertJobScheduler(d.key, d.repeat, d.template);
         log.warn({ schedulerKey: s.key, reason: s.reason }, 'watchdog re-armed a stalled job scheduler');
         await incrementCounter(redis, keys, 'schedule_rearmed_total', { schedule: s.scheduleId });
@@ -124,92 +162,49 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
       return stalled.map((s) => s.key);
     });
 
-  /** After downtime: at most one cycle per (schedule, ticker), if its last due run is younger than catch_up. */
-  const catchUp = async (set: ScheduleSet) => {
-    const paused = await readPausedIds(redis, keys);
-    const t = now().getTime();
-    for (const entry of set.schedules) {
-      if (!entry.enabled || paused.has(entry.id) || entry.catch_up === 'none' || !entry.every) continue;
-      const profile = set.agents[entry.agent];
-      if (!profile) continue;
-      for (const ticker of entry.tickers) {
-        const key = schedulerKey(entry.id, ticker);
-        const existing = await queues[entry.queue].getJobScheduler(key);
-        const due = lastDueInstant(entry, calendar, t, entry.catch_up, existing?.offset ?? 0);
-        if (due === null) continue;
-        const last = await redis.hget(keys.lastRuns, key);
-        const lastDue = last ? Number((JSON.parse(last) as { due_at?: number }).due_at ?? 0) : 0;
-        if (lastDue >= due) continue;
-        // A BullMQ run for that very instant may still be pending: then it is not missed.
-        if (await queues[entry.queue].getJob(`repeat:${key}:${due}`)) continue;
-        await queues[entry.queue].add(
-          CYCLE_JOB_NAME,
-          {
-            agent: entry.agent,
-            ticker,
-            schedule_id: entry.id,
-            trigger: 'schedule',
-            dry_run: entry.dry_run,
-            requested_at: new Date(due).toISOString(),
-            market_hours: entry.market_hours,
-            profile,
-            options: {},
-            interval_ms: entry.every,
-            catch_up_ms: entry.catch_up,
-            max_start_delay_ms: entry.max_start_delay ?? null,
-            overlap: entry.overlap,
-            soft_time_limit_ms: entry.soft_time_limit ?? null,
-            hard_time_limit_ms: entry.hard_time_limit ?? null,
-          },
-          // The id makes a catch-up idempotent across restarts and between two schedulers.
-          { ...cycleJobOptions(entry.queue), jobId: `catchup:${key}:${due}` },
-        );
-        log.info({ schedulerKey: key, dueAt: new Date(due).toISOString() }, 'catch-up: one missed cycle enqueued');
-      }
-    }
+  const onRoundError = (err: unknown, what: string) => {
+    if (err instanceof LeaseLostError) log.warn({ err: err.message }, `${what}: lost the scheduler lead; another scheduler takes over`);
+    else log.warn({ err: (err as Error).message }, `${what} failed; retrying on the next tick`);
   };
 
-  /** Leader work on every tick: re-arm windows (a no-op inside a session), watchdog every watchdogMs. */
+  /** Every tick: re-arm windows whose session has no run left (an empty diff otherwise), watchdog when due. */
   const tick = async () => {
-    if (stopped) return;
+    if (stopped || !current) return;
     try {
-      const wasLeader = lease.isHeld();
-      await serial(async () => {
-        if (current) await applySet(current, wasLeader ? 're-arm' : 'took the scheduler lead');
-        if (!wasLeader && lease.isHeld() && current) await catchUp(current);
-      });
+      await serial(() => lead(current!, 're-arm'));
       if (lease.isHeld() && Date.now() - lastWatchdog >= (deps.watchdogMs ?? 30_000)) await runWatchdog();
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'scheduler tick failed; retrying');
+      onRoundError(err, 'scheduler tick');
     }
   };
 
-  log.info({ redis: describeRedisUrl(config.REDIS_URL), prefix: config.QUEUE_PREFIX }, 'scheduler starting');
+  log.info({ redis: describeRedisUrl(config.REDIS_URL), prefix: config.QUEUE_PREFIX, file: config.SCHEDULES_FILE }, 'scheduler starting');
+  // Lead first, so that a start-up load failure is published by the leader.
+  await lease.acquireOrRenew();
   const first = await loadFile();
   if (first) {
-    await serial(async () => {
-      await applySet(first, 'start-up');
-      if (lease.isHeld()) await catchUp(first);
-    });
-    await publishScheduleSet(redis, keys, first, now());
+    await serial(() => lead(first, 'start-up')).catch((err: unknown) => onRoundError(err, 'start-up'));
+    if (lease.isHeld()) await runWatchdog().catch((err: unknown) => onRoundError(err, 'start-up watchdog'));
   }
-  if (lease.isHeld()) await runWatchdog();
 
-  // Pause/resume and reload requests from the API.
+  // Pause/resume and reload requests from the API and the CLI.
   await subscriber.subscribe(keys.controlChannel);
-  subscriber.on('message', (_channel, message) => {
+  subscriber.on('message', (_channel, message: string) => {
     log.info({ message }, 'control message');
-    void (current ? serial(() => applySet(current!, `control: ${message}`)) : reload()).catch((err: unknown) =>
-      log.error({ err }, 'control message failed'),
-    );
+    const round = message === 'reload' || !current ? reload() : serial(() => lead(current!, `control: ${message}`));
+    void round.catch((err: unknown) => onRoundError(err, 'control message'));
   });
   const watcher =
     deps.watch === false
       ? null
-      : watchScheduleFile(config.SCHEDULES_FILE, () => {
-          log.info({ file: config.SCHEDULES_FILE }, 'schedule file changed');
-          void reload().catch((err: unknown) => log.error({ err }, 'reload failed'));
-        });
+      : watchScheduleFile(
+          config.SCHEDULES_FILE,
+          () => {
+            log.info({ file: config.SCHEDULES_FILE }, 'schedule file changed');
+            void reload().catch((err: unknown) => onRoundError(err, 'reload'));
+          },
+          deps.pollMs === undefined ? {} : { pollMs: deps.pollMs },
+        );
   const ticker = setInterval(() => void tick(), deps.tickMs ?? 5_000);
 
   return {
@@ -231,4 +226,3 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     },
   };
 }
-

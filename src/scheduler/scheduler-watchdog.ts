@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { QueueName } from '../core/index.ts';
+import { cronNext } from './cron-pattern.ts';
 import type { DesiredScheduler } from './desired-schedulers.ts';
 
 export interface StalledScheduler {
@@ -7,50 +8,71 @@ export interface StalledScheduler {
   scheduleId: string;
   queue: QueueName;
   reason: string;
+  /** `upsert` re-adds the missing run in place; `recreate` starts the scheduler afresh (its `next` is wrong). */
+  action: 'upsert' | 'recreate';
 }
 
-const PENDING_STATES = new Set(['delayed', 'waiting', 'prioritized', 'active', 'waiting-children']);
+const PENDING = new Set(['delayed', 'waiting', 'prioritized']);
 
 /**
- * Finds job schedulers that have silently stopped: gone from Redis, or with no pending run although
- * one is due inside their window (upstream, a failed "add next" step leaves a scheduler with nothing
- * pending). A scheduler whose window has closed is the re-arm loop's business, not a stall.
+ * Finds job schedulers that have silently stopped. BullMQ adds a scheduler's next run when a worker
+ * starts the current one; when that step fails (several upstream reports) nothing is pending and the
+ * schedule never fires again. A scheduler is stalled when a run is owed inside its window and: it is
+ * gone, it records no next run, its next run is missing or finished with nothing newer pending, the
+ * running run did not add the next one, or (for `every`) the next run is more than one interval away.
+ *
+ * Not stalls: a window whose last run is done (the reconcile re-arms it for the next session), a
+ * scheduler not yet re-armed for its new window (the reconcile's business), and a pending run that is
+ * overdue because no worker took it yet (a backlog, visible in the job list; re-arming cannot help).
  */
 export async function findStalledSchedulers(
   queues: Record<QueueName, Queue>,
   desired: DesiredScheduler[],
   now: number,
-  graceMs = 2_000,
+  graceMs = 5_000,
 ): Promise<StalledScheduler[]> {
   const stalled: StalledScheduler[] = [];
   for (const d of desired) {
-    const found = (reason: string) => stalled.push({ key: d.key, scheduleId: d.scheduleId, queue: d.queue, reason });
-    const { startDate, endDate, every } = d.repeat;
-    if (endDate !== undefined && now > endDate - graceMs) continue;
-    if (every !== undefined && startDate !== undefined && endDate !== undefined) {
-      // No further slot inside this window: the last run of the session is done, nothing is owed.
-      const nextSlot = startDate + Math.max(0, Math.ceil((now - startDate) / every)) * every;
-      if (nextSlot > endDate) continue;
-    }
+    const found = (reason: string, action: StalledScheduler['action'] = 'upsert') =>
+      stalled.push({ key: d.key, scheduleId: d.scheduleId, queue: d.queue, reason, action });
     const queue = queues[d.queue];
     const scheduler = await queue.getJobScheduler(d.key);
     if (!scheduler) {
       found('job scheduler missing');
       continue;
     }
+    if (d.window && (scheduler.endDate !== d.repeat.endDate || scheduler.startDate === undefined || scheduler.startDate < d.window.open - 1)) continue;
     if (!scheduler.next) {
       found('no next run recorded');
       continue;
     }
-    const job = await queue.getJob(`repeat:${d.key}:${scheduler.next}`);
+    const next = scheduler.next;
+    const job = await queue.getJob(`repeat:${d.key}:${next}`);
     const state = job ? await job.getState() : 'missing';
-    if (PENDING_STATES.has(state)) {
-      if (every !== undefined && scheduler.next - now > every + graceMs && (startDate === undefined || now >= startDate)) {
-        found(`next run ${new Date(scheduler.next).toISOString()} is further away than one interval`);
+    const every = d.repeat.every;
+    if (PENDING.has(state)) {
+      const armedAhead = d.window !== null && now < d.window.startDate;
+      if (every !== undefined && !armedAhead && next - now > every + graceMs) {
+        found(`next run ${new Date(next).toISOString()} is further away than one interval`, 'recreate');
       }
+      continue;
+    }
+    if (!owesRunAfter(d, next)) continue;
+    if (state === 'active') {
+      // The worker adds the next run as it starts this one: a moment's grace, then it is missing.
+      if (job?.processedOn && now - job.processedOn > graceMs) found('the running cycle did not add the next run');
       continue;
     }
     found(state === 'missing' ? 'next run missing from Redis' : `next run is ${state} and nothing newer is pending`);
   }
   return stalled;
+}
+
+/** Whether the schedule has a run after `at` inside its current window (always, for `always`). */
+function owesRunAfter(d: DesiredScheduler, at: number): boolean {
+  const w = d.window;
+  if (!w) return true;
+  if (d.repeat.every !== undefined) return at + d.repeat.every <= w.endDate + 1;
+  const following = d.repeat.pattern ? cronNext(d.repeat.pattern, d.timing.timezone, at) : null;
+  return following !== null && following < w.close;
 }
