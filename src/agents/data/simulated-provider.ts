@@ -1,95 +1,151 @@
-import { DateTime } from 'luxon';
+import { MarketCalendar, nyDate } from '../../calendar/index.ts';
 import type { Bar } from '../analysis-types.ts';
 import type { MarketDataProvider } from './market-data-provider.ts';
+import { seededRandom, gaussian, hashSeed } from './seeded-random.ts';
 
-/** mulberry32: a tiny deterministic PRNG, so the same ticker always yields the same history. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+const DAY_MS = 86_400_000;
+const BAR_MS = 5 * 60_000;
+/** Every history walks forward from here, so a date's bar never depends on the range asked for. */
+const ORIGIN_MS = Date.UTC(2015, 0, 2);
+/** Volatility and drift change regime every this many sessions. */
+const REGIME_SESSIONS = 40;
+
+const cents = (n: number) => Math.round(n * 100) / 100;
+const calendar = new MarketCalendar();
+
+interface DayBar {
+  date: string;
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v: number;
 }
-
-function hash(text: string): number {
-  let h = 2166136261;
-  for (const c of text) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-  return h >>> 0;
-}
-
-/** Standard normal from two uniforms (Box–Muller). */
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
-}
-
-const round = (n: number) => Math.round(n * 100) / 100;
 
 /**
- * Deterministic, realistic-looking data for running anywhere without a network: a geometric random
- * walk per ticker with its own drift and volatility, switching regimes every few weeks, volume that
- * rises with volatility, and 5-minute bars for the regular session. Fundamentals and news are not
+ * One ticker's full daily history up to `end` (YYYY-MM-DD): a geometric random walk with its own base
+ * drift and volatility, regimes that shift both every few weeks, wicks, and volume that rises with the
+ * size of the move. Only NYSE sessions (weekends, holidays and closures skipped).
+ */
+function walk(ticker: string, end: string): DayBar[] {
+  const rand = seededRandom(hashSeed(ticker));
+  let price = 20 + rand() * 480;
+  const baseDrift = (rand() - 0.45) * 0.0015;
+  const baseVol = 0.008 + rand() * 0.022;
+  let drift = baseDrift;
+  let vol = baseVol;
+  const endMs = Date.parse(`${end}T00:00:00Z`);
+  const out: DayBar[] = [];
+  for (let ms = ORIGIN_MS, session = 0; ms <= endMs; ms += DAY_MS) {
+    const weekday = new Date(ms).getUTCDay();
+    if (weekday === 0 || weekday === 6) continue;
+    const date = new Date(ms).toISOString().slice(0, 10);
+    if (calendar.holidayOn(date) !== null) continue;
+    if (session++ % REGIME_SESSIONS === 0) {
+      drift = baseDrift + (rand() - 0.5) * 0.004;
+      vol = baseVol * (0.6 + rand() * 1.2);
+    }
+    const ret = drift + vol * gaussian(rand);
+    const open = price * (1 + vol * 0.3 * gaussian(rand));
+    const close = Math.max(1, price * (1 + ret));
+    const high = Math.max(open, close) * (1 + Math.abs(vol * 0.5 * gaussian(rand)));
+    const low = Math.min(open, close) * (1 - Math.abs(vol * 0.5 * gaussian(rand)));
+    const volume = Math.round(1_000_000 * (0.5 + rand()) * (1 + Math.abs(ret) / vol));
+    price = close;
+    out.push({ date, o: cents(open), h: cents(high), l: cents(low), c: cents(close), v: volume });
+  }
+  return out;
+}
+
+/**
+ * The 5-minute bars of one full session, consistent with its daily bar: a Brownian bridge from the
+ * open to the close, scaled so it touches the day's high or low and never leaves them; the first open,
+ * last close, extremes and summed volume are the daily bar's. Seeded per ticker and date.
+ */
+function sessionBars(ticker: string, day: DayBar, openAt: Date, closeAt: Date): Bar[] {
+  const n = Math.round((closeAt.getTime() - openAt.getTime()) / BAR_MS);
+  const rand = seededRandom(hashSeed(`${ticker}|${day.date}`));
+  const walkPoints = [0];
+  for (let k = 1; k <= n; k++) walkPoints.push(walkPoints[k - 1]! + gaussian(rand));
+  const bridge = walkPoints.map((w, k) => w - (k / n) * walkPoints[n]!);
+  const line = (k: number) => day.o + ((day.c - day.o) * k) / n;
+  let scale = Infinity;
+  bridge.forEach((b, k) => {
+    if (b > 0) scale = Math.min(scale, (day.h - line(k)) / b);
+    if (b < 0) scale = Math.min(scale, (line(k) - day.l) / -b);
+  });
+  if (!Number.isFinite(scale)) scale = 0;
+  const path = bridge.map((b, k) => Math.min(day.h, Math.max(day.l, cents(line(k) + scale * b))));
+  // Volume is U-shaped over the session (busy open and close), with noise.
+  const weights = Array.from({ length: n }, (_, i) => (1 + 1.5 * ((i / Math.max(1, n - 1) - 0.5) * 2) ** 2) * (0.7 + 0.6 * rand()));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const bars: Bar[] = [];
+  let volumeLeft = day.v;
+  for (let i = 0; i < n; i++) {
+    const o = path[i]!;
+    const c = path[i + 1]!;
+    const wick = Math.abs(gaussian(rand)) * 0.0004;
+    const v = i === n - 1 ? volumeLeft : Math.round((day.v * weights[i]!) / total);
+    volumeLeft -= v;
+    bars.push({ t: new Date(openAt.getTime() + i * BAR_MS).toISOString(), o, h: Math.min(day.h, cents(Math.max(o, c) * (1 + wick))), l: Math.max(day.l, cents(Math.min(o, c) * (1 - wick))), c, v });
+  }
+  // The bars holding the path's extremes carry the day's high and low, so the session aggregates exactly.
+  const hi = bars.reduce((best, b, i) => (b.h > bars[best]!.h ? i : best), 0);
+  const lo = bars.reduce((best, b, i) => (b.l < bars[best]!.l ? i : best), 0);
+  bars[hi]!.h = day.h;
+  bars[lo]!.l = day.l;
+  return bars;
+}
+
+/**
+ * Deterministic, realistic-looking market data for running anywhere without a network or keys. It
+ * knows the clock: no bars from the future, today's daily bar is the session so far (built from the
+ * 5-minute bars that have closed), and the quote is the latest close. Fundamentals and news are not
  * invented: the provider says it has none.
  */
-export function createSimulatedProvider(): MarketDataProvider {
-  const daily = (ticker: string, to: string, lookbackDays: number): Bar[] => {
-    const rand = prng(hash(ticker));
-    const start = 20 + rand() * 480;
-    const baseDrift = (rand() - 0.45) * 0.0015;
-    const baseVol = 0.008 + rand() * 0.022;
-    // Walk forward from a fixed origin so a given date always has the same bar, whatever the range asked.
-    const origin = DateTime.fromISO('2015-01-02', { zone: 'America/New_York' });
-    const end = DateTime.fromISO(to, { zone: 'America/New_York' });
-    const bars: Bar[] = [];
-    let price = start;
-    let drift = baseDrift;
-    let vol = baseVol;
-    for (let d = origin, i = 0; d <= end; d = d.plus({ days: 1 })) {
-      if (d.weekday > 5) continue;
-      if (i++ % 40 === 0) {
-        drift = baseDrift + (rand() - 0.5) * 0.004;
-        vol = baseVol * (0.6 + rand() * 1.2);
-      }
-      const ret = drift + vol * gaussian(rand);
-      const open = price * (1 + vol * 0.3 * gaussian(rand));
-      const close = Math.max(1, price * (1 + ret));
-      const high = Math.max(open, close) * (1 + Math.abs(vol * 0.5 * gaussian(rand)));
-      const low = Math.min(open, close) * (1 - Math.abs(vol * 0.5 * gaussian(rand)));
-      const volume = Math.round(1_000_000 * (0.5 + rand()) * (1 + Math.abs(ret) / vol));
-      price = close;
-      if (end.diff(d, 'days').days < lookbackDays * 1.5) {
-        bars.push({ t: d.set({ hour: 9, minute: 30 }).toUTC().toISO()!, o: round(open), h: round(high), l: round(low), c: round(close), v: volume });
+export function createSimulatedProvider(opts: { now?: () => Date } = {}): MarketDataProvider {
+  const now = () => opts.now?.() ?? new Date();
+
+  /** Session bars of `date` that have closed by now. */
+  const intradayOn = (ticker: string, date: string, at: Date): Bar[] => {
+    const session = calendar.sessionOn(date, 'regular');
+    if (!session || at < session.open) return [];
+    const day = walk(ticker, date).at(-1);
+    if (!day || day.date !== date) return [];
+    return sessionBars(ticker, day, session.open, session.close).filter((b) => Date.parse(b.t) + BAR_MS <= at.getTime());
+  };
+
+  const dailyUpTo = (ticker: string, to: string, lookbackDays: number): Bar[] => {
+    const at = now();
+    const today = nyDate(at);
+    const end = to < today ? to : today;
+    const days = walk(ticker, end).slice(-(lookbackDays + 1));
+    const last = days.at(-1);
+    if (last && last.date === today) {
+      const session = calendar.sessionOn(today, 'regular')!;
+      if (at < session.close) {
+        const sofar = intradayOn(ticker, today, at);
+        if (sofar.length === 0) days.pop();
+        else Object.assign(last, { o: sofar[0]!.o, h: Math.max(...sofar.map((b) => b.h)), l: Math.min(...sofar.map((b) => b.l)), c: sofar.at(-1)!.c, v: sofar.reduce((s, b) => s + b.v, 0) });
       }
     }
-    return bars.slice(-lookbackDays);
+    return days.slice(-lookbackDays).map((d) => ({ t: calendar.sessionOn(d.date, 'regular')!.open.toISOString(), o: d.o, h: d.h, l: d.l, c: d.c, v: d.v }));
   };
 
   return {
     name: 'simulated',
     async getDailyBars(ticker, { to, lookbackDays }) {
-      return daily(ticker, to, lookbackDays);
+      return dailyUpTo(ticker, to, lookbackDays);
     },
     async getIntradayBars(ticker, { date }) {
-      const last = daily(ticker, date, 2);
-      const prev = last[0]?.c ?? 100;
-      const rand = prng(hash(`${ticker}|${date}`));
-      const open = DateTime.fromISO(date, { zone: 'America/New_York' }).set({ hour: 9, minute: 30 });
-      const bars: Bar[] = [];
-      let price = prev;
-      for (let i = 0; i < 78; i++) {
-        const o = price;
-        const c = Math.max(1, o * (1 + 0.002 * gaussian(rand)));
-        bars.push({ t: open.plus({ minutes: 5 * i }).toUTC().toISO()!, o: round(o), h: round(Math.max(o, c) * 1.0007), l: round(Math.min(o, c) * 0.9993), c: round(c), v: Math.round(20_000 + rand() * 40_000) });
-        price = c;
-      }
-      return bars;
+      return intradayOn(ticker, date, now());
     },
     async getQuote(ticker) {
-      const today = DateTime.now().setZone('America/New_York').toISODate()!;
-      const bar = daily(ticker, today, 1)[0];
-      return bar ? { price: bar.c, time: new Date().toISOString() } : null;
+      const at = now();
+      const bar = dailyUpTo(ticker, nyDate(at), 1)[0];
+      if (!bar) return null;
+      const session = calendar.sessionOn(nyDate(new Date(bar.t)), 'regular')!;
+      return { price: bar.c, time: (at < session.close ? at : session.close).toISOString() };
     },
     async getFundamentals() {
       return null;
