@@ -2,7 +2,6 @@ import { DateTime } from 'luxon';
 import { CycleAbortedError, PermanentCycleError, productKeys, type CycleJobData, type CycleResult } from '../core/index.ts';
 import type { AnalysisOutcome, MarketSnapshot } from './analysis-types.ts';
 import type { CycleContext } from './cycle-context.ts';
-import { withRedisCache } from './data/cached-provider.ts';
 import { UnknownTickerError, type MarketDataProvider } from './data/market-data-provider.ts';
 import { createMarketDataProvider } from './data/provider-selection.ts';
 import { computeIndicators } from './indicators.ts';
@@ -34,14 +33,15 @@ export async function runTradingCycle(job: CycleJobData, ctx: CycleContext, deps
   const today = DateTime.fromJSDate(now, { zone: 'America/New_York' }).toISODate()!;
   const date = job.date ?? today;
   const keys = productKeys(ctx.config.QUEUE_PREFIX);
-  const provider = deps.provider ?? withRedisCache(createMarketDataProvider(ctx.config, ctx.logger), ctx.redis, keys);
-  const slot = async () => ctx.acquireCallSlot?.('data');
+  const provider =
+    deps.provider ??
+    createMarketDataProvider(ctx.config, ctx.logger, { redis: ctx.redis, now: ctx.now, acquireCallSlot: ctx.acquireCallSlot ? () => ctx.acquireCallSlot!('data') : undefined });
+  void keys;
   const { signal } = ctx;
 
   await ctx.reportProgress('fetching data', 5);
   let daily;
   try {
-    await slot();
     daily = await provider.getDailyBars(job.ticker, { to: date, lookbackDays: DAILY_LOOKBACK, signal });
   } catch (err) {
     if (err instanceof UnknownTickerError) throw new PermanentCycleError(err.message);
@@ -52,7 +52,6 @@ export async function runTradingCycle(job: CycleJobData, ctx: CycleContext, deps
   const live = date === today;
   const optional = async <T>(load: () => Promise<T | null>): Promise<T | null> => {
     try {
-      await slot();
       return await load();
     } catch (err) {
       if (signal.aborted) throw err;

@@ -1,57 +1,125 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+
+export interface FakeYahooOptions {
+  /** Daily (and 5-minute) closes per symbol, oldest first; other symbols are unknown (404). */
+  closes?: Record<string, number[]>;
+  /** Symbols whose chart answers 200 with an HTML page (Yahoo's consent wall does that). */
+  htmlFor?: string[];
+  /** Symbols whose chart answers 200 with JSON of the wrong shape. */
+  malformedFor?: string[];
+  /** Serve quoteSummary fundamentals (otherwise 404 "Quote not found", as for many ETFs). */
+  fundamentals?: boolean;
+}
+
+const tradingPeriod = (start: number, end: number) => ({ timezone: 'EST', start, end, gmtoffset: -18000 });
 
 /**
- * A local server answering Yahoo Finance's chart (/v8/finance/chart/:symbol) and search
- * (/v1/finance/search) endpoints in their documented JSON shape, plus a `fetch` that sends the real
- * yahoo-finance2 client there instead of Yahoo's hosts.
+ * A local server speaking Yahoo Finance's JSON as the `yahoo-finance2` client expects it (and as its
+ * result schemas validate): the cookie/crumb handshake (finance.yahoo.com page → /v1/test/getcrumb),
+ * /v8/finance/chart/:symbol, /v7/finance/quote, /v10/finance/quoteSummary/:symbol and
+ * /v1/finance/search. `fetch` sends the real client here instead of Yahoo's hosts.
  */
-export async function startFakeYahoo(opts: { closes?: Record<string, number[]>; htmlFor?: string[] } = {}) {
+export async function startFakeYahoo(opts: FakeYahooOptions = {}) {
   const hits: string[] = [];
+  const requests: Array<{ path: string; query: URLSearchParams; headers: IncomingHttpHeaders }> = [];
+  const crumb = 'fAkEcRuMb';
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url!, 'http://localhost');
     hits.push(url.pathname);
+    requests.push({ path: url.pathname, query: url.searchParams, headers: req.headers });
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json;charset=utf-8' }).end(JSON.stringify(body));
+    const closesOf = (symbol: string) => opts.closes?.[symbol];
+
+    if (url.pathname.startsWith('/quote/')) {
+      // The page the client loads first, only for its cookie.
+      res.writeHead(200, { 'content-type': 'text/html', 'set-cookie': 'A3=d=AQABBFake&S=AQAAAFake; Max-Age=31557600; Domain=.yahoo.com; Path=/; Secure; HttpOnly; SameSite=None' }).end('<html></html>');
+      return;
+    }
+    if (url.pathname === '/v1/test/getcrumb') {
+      if (!String(req.headers.cookie ?? '').includes('A3=')) return void res.writeHead(403, { 'content-type': 'text/plain' }).end('');
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(crumb);
+      return;
+    }
+    const needsCrumb = url.pathname.startsWith('/v7/') || url.pathname.startsWith('/v10/');
+    if (needsCrumb && url.searchParams.get('crumb') !== crumb) {
+      return json(401, { finance: { result: null, error: { code: 'Unauthorized', description: 'Invalid Crumb' } } });
+    }
+
     const chart = /^\/v8\/finance\/chart\/([^/]+)$/.exec(url.pathname);
     if (chart) {
       const symbol = decodeURIComponent(chart[1]!);
-      if (opts.htmlFor?.includes(symbol)) {
-        // Yahoo sometimes answers 200 with an HTML consent page.
-        res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>consent</body></html>');
-        return;
-      }
-      const closes = opts.closes?.[symbol];
-      if (!closes) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ chart: { result: null, error: { code: 'Not Found', description: 'No data found, symbol may be delisted' } } }));
-        return;
-      }
+      if (opts.htmlFor?.includes(symbol)) return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>consent</body></html>');
+      if (opts.malformedFor?.includes(symbol)) return json(200, { chart: { result: [{ meta: { symbol }, indicators: { quote: [{ close: 'n/a' }] }, timestamp: 'soon' }], error: null } });
+      const closes = closesOf(symbol);
+      if (!closes) return json(404, { chart: { result: null, error: { code: 'Not Found', description: 'No data found, symbol may be delisted' } } });
       const p2 = Number(url.searchParams.get('period2') ?? Math.floor(Date.now() / 1000));
       const step = url.searchParams.get('interval') === '5m' ? 300 : 86_400;
       const timestamp = closes.map((_, i) => p2 - (closes.length - i) * step);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          chart: {
-            result: [
-              {
-                meta: { currency: 'USD', symbol, exchangeName: 'NMS', instrumentType: 'EQUITY', regularMarketPrice: closes.at(-1), regularMarketTime: p2, gmtoffset: -18000, timezone: 'EST', exchangeTimezoneName: 'America/New_York', dataGranularity: url.searchParams.get('interval') ?? '1d', range: '', validRanges: ['1d'] },
-                timestamp,
-                indicators: {
-                  quote: [{ open: closes.map((c) => c * 0.99), high: closes.map((c) => c * 1.01), low: closes.map((c) => c * 0.98), close: closes, volume: closes.map(() => 1_000_000) }],
-                  adjclose: [{ adjclose: closes }],
-                },
+      return json(200, {
+        chart: {
+          result: [
+            {
+              meta: {
+                currency: 'USD', symbol, exchangeName: 'PCX', fullExchangeName: 'NYSEArca', instrumentType: 'ETF', firstTradeDate: 728317800,
+                regularMarketTime: p2, hasPrePostMarketData: true, gmtoffset: -18000, timezone: 'EST', exchangeTimezoneName: 'America/New_York',
+                regularMarketPrice: closes.at(-1), chartPreviousClose: closes[0], priceHint: 2,
+                currentTradingPeriod: { pre: tradingPeriod(p2 - 20_000, p2 - 14_400), regular: tradingPeriod(p2 - 14_400, p2 + 9_000), post: tradingPeriod(p2 + 9_000, p2 + 23_400) },
+                dataGranularity: url.searchParams.get('interval') ?? '1d', range: '', validRanges: ['1d', '5d', '1mo', '3mo', '6mo', '1y', '2y', '5y', '10y', 'ytd', 'max'],
               },
-            ],
-            error: null,
-          },
-        }),
-      );
-      return;
+              timestamp,
+              indicators: {
+                quote: [{ open: closes.map((c) => c * 0.99), high: closes.map((c) => c * 1.01), low: closes.map((c) => c * 0.98), close: closes, volume: closes.map(() => 1_000_000) }],
+                adjclose: [{ adjclose: closes }],
+              },
+            },
+          ],
+          error: null,
+        },
+      });
+    }
+    if (url.pathname === '/v7/finance/quote') {
+      const symbols = (url.searchParams.get('symbols') ?? '').split(',').filter((s) => closesOf(s));
+      const now = Math.floor(Date.now() / 1000);
+      return json(200, {
+        quoteResponse: {
+          result: symbols.map((symbol) => ({
+            language: 'en-US', region: 'US', quoteType: 'EQUITY', typeDisp: 'Equity', quoteSourceName: 'Nasdaq Real Time Price', triggerable: true,
+            currency: 'USD', marketState: 'REGULAR', tradeable: false, exchange: 'NMS', exchangeTimezoneName: 'America/New_York',
+            exchangeTimezoneShortName: 'EST', gmtOffSetMilliseconds: -18_000_000, market: 'us_market', esgPopulated: false, sourceInterval: 15,
+            exchangeDataDelayedBy: 0, fullExchangeName: 'NasdaqGS', symbol, regularMarketPrice: closesOf(symbol)!.at(-1), regularMarketTime: now,
+          })),
+          error: null,
+        },
+      });
+    }
+    const summary = /^\/v10\/finance\/quoteSummary\/([^/]+)$/.exec(url.pathname);
+    if (summary) {
+      const symbol = decodeURIComponent(summary[1]!);
+      if (!opts.fundamentals || !closesOf(symbol)) return json(404, { quoteSummary: { result: null, error: { code: 'Not Found', description: `Quote not found for symbol: ${symbol}` } } });
+      return json(200, {
+        quoteSummary: {
+          result: [
+            {
+              summaryDetail: { maxAge: 1, priceHint: 2, currency: 'USD', algorithm: null, tradeable: false, fromCurrency: null, lastMarket: null, marketCap: 3_400_000_000_000, trailingPE: 31.2, forwardPE: 27.5, dividendYield: 0.0045, beta: 1.2 },
+              defaultKeyStatistics: { maxAge: 1, priceHint: 2, category: null, fundFamily: null, legalType: null, lastSplitFactor: '4:1', pegRatio: 2.1 },
+              financialData: { maxAge: 86400, recommendationKey: 'buy', financialCurrency: 'USD', profitMargins: 0.24, revenueGrowth: 0.06, debtToEquity: 150.1 },
+            },
+          ],
+          error: null,
+        },
+      });
     }
     if (url.pathname === '/v1/finance/search') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ explains: [], count: 1, quotes: [], news: [{ uuid: '1', title: `${url.searchParams.get('q')} rallies on earnings`, publisher: 'Wire', link: 'https://example.com/a', providerPublishTime: Math.floor(Date.now() / 1000), type: 'STORY' }], nav: [], lists: [], researchReports: [], totalTime: 1, timeTakes: {} }),
-      );
-      return;
+      const q = url.searchParams.get('q');
+      return json(200, {
+        explains: [], count: 1, quotes: [],
+        news: [{ uuid: '1', title: `${q} rallies on earnings`, publisher: 'Wire', link: 'https://example.com/a', providerPublishTime: Math.floor(Date.now() / 1000), type: 'STORY' }],
+        nav: [], lists: [], researchReports: [], totalTime: 1, timeTakenForQuotes: 1, timeTakenForNews: 1, timeTakenForAlgowatchlist: 1,
+        timeTakenForPredefinedScreener: 1, timeTakenForCrunchbase: 0, timeTakenForNav: 1, timeTakenForResearchReports: 0,
+        timeTakenForScreenerField: 0, timeTakenForCulturalAssets: 0, timeTakenForSearchLists: 0,
+      });
     }
-    res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ finance: { error: { code: 'Unauthorized', description: 'Invalid Crumb' } } }));
+    json(404, { finance: { result: null, error: { code: 'Not Found', description: 'HTTP 404 Not Found' } } });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -59,5 +127,5 @@ export async function startFakeYahoo(opts: { closes?: Record<string, number[]>; 
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     return fetch(url.replace(/^https:\/\/[a-z0-9.-]*yahoo\.com/, base), init);
   };
-  return { base, hits, fetch: redirect, close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  return { base, hits, requests, fetch: redirect, close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }

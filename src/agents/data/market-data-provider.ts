@@ -5,8 +5,8 @@ export interface MarketDataProvider {
   readonly name: string;
   /** Daily bars ending at `to` (YYYY-MM-DD, inclusive), oldest first. */
   getDailyBars(ticker: string, opts: { to: string; lookbackDays: number; signal?: AbortSignal }): Promise<Bar[]>;
-  /** 5-minute bars of the session on `date`, oldest first (empty before the open). */
-  getIntradayBars(ticker: string, opts: { date: string; signal?: AbortSignal }): Promise<Bar[] | null>;
+  /** Intraday bars (5-minute, the only interval used) of the regular session on `date`, oldest first (empty before the open). */
+  getIntradayBars(ticker: string, opts: { date: string; interval?: '5m'; signal?: AbortSignal }): Promise<Bar[] | null>;
   getQuote(ticker: string, opts: { signal?: AbortSignal }): Promise<{ price: number; time: string } | null>;
   getFundamentals(ticker: string, opts: { signal?: AbortSignal }): Promise<Record<string, number | string | null> | null>;
   getNews(ticker: string, opts: { signal?: AbortSignal }): Promise<NewsItem[] | null>;

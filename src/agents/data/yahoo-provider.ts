@@ -5,18 +5,37 @@ import { DataSourceUnavailableError, UnknownTickerError, type MarketDataProvider
 
 /** Yahoo rate-limits non-browser clients: look like a browser. */
 const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36';
+/** yahoo-finance2 prints a "requires Node 22" notice and survey hints through its logger; it works on Node 20. */
 const quietLogger = { info() {}, warn() {}, error() {}, debug() {}, dir() {} };
 
+interface ChartQuote {
+  date: Date | string | number;
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  close: number | null;
+  volume: number | null;
+}
 interface ChartShape {
-  meta?: { regularMarketPrice?: number; regularMarketTime?: Date | number };
-  quotes?: Array<{ date: Date | string; open: number | null; high: number | null; low: number | null; close: number | null; volume: number | null }>;
+  meta?: { regularMarketPrice?: number; regularMarketTime?: Date | number | string };
+  quotes?: ChartQuote[];
 }
 
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const firstLine = (err: unknown) => String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 200);
+const isoTime = (t: Date | number | string | undefined, fallback: Date) =>
+  new Date(t instanceof Date ? t : typeof t === 'number' ? t * 1000 : typeof t === 'string' ? t : fallback).toISOString();
+
+/** Yahoo's way of saying the symbol does not exist (chart 404, quoteSummary "Quote not found"). */
+const NOT_FOUND = /No data found|symbol may be delisted|Quote not found|Not Found/i;
+
 /**
- * Keyless market data through the `yahoo-finance2` package (chart, search, quoteSummary). `fetch` is
- * injectable so tests point the real client at a local server speaking Yahoo's wire format.
+ * Keyless market data through the `yahoo-finance2` client (chart, quote, quoteSummary, search). The
+ * client's own schema validation only logs here (Yahoo adds and drops optional fields often); instead
+ * every answer is checked for the fields we use before it is trusted. `fetch` is injectable so tests
+ * point the real client at a local server speaking Yahoo's wire format.
  */
-export function createYahooProvider(opts: { fetch?: typeof fetch; timeoutMs?: number } = {}): MarketDataProvider {
+export function createYahooProvider(opts: { fetch?: typeof fetch; timeoutMs?: number; now?: () => Date } = {}): MarketDataProvider {
   const yf = new YahooFinance({
     logger: quietLogger,
     suppressNotices: ['yahooSurvey', 'ripHistorical'],
@@ -24,80 +43,121 @@ export function createYahooProvider(opts: { fetch?: typeof fetch; timeoutMs?: nu
     fetchOptions: { headers: { 'User-Agent': BROWSER_UA } },
   } as ConstructorParameters<typeof YahooFinance>[0]);
   const timeoutMs = opts.timeoutMs ?? 8_000;
-  const fetchOptions = (signal?: AbortSignal) => ({
-    fetchOptions: { signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs), headers: { 'User-Agent': BROWSER_UA } },
-    validateResult: false,
-  });
+  const now = () => opts.now?.() ?? new Date();
+  const moduleOptions = (signal?: AbortSignal) =>
+    ({
+      fetchOptions: { signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs), headers: { 'User-Agent': BROWSER_UA } },
+      validateResult: false,
+    }) as never;
+
+  /** Maps the client's errors to ours: unknown symbol (permanent), or source unavailable (retry / fall back). */
+  const classify = (err: unknown, ticker: string, signal?: AbortSignal): Error => {
+    if (signal?.aborted) return err as Error;
+    if (err instanceof DataSourceUnavailableError || err instanceof UnknownTickerError) return err;
+    const msg = firstLine(err);
+    if (NOT_FOUND.test(msg)) return new UnknownTickerError(`unknown ticker ${ticker} (yahoo: ${msg})`);
+    return new DataSourceUnavailableError(`yahoo unreachable or answered nonsense: ${msg}`);
+  };
 
   const chart = async (ticker: string, query: Record<string, unknown>, signal?: AbortSignal): Promise<ChartShape> => {
     try {
-      const result = (await yf.chart(ticker, query as never, fetchOptions(signal) as never)) as unknown as ChartShape;
+      const result = (await yf.chart(ticker, query as never, moduleOptions(signal))) as unknown as ChartShape;
       // A 200 is not proof of data: check the shape before trusting it.
-      if (!result || !Array.isArray(result.quotes)) throw new DataSourceUnavailableError(`yahoo: unexpected chart response for ${ticker}`);
+      if (!result || typeof result !== 'object' || !Array.isArray(result.quotes)) throw new DataSourceUnavailableError(`yahoo: unexpected chart response for ${ticker}`);
       return result;
     } catch (err) {
-      const msg = (err as Error).message ?? '';
-      if (/No data found|symbol may be delisted|Not Found|404/i.test(msg)) throw new UnknownTickerError(`unknown ticker ${ticker} (yahoo: ${msg.split('\n')[0]})`);
-      if (err instanceof DataSourceUnavailableError || signal?.aborted) throw err;
-      throw new DataSourceUnavailableError(`yahoo unreachable: ${msg.split('\n')[0]}`);
+      throw classify(err, ticker, signal);
     }
   };
-  const toBars = (c: ChartShape): Bar[] =>
-    (c.quotes ?? [])
-      .filter((q) => q.open !== null && q.high !== null && q.low !== null && q.close !== null)
-      .map((q) => ({ t: new Date(q.date).toISOString(), o: q.open!, h: q.high!, l: q.low!, c: q.close!, v: q.volume ?? 0 }));
+
+  /** Valid rows only (Yahoo pads holidays and halts with nulls), oldest first, one bar per time. */
+  const toBars = (c: ChartShape, onePerDay: boolean): Bar[] => {
+    const out = new Map<string, Bar>();
+    for (const q of c.quotes ?? []) {
+      if (!finite(q.open) || !finite(q.high) || !finite(q.low) || !finite(q.close)) continue;
+      const t = new Date(q.date instanceof Date ? q.date : typeof q.date === 'number' ? q.date * 1000 : q.date);
+      if (Number.isNaN(t.getTime())) continue;
+      // Yahoo sometimes sends today's forming daily bar twice (session start and last trade): keep the later.
+      const key = onePerDay ? DateTime.fromJSDate(t, { zone: 'America/New_York' }).toISODate()! : t.toISOString();
+      out.set(key, { t: t.toISOString(), o: q.open, h: q.high, l: q.low, c: q.close, v: finite(q.volume) ? q.volume : 0 });
+    }
+    return [...out.values()].sort((a, b) => a.t.localeCompare(b.t));
+  };
 
   return {
     name: 'yahoo',
     async getDailyBars(ticker, { to, lookbackDays, signal }) {
-      const end = DateTime.fromISO(to, { zone: 'America/New_York' }).plus({ days: 1 });
-      const start = end.minus({ days: Math.ceil(lookbackDays * 1.5) + 5 });
-      const bars = toBars(await chart(ticker, { period1: start.toJSDate(), period2: end.toJSDate(), interval: '1d' }, signal));
+      const end = DateTime.fromISO(to, { zone: 'America/New_York' }).plus({ days: 1 }).startOf('day');
+      // Calendar days to cover the trading sessions asked for, holidays included.
+      const start = end.minus({ days: Math.ceil(lookbackDays * 1.5) + 7 });
+      const bars = toBars(await chart(ticker, { period1: start.toJSDate(), period2: end.toJSDate(), interval: '1d' }, signal), true);
+      if (bars.length === 0) throw new UnknownTickerError(`unknown ticker ${ticker} (yahoo returned no daily bars up to ${to})`);
       return bars.slice(-lookbackDays);
     },
-    async getIntradayBars(ticker, { date, signal }) {
-      const day = DateTime.fromISO(date, { zone: 'America/New_York' });
-      return toBars(await chart(ticker, { period1: day.toJSDate(), period2: day.plus({ days: 1 }).toJSDate(), interval: '5m' }, signal));
+    async getIntradayBars(ticker, { date, interval = '5m', signal }) {
+      const day = DateTime.fromISO(date, { zone: 'America/New_York' }).startOf('day');
+      const c = await chart(ticker, { period1: day.toJSDate(), period2: day.plus({ days: 1 }).toJSDate(), interval, includePrePost: false }, signal);
+      return toBars(c, false);
     },
     async getQuote(ticker, { signal }) {
-      const c = await chart(ticker, { period1: DateTime.now().minus({ days: 5 }).toJSDate(), interval: '1d' }, signal);
+      try {
+        const q = (await yf.quote(ticker, { fields: ['symbol', 'regularMarketPrice', 'regularMarketTime'] } as never, moduleOptions(signal))) as unknown as
+          | { regularMarketPrice?: unknown; regularMarketTime?: Date | number | string }
+          | undefined;
+        if (q && finite(q.regularMarketPrice) && q.regularMarketPrice > 0) return { price: q.regularMarketPrice, time: isoTime(q.regularMarketTime, now()) };
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        // The quote endpoint needs a cookie and crumb, which Yahoo withholds at times; the chart does not.
+      }
+      const c = await chart(ticker, { period1: DateTime.fromJSDate(now()).minus({ days: 7 }).toJSDate(), period2: now(), interval: '1d' }, signal);
       const price = c.meta?.regularMarketPrice;
-      if (typeof price !== 'number') return null;
-      const time = c.meta?.regularMarketTime;
-      return { price, time: new Date(time instanceof Date ? time : typeof time === 'number' ? time * 1000 : Date.now()).toISOString() };
+      if (!finite(price) || price <= 0) return null;
+      return { price, time: isoTime(c.meta?.regularMarketTime, now()) };
     },
     async getFundamentals(ticker, { signal }) {
+      let s: Record<string, Record<string, unknown> | undefined>;
       try {
-        const s = (await yf.quoteSummary(ticker, { modules: ['summaryDetail', 'defaultKeyStatistics', 'financialData'] }, fetchOptions(signal) as never)) as Record<string, Record<string, unknown> | undefined>;
-        const pick = (mod: string, key: string) => {
-          const v = s[mod]?.[key];
-          return typeof v === 'number' || typeof v === 'string' ? v : null;
-        };
-        return {
-          market_cap: pick('summaryDetail', 'marketCap'),
-          trailing_pe: pick('summaryDetail', 'trailingPE'),
-          forward_pe: pick('summaryDetail', 'forwardPE'),
-          dividend_yield: pick('summaryDetail', 'dividendYield'),
-          beta: pick('summaryDetail', 'beta'),
-          profit_margins: pick('financialData', 'profitMargins'),
-          revenue_growth: pick('financialData', 'revenueGrowth'),
-          debt_to_equity: pick('financialData', 'debtToEquity'),
-          recommendation: pick('financialData', 'recommendationKey'),
-        };
-      } catch {
-        return null; // fundamentals are optional; the analyst reports them unavailable
+        s = (await yf.quoteSummary(ticker, { modules: ['summaryDetail', 'defaultKeyStatistics', 'financialData'] }, moduleOptions(signal))) as never;
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        return null; // ETFs and indices have none; the analyst then reports fundamentals unavailable
       }
+      if (!s || typeof s !== 'object') return null;
+      const pick = (mod: string, key: string) => {
+        const v = s[mod]?.[key];
+        return finite(v) || typeof v === 'string' ? v : null;
+      };
+      const out = {
+        market_cap: pick('summaryDetail', 'marketCap'),
+        trailing_pe: pick('summaryDetail', 'trailingPE'),
+        forward_pe: pick('summaryDetail', 'forwardPE'),
+        dividend_yield: pick('summaryDetail', 'dividendYield'),
+        beta: pick('summaryDetail', 'beta'),
+        peg_ratio: pick('defaultKeyStatistics', 'pegRatio'),
+        profit_margins: pick('financialData', 'profitMargins'),
+        revenue_growth: pick('financialData', 'revenueGrowth'),
+        debt_to_equity: pick('financialData', 'debtToEquity'),
+        recommendation: pick('financialData', 'recommendationKey'),
+      };
+      return Object.values(out).some((v) => v !== null) ? out : null;
     },
     async getNews(ticker, { signal }) {
+      let r: { news?: unknown };
       try {
-        const r = (await yf.search(ticker, { newsCount: 10, quotesCount: 0 }, fetchOptions(signal) as never)) as { news?: Array<{ title?: string; publisher?: string; providerPublishTime?: Date; link?: string }> };
-        if (!Array.isArray(r.news)) return null;
-        return r.news
-          .filter((n) => typeof n.title === 'string')
-          .map((n): NewsItem => ({ title: n.title!, publisher: n.publisher, published_at: n.providerPublishTime ? new Date(n.providerPublishTime).toISOString() : undefined, url: n.link }));
-      } catch {
+        r = (await yf.search(ticker, { newsCount: 10, quotesCount: 0 }, moduleOptions(signal))) as never;
+      } catch (err) {
+        if (signal?.aborted) throw err;
         return null;
       }
+      if (!r || !Array.isArray(r.news)) return null;
+      return (r.news as Array<{ title?: unknown; publisher?: unknown; providerPublishTime?: Date | number; link?: unknown }>)
+        .filter((n) => typeof n.title === 'string' && n.title.length > 0)
+        .map((n): NewsItem => ({
+          title: n.title as string,
+          publisher: typeof n.publisher === 'string' ? n.publisher : undefined,
+          published_at: n.providerPublishTime ? isoTime(n.providerPublishTime, now()) : undefined,
+          url: typeof n.link === 'string' ? n.link : undefined,
+        }));
     },
   };
 }
