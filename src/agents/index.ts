@@ -11,4 +11,6 @@ export type { MarketDataProvider } from './data/market-data-provider.ts';
 export { computeIndicators } from './indicators.ts';
 export { runQuantAnalysis, quantSignals } from './quant/quant-engine.ts';
 export { applyDecision, getPortfolio, listPortfolioAgents, type PortfolioView, type Trade } from './portfolio/paper-ledger.ts';
-export { getScorecard, recordDecision, updateForwardReturns } from './scorecard.ts';
+export { getScorecard, type Scorecard, type ScorecardSummary } from './scorecard/scorecard.ts';
+export { recordDecision, type ScoredDecision } from './scorecard/decision-log.ts';
+export { updateForwardReturns, scoreTickerFromBars } from './scorecard/forward-returns.ts';

@@ -7,7 +7,8 @@ import { createMarketDataProvider } from './data/provider-selection.ts';
 import { computeIndicators } from './indicators.ts';
 import { applyDecision } from './portfolio/paper-ledger.ts';
 import { runQuantAnalysis } from './quant/quant-engine.ts';
-import { recordDecision, updateForwardReturns } from './scorecard.ts';
+import { recordDecision } from './scorecard/decision-log.ts';
+import { scoreTickerFromBars } from './scorecard/forward-returns.ts';
 
 const DAILY_LOOKBACK = 260; // enough for SMA200 plus a margin
 
@@ -110,13 +111,17 @@ export async function runTradingCycle(job: CycleJobData, ctx: CycleContext, deps
     ticker: job.ticker,
     date,
     decision: outcome.decision,
+    rating: outcome.rating,
+    confidence: outcome.confidence,
+    engine: note ? 'quant' : engine,
+    data_source: provider.name,
     price,
     models: outcome.models,
     cost_usd: outcome.usage.cost_usd,
     cycle_ms: finished.getTime() - started.getTime(),
     at: finished.toISOString(),
   });
-  await updateForwardReturns(ctx.redis, ctx.config.QUEUE_PREFIX, job.ticker, daily);
+  await scoreTickerFromBars(ctx.redis, ctx.config.QUEUE_PREFIX, job.ticker, { daily, source: provider.name }, finished);
   await ctx.reportProgress('decision', 100);
   return {
     ticker: job.ticker,

@@ -1,0 +1,49 @@
+import type { Redis } from 'ioredis';
+import { productKeys, type Decision, type Rating } from '../../core/index.ts';
+
+/** One decision, later scored by its forward returns at +1 and +5 trading days. */
+export interface ScoredDecision {
+  job_id: string;
+  agent: string;
+  ticker: string;
+  /** Analysis date (New York). */
+  date: string;
+  decision: Decision;
+  rating?: Rating;
+  confidence?: number;
+  engine?: string;
+  /** Where the price came from; a decision is scored only with bars from the same source. */
+  data_source?: string;
+  /** The price the decision was taken at. */
+  price: number;
+  models: string[];
+  cost_usd: number;
+  cycle_ms: number;
+  /** When the decision was recorded. */
+  at: string;
+  /** Close of the n-th session after the decision's session ÷ price − 1; null until that session has closed. */
+  return_1d: number | null;
+  return_5d: number | null;
+}
+
+export function scorecardKeys(prefix: string) {
+  const k = productKeys(prefix);
+  return {
+    /** Hash job id → ScoredDecision JSON, per agent. */
+    entries: (agent: string) => k.custom('scorecard', agent),
+    /** Set of `agent|job id` still waiting for a forward return, per ticker. */
+    pending: (ticker: string) => k.custom('scorecard', 'pending', ticker),
+    pendingTickers: k.custom('scorecard', 'pending-tickers'),
+    /** The last closed session a ticker's pending decisions were scored against (skips needless passes). */
+    scoredThrough: (ticker: string, source: string) => k.custom('scorecard', 'scored-through', ticker, source),
+  };
+}
+
+/** Records a completed decision once per job id (a retried cycle does not count twice). */
+export async function recordDecision(redis: Redis, prefix: string, d: Omit<ScoredDecision, 'return_1d' | 'return_5d'>): Promise<boolean> {
+  const k = scorecardKeys(prefix);
+  const entry: ScoredDecision = { ...d, return_1d: null, return_5d: null };
+  if ((await redis.hsetnx(k.entries(d.agent), d.job_id, JSON.stringify(entry))) !== 1) return false;
+  await redis.multi().sadd(k.pending(d.ticker), `${d.agent}|${d.job_id}`).sadd(k.pendingTickers, d.ticker).del(k.scoredThrough(d.ticker, d.data_source ?? 'unknown')).exec();
+  return true;
+}
