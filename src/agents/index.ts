@@ -2,15 +2,24 @@
 export { runTradingCycle, type CycleDeps } from './trading-cycle.ts';
 export { CYCLE_STAGES, type CycleStage, type CycleContext } from './cycle-context.ts';
 export type { Bar, MarketSnapshot, AnalysisOutcome, EngineInput, NewsItem } from './analysis-types.ts';
-export { createMarketDataProvider, resetMarketDataFallback } from './data/provider-selection.ts';
+
+// Market data
+export { createMarketDataProvider, resetMarketDataFallback, OUTAGE_MEMORY_MS, type MarketDataOptions } from './data/provider-selection.ts';
 export { createSimulatedProvider } from './data/simulated-provider.ts';
 export { createYahooProvider } from './data/yahoo-provider.ts';
 export { createAlpacaProvider } from './data/alpaca-provider.ts';
-export { withRedisCache } from './data/cached-provider.ts';
-export type { MarketDataProvider } from './data/market-data-provider.ts';
+export { withRedisCache, DEFAULT_CACHE_TTL, type CacheTtl } from './data/cached-provider.ts';
+export { UnknownTickerError, DataSourceUnavailableError, type MarketDataProvider } from './data/market-data-provider.ts';
+export { buildMarketSnapshot, DAILY_LOOKBACK } from './market-snapshot.ts';
 export { computeIndicators } from './indicators.ts';
-export { runQuantAnalysis, quantSignals } from './quant/quant-engine.ts';
-export { applyDecision, getPortfolio, listPortfolioAgents, type PortfolioView, type Trade } from './portfolio/paper-ledger.ts';
+
+// Quant engine
+export { runQuantAnalysis, quantSignals, volatilityRegime, ratingFromScore, decisionOf, type QuantSignal } from './quant/quant-engine.ts';
+
+// Paper portfolio (for the dashboard)
+export { applyDecision, getPortfolio, listPortfolioAgents, type PortfolioView, type PositionView, type PortfolioSettings, type Trade } from './portfolio/paper-ledger.ts';
+
+// Scorecard (for the dashboard, and the scheduler's daily pass)
 export { getScorecard, type Scorecard, type ScorecardSummary } from './scorecard/scorecard.ts';
 export { recordDecision, type ScoredDecision } from './scorecard/decision-log.ts';
 export { updateForwardReturns, scoreTickerFromBars } from './scorecard/forward-returns.ts';

@@ -1,65 +1,101 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { agentProfileSchema, cycleJobDataSchema, PermanentCycleError, type Config } from '../core/index.ts';
+import { agentProfileSchema, CycleAbortedError, cycleJobDataSchema, cycleResultSchema, PermanentCycleError, type Config } from '../core/index.ts';
 import { defaultAnswer, startFakeOpenAI } from '../../test/support/fake-openai-server.ts';
+import { startFakeYahoo } from '../../test/support/fake-yahoo-server.ts';
 import { deletePrefix, silentLogger, testConfig, TEST_REDIS_URL } from '../../test/support/redis-test-env.ts';
-import { getPortfolio, getScorecard, runTradingCycle, type CycleContext } from './index.ts';
+import { createSimulatedProvider, getPortfolio, getScorecard, resetMarketDataFallback, runTradingCycle, type CycleContext, type MarketDataProvider } from './index.ts';
 
 const redis = new Redis(TEST_REDIS_URL);
 const configs: Config[] = [];
+const yahoo = await startFakeYahoo({ closes: { AAPL: Array.from({ length: 260 }, (_, i) => 150 + i * 0.2 + Math.sin(i) * 2) } });
 afterAll(async () => {
   redis.disconnect();
+  await yahoo.close();
   await Promise.all(configs.map((c) => deletePrefix(c.QUEUE_PREFIX)));
 });
+const config = (name: string, env: Record<string, string> = {}) => {
+  const c = testConfig(name, env);
+  configs.push(c);
+  return c;
+};
 
-function ctxFor(config: Config, jobId: string): CycleContext & { stages: string[] } {
+function ctxFor(c: Config, jobId: string, over: Partial<CycleContext> = {}): CycleContext & { stages: string[] } {
   const stages: string[] = [];
-  return { config, redis, logger: silentLogger, signal: new AbortController().signal, jobId, attempt: 1, stages, reportProgress: async (s) => void stages.push(s) };
+  return { config: c, redis, logger: silentLogger, signal: new AbortController().signal, jobId, attempt: 1, stages, reportProgress: async (s) => void stages.push(s), ...over };
 }
 const job = (over: Record<string, unknown> = {}) =>
   cycleJobDataSchema.parse({ agent: 'desk', ticker: 'AAPL', trigger: 'api', date: '2026-11-20', profile: agentProfileSchema.parse({}), ...over });
 
 describe('the trading cycle (simulated data, real Redis)', () => {
-  const config = testConfig('cycle');
-  configs.push(config);
+  const c = config('cycle');
 
   it('fetches, analyses with the quant engine, fills the paper portfolio once per job id and records the decision', async () => {
-    const ctx = ctxFor(config, 'job-a');
+    const ctx = ctxFor(c, 'job-a');
     const result = await runTradingCycle(job(), ctx);
-    expect(result).toMatchObject({ ticker: 'AAPL', date: '2026-11-20', agent: 'desk', engine: 'quant', data_source: 'simulated', dry_run: true });
-    expect(['BUY', 'SELL', 'HOLD']).toContain(result.decision);
+    expect(cycleResultSchema.parse(result)).toEqual(result);
+    expect(result).toMatchObject({ ticker: 'AAPL', date: '2026-11-20', agent: 'desk', engine: 'quant', data_source: 'simulated', dry_run: true, models: [] });
+    expect(result.usage.total_tokens).toBe(0);
     expect(result.indicators.sma200).not.toBeNull();
-    expect(result.price).toBeGreaterThan(0);
+    const daily = await createSimulatedProvider().getDailyBars('AAPL', { to: '2026-11-20', lookbackDays: 1 });
+    expect(result.price).toBe(daily[0]!.c); // a past date: decided at that day's close
     expect(ctx.stages).toEqual(['fetching data', 'analysts', 'debate', 'trader', 'risk', 'decision', 'decision']);
-    const again = await runTradingCycle(job(), ctxFor(config, 'job-a'));
+    const again = await runTradingCycle(job(), ctxFor(c, 'job-a'));
     expect(again.fill).toEqual(result.fill);
-    const portfolio = await getPortfolio(redis, config.QUEUE_PREFIX, 'desk');
+    const portfolio = await getPortfolio(redis, c.QUEUE_PREFIX, 'desk');
     expect(portfolio!.trades.length).toBe(result.fill ? 1 : 0);
-    const scorecard = await getScorecard(redis, config.QUEUE_PREFIX, 'desk');
+    expect(portfolio!.equity_curve.length).toBe(1);
+    const scorecard = await getScorecard(redis, c.QUEUE_PREFIX, 'desk');
     expect(scorecard!.decisions).toBe(1);
   });
 
-  it('fills a BUY into the ledger and scores earlier decisions from later bars', async () => {
-    const c = testConfig('cycle-score');
-    configs.push(c);
-    // Decide on an old date, then run a later cycle whose daily bars cover +5 trading days.
-    await runTradingCycle(job({ ticker: 'MSFT', date: '2026-10-01' }), ctxFor(c, 'old'));
-    await runTradingCycle(job({ ticker: 'MSFT', date: '2026-11-20' }), ctxFor(c, 'new'));
-    const card = (await getScorecard(redis, c.QUEUE_PREFIX, 'desk'))!;
-    expect(card.decisions).toBe(2);
-    const scoredOld = card.by_model[0]!;
-    expect(scoredOld.decisions).toBe(2);
-    const avg = card.avg_forward_return['5d'];
-    expect(Object.values(avg).some((v) => v !== null)).toBe(true);
+  it('decides live at the latest price: mid-session, the last 5-minute close', async () => {
+    const now = new Date('2026-11-20T17:02:00Z');
+    const result = await runTradingCycle(job({ ticker: 'NVDA', date: undefined }), ctxFor(c, 'live', { now: () => now }));
+    const intraday = (await createSimulatedProvider({ now: () => now }).getIntradayBars('NVDA', { date: '2026-11-20' }))!;
+    expect(result.date).toBe('2026-11-20');
+    expect(result.price).toBe(intraday.at(-1)!.c);
+    expect(result.started_at).toBe(now.toISOString());
   });
 
-  it('refuses live trading with a clear error', async () => {
-    await expect(runTradingCycle(job({ dry_run: false }), ctxFor(config, 'live'))).rejects.toThrow(PermanentCycleError);
-    await expect(runTradingCycle(job({ dry_run: false }), ctxFor(config, 'live'))).rejects.toThrow(/no broker adapter/);
+  it('fills a BUY into the ledger and scores earlier decisions from later bars', async () => {
+    const s = config('cycle-score');
+    // Decide on an old date, then run a later cycle whose daily bars cover +5 sessions.
+    await runTradingCycle(job({ ticker: 'MSFT', date: '2026-10-01' }), ctxFor(s, 'old'));
+    await runTradingCycle(job({ ticker: 'MSFT', date: '2026-11-20' }), ctxFor(s, 'new'));
+    const card = (await getScorecard(redis, s.QUEUE_PREFIX, 'desk'))!;
+    expect(card.decisions).toBe(2);
+    expect(card.by_model).toHaveLength(1);
+    const [old] = Object.values(await redis.hgetall(`${s.QUEUE_PREFIX}:tl:scorecard:desk`)).map((r) => JSON.parse(r)).filter((e) => e.job_id === 'old');
+    const bars = await createSimulatedProvider().getDailyBars('MSFT', { to: '2026-10-08', lookbackDays: 6 });
+    expect(old.return_5d).toBe(Math.round((bars.at(-1)!.c / old.price - 1) * 1e6) / 1e6); // Oct 1 + 5 sessions = Oct 8
+  });
+
+  it('refuses live trading, invalid jobs and future dates for good', async () => {
+    await expect(runTradingCycle(job({ dry_run: false }), ctxFor(c, 'live-trade'))).rejects.toThrow(PermanentCycleError);
+    await expect(runTradingCycle(job({ dry_run: false }), ctxFor(c, 'live-trade'))).rejects.toThrow(/no broker adapter/);
+    await expect(runTradingCycle({ ...job(), ticker: 'not a ticker!' }, ctxFor(c, 'bad'))).rejects.toThrow(/invalid cycle job: ticker/);
+    await expect(runTradingCycle(job({ date: '2026-11-30' }), ctxFor(c, 'future', { now: () => new Date('2026-11-23T15:00:00Z') }))).rejects.toThrow(/in the future/);
+  });
+
+  it('stops with CycleAbortedError when its signal is aborted, and fills nothing', async () => {
+    const before = new AbortController();
+    before.abort('cancelled by user');
+    await expect(runTradingCycle(job(), ctxFor(c, 'abort-1', { signal: before.signal }))).rejects.toThrow(CycleAbortedError);
+    // Aborted while the data source is slow to answer.
+    const during = new AbortController();
+    const slow: MarketDataProvider = {
+      ...createSimulatedProvider(),
+      name: 'slow',
+      getDailyBars: (_t, o) => new Promise((_, reject) => o.signal!.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')))),
+    };
+    setTimeout(() => during.abort('soft time limit'), 20);
+    await expect(runTradingCycle(job(), ctxFor(c, 'abort-2', { signal: during.signal }), { provider: slow })).rejects.toMatchObject({ name: 'CycleAbortedError', message: 'soft time limit' });
+    expect(await redis.exists(`${c.QUEUE_PREFIX}:tl:portfolio:desk:applied:abort-2`)).toBe(0);
   });
 
   it('falls back to quant, saying so, when the llm engine has no server configured', async () => {
-    const result = await runTradingCycle(job({ profile: agentProfileSchema.parse({ engine: 'llm' }) }), ctxFor(config, 'llm-none'));
+    const result = await runTradingCycle(job({ profile: agentProfileSchema.parse({ engine: 'llm' }) }), ctxFor(c, 'llm-none'));
     expect(result.engine).toBe('quant');
     expect(result.reports.final).toMatch(/no OPENAI_API_KEY or OPENAI_BASE_URL/);
   });
@@ -67,14 +103,49 @@ describe('the trading cycle (simulated data, real Redis)', () => {
   it('runs the llm engine end to end against a local OpenAI-compatible server', async () => {
     const server = await startFakeOpenAI((r) => ({ content: defaultAnswer(r.role, 'Sell') }));
     try {
-      const c = testConfig('cycle-llm', { OPENAI_BASE_URL: server.baseURL });
-      configs.push(c);
-      const result = await runTradingCycle(job({ profile: agentProfileSchema.parse({ engine: 'llm', debate_rounds: 1, risk_rounds: 1 }) }), ctxFor(c, 'llm-1'));
+      const l = config('cycle-llm', { OPENAI_BASE_URL: server.baseURL });
+      const result = await runTradingCycle(job({ profile: agentProfileSchema.parse({ engine: 'llm', debate_rounds: 1, risk_rounds: 1 }) }), ctxFor(l, 'llm-1'));
       expect(result).toMatchObject({ engine: 'llm', decision: 'SELL', rating: 'Sell' });
       expect(result.models.sort()).toEqual(['gpt-4o', 'gpt-4o-mini']);
       expect(result.usage.calls).toBeGreaterThan(5);
+      expect((await getScorecard(redis, l.QUEUE_PREFIX, 'desk'))!.by_model[0]!.model).toBe('gpt-4o+gpt-4o-mini');
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('the trading cycle on real sources (local servers)', () => {
+  it('reads Yahoo through the cache, spending data call slots only on real requests', async () => {
+    const y = config('cycle-yahoo', { MARKET_DATA: 'yahoo' });
+    const slots: string[] = [];
+    const acquireCallSlot = async (kind: 'llm' | 'data') => void slots.push(kind);
+    const deps = { fetch: yahoo.fetch };
+    {
+      const first = await runTradingCycle(job({ date: '2026-11-19' }), ctxFor(y, 'y1', { acquireCallSlot }), deps);
+      expect(first.data_source).toBe('yahoo');
+      expect(first.price).toBeCloseTo(150 + 259 * 0.2 + Math.sin(259) * 2, 6);
+      expect(slots.length).toBeGreaterThanOrEqual(3); // daily bars, fundamentals, news
+      expect(new Set(slots)).toEqual(new Set(['data']));
+      const spent = slots.length;
+      const chartHits = yahoo.hits.filter((h) => h.startsWith('/v8/')).length;
+      await runTradingCycle(job({ date: '2026-11-19', agent: 'desk-2' }), ctxFor(y, 'y2', { acquireCallSlot }), deps);
+      expect(slots.length).toBe(spent);
+      expect(yahoo.hits.filter((h) => h.startsWith('/v8/')).length).toBe(chartHits);
+      await expect(runTradingCycle(job({ ticker: 'NOPE', date: '2026-11-19' }), ctxFor(y, 'y3'), deps)).rejects.toThrow(PermanentCycleError);
+    }
+  });
+
+  it('MARKET_DATA=auto says in the verdict when it fell back to simulated data', async () => {
+    resetMarketDataFallback();
+    const a = config('cycle-auto', { MARKET_DATA: 'auto' });
+    const dead: typeof fetch = () => Promise.reject(new TypeError('fetch failed: ENOTFOUND'));
+    try {
+      const result = await runTradingCycle(job(), ctxFor(a, 'auto-1'), { fetch: dead });
+      expect(result.data_source).toBe('simulated');
+      expect(result.reports.final).toMatch(/SIMULATED/);
+    } finally {
+      resetMarketDataFallback();
     }
   });
 });
