@@ -3,11 +3,11 @@ import type { Bar, MarketSnapshot } from '../analysis-types.ts';
 import { computeIndicators } from '../indicators.ts';
 import { runQuantAnalysis } from './quant-engine.ts';
 
-function series(closes: number[]): Bar[] {
-  return closes.map((c, i) => ({ t: new Date(Date.UTC(2025, 0, 1) + i * 86_400_000).toISOString(), o: c, h: c * 1.01, l: c * 0.99, c, v: 1_000_000 }));
+function series(closes: number[], range = 0.01): Bar[] {
+  return closes.map((c, i) => ({ t: new Date(Date.UTC(2025, 0, 1) + i * 86_400_000).toISOString(), o: c, h: c * (1 + range), l: c * (1 - range), c, v: 1_000_000 }));
 }
-function snapshot(closes: number[]): MarketSnapshot {
-  const daily = series(closes);
+function snapshot(closes: number[], range = 0.01): MarketSnapshot {
+  const daily = series(closes, range);
   return { ticker: 'TEST', date: '2025-12-31', data_source: 'test', daily, intraday: null, quote: null, fundamentals: null, news: null, indicators: computeIndicators(daily) };
 }
 const wobble = (i: number) => Math.sin(i * 1.7) * 0.6;
@@ -38,6 +38,24 @@ describe('quant engine on crafted series', () => {
     expect(spike.decision).not.toBe('SELL');
     expect(spike.confidence).toBeLessThan(calm.confidence);
     expect(spike.reports.market).toMatch(/overbought/);
+  });
+
+  it('high volatility dampens conviction without changing the direction', () => {
+    const trend = Array.from({ length: 260 }, (_, i) => 100 + i * 0.4 + wobble(i));
+    const calm = runQuantAnalysis(snapshot(trend));
+    const wild = runQuantAnalysis(snapshot(trend, 0.06)); // daily ranges of ±6 %: ATR near 12 % of price
+    expect(wild.decision).toBe(calm.decision);
+    expect(wild.confidence).toBeLessThan(calm.confidence);
+    expect(wild.reports.risk).toMatch(/high volatility/);
+    expect(calm.reports.risk).toMatch(/normal volatility/);
+  });
+
+  it('a crash through the averages turns a former uptrend bearish', () => {
+    const up = Array.from({ length: 230 }, (_, i) => 100 + i * 0.3 + wobble(i));
+    const crash = Array.from({ length: 30 }, (_, i) => up.at(-1)! * (1 - 0.012 * (i + 1)));
+    const r = runQuantAnalysis(snapshot([...up, ...crash]));
+    expect(r.decision).not.toBe('BUY');
+    expect(r.reports.market).toMatch(/below SMA50/);
   });
 
   it('explains itself and says what it did not use', () => {

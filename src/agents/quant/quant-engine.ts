@@ -19,7 +19,7 @@ const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
  */
 export function quantSignals(ind: Record<string, number | null>): QuantSignal[] {
   const out: QuantSignal[] = [];
-  const { close, sma50, sma200, ema10, rsi14, macd_hist, bb_upper, bb_lower, atr14, sma50_slope20, return20 } = ind;
+  const { close, sma50, sma200, ema10, rsi14, macd_hist, bb_upper, bb_lower, sma50_slope20, return20 } = ind;
   // A gap under 1 % is noise, not a trend: it votes 0.
   const side = (a: number, b: number) => (a > b * (1 + TREND_BAND) ? 1 : a < b * (1 - TREND_BAND) ? -1 : 0);
   if (close !== null && close !== undefined && sma50 !== null && sma50 !== undefined) {
@@ -57,7 +57,6 @@ export function quantSignals(ind: Record<string, number | null>): QuantSignal[] 
     const s = return20 > 0.03 ? 0.5 : return20 < -0.03 ? -0.5 : 0;
     out.push({ name: 'momentum: 20-day return', score: s, reason: `20-session return ${pct(return20)}` });
   }
-  void atr14;
   return out;
 }
 
