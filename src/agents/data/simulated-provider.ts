@@ -22,12 +22,27 @@ interface DayBar {
   v: number;
 }
 
+/** Recent histories, so the several reads of one cycle (bars, quote, intraday) walk once. */
+const walks = new Map<string, readonly DayBar[]>();
+const MAX_WALKS = 64;
+
+function walk(ticker: string, end: string): readonly DayBar[] {
+  const key = `${ticker}|${end}`;
+  let days = walks.get(key);
+  if (!days) {
+    days = walkFromOrigin(ticker, end);
+    walks.set(key, days);
+    if (walks.size > MAX_WALKS) walks.delete(walks.keys().next().value!);
+  }
+  return days;
+}
+
 /**
  * One ticker's full daily history up to `end` (YYYY-MM-DD): a geometric random walk with its own base
  * drift and volatility, regimes that shift both every few weeks, wicks, and volume that rises with the
  * size of the move. Only NYSE sessions (weekends, holidays and closures skipped).
  */
-function walk(ticker: string, end: string): DayBar[] {
+function walkFromOrigin(ticker: string, end: string): DayBar[] {
   const rand = seededRandom(hashSeed(ticker));
   let price = 20 + rand() * 480;
   const baseDrift = (rand() - 0.45) * 0.0015;
@@ -119,7 +134,7 @@ export function createSimulatedProvider(opts: { now?: () => Date } = {}): Market
     const at = now();
     const today = nyDate(at);
     const end = to < today ? to : today;
-    const days = walk(ticker, end).slice(-(lookbackDays + 1));
+    const days = walk(ticker, end).slice(-(lookbackDays + 1)).map((d) => ({ ...d }));
     const last = days.at(-1);
     if (last && last.date === today) {
       const session = calendar.sessionOn(today, 'regular')!;
