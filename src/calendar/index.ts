@@ -1,3 +1,13 @@
 /** The NYSE market calendar. Its only door. */
-export { MarketCalendar, nyDate, type MarketSession, type SessionPhase, type SessionWindow, type MarketStatus } from './market-calendar.ts';
-export { holidaysOfYear, earlyClosesOfYear, easterSunday, KNOWN_ONE_OFF_CLOSURES, NY_ZONE } from './nyse-holidays.ts';
+export {
+  MarketCalendar,
+  ALWAYS_OPEN_UNTIL,
+  type MarketCalendarOptions,
+  type MarketSession,
+  type SessionPhase,
+  type SessionWindow,
+  type MarketStatus,
+} from './market-calendar.ts';
+export { holidaysOfYear, earlyClosesOfYear, easterSunday } from './nyse-holidays.ts';
+export { KNOWN_ONE_OFF_CLOSURES } from './one-off-closures.ts';
+export { NY_ZONE, nyDate, parseMarketDate } from './ny-date.ts';

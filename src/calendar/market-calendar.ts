@@ -1,10 +1,11 @@
-import { DateTime } from 'luxon';
-import { earlyClosesOfYear, holidaysOfYear, KNOWN_ONE_OFF_CLOSURES, NY_ZONE } from './nyse-holidays.ts';
+import { KNOWN_ONE_OFF_CLOSURES } from './one-off-closures.ts';
+import { earlyClosesOfYear, holidaysOfYear } from './nyse-holidays.ts';
+import { addDays, nyDate, nyInstant, parseMarketDate, weekdayOf } from './ny-date.ts';
 
 export type MarketSession = 'regular' | 'extended' | 'always';
 export type SessionPhase = 'pre' | 'regular' | 'post' | 'closed';
 
-/** One trading session's bounds; `close` is exclusive. */
+/** One session's bounds on a New York date; `open` is inclusive, `close` exclusive. */
 export interface SessionWindow {
   date: string;
   open: Date;
@@ -12,6 +13,7 @@ export interface SessionWindow {
   early_close: boolean;
 }
 
+/** The body of GET /api/market/status. */
 export interface MarketStatus {
   open: boolean;
   session: SessionPhase;
@@ -22,139 +24,178 @@ export interface MarketStatus {
   holiday?: string;
 }
 
-/** Session bounds as [hour, minute] in New York time. */
+export interface MarketCalendarOptions {
+  /** Extra one-off full-day closures (YYYY-MM-DD), added to the built-in list. */
+  extraClosures?: readonly string[];
+}
+
+/** Session bounds as [hour, minute] New York time. */
 const BOUNDS = {
   regular: { open: [9, 30], close: [16, 0], earlyClose: [13, 0] },
   extended: { open: [4, 0], close: [20, 0], earlyClose: [17, 0] },
 } as const;
 
-/** `always` windows are open-ended; a far horizon keeps them plain Dates. */
-const ALWAYS_HORIZON_MS = 10 * 365 * 24 * 3600_000;
-const MAX_SCAN_DAYS = 20; // the longest run of closed days is far shorter
+/**
+ * The `always` session never closes; its window ends at this fixed, far, still ISO-serialisable instant
+ * instead of an Infinity that a Date, JSON or BullMQ could not carry.
+ */
+export const ALWAYS_OPEN_UNTIL = new Date('9999-12-31T23:59:59.999Z');
+
+/** Enough for any closure run the exchange has had (9/11 closed it 4 weekdays), with room for config. */
+const MAX_SCAN_DAYS = 400;
+
+interface Window {
+  date: string;
+  open: number;
+  close: number;
+  early: boolean;
+}
+
+const toPublic = (w: Window): SessionWindow => ({ date: w.date, open: new Date(w.open), close: new Date(w.close), early_close: w.early });
 
 /**
- * The NYSE calendar in America/New_York: sessions, holidays, early closes and configured one-off
- * closures. All arithmetic goes through Luxon in the exchange's zone, so DST changes are exact.
+ * The NYSE calendar in America/New_York: sessions, holidays, early closes and one-off closures. Every bound
+ * is a New York wall-clock time resolved by Luxon for that date, so DST changes are exact. Pure: the
+ * instant to ask about is always a parameter.
+ *
+ * `always` is open at every instant: `sessionOn(d, 'always')` is the whole New York day on every date
+ * (weekends and holidays too), `nextSessionWindow`/`nextClose` end at ALWAYS_OPEN_UNTIL and `nextOpen`
+ * is `at` itself.
  */
 export class MarketCalendar {
-  private readonly extraClosures: Map<string, string>;
-  private readonly windows = new Map<string, SessionWindow | null>();
+  private readonly closures: ReadonlySet<string>;
   private readonly years = new Map<number, { holidays: Map<string, string>; early: Map<string, string> }>();
+  private readonly windows = new Map<string, Window | null>();
 
-  constructor(opts: { extraClosures?: readonly string[] } = {}) {
-    this.extraClosures = new Map(Object.entries(KNOWN_ONE_OFF_CLOSURES));
-    for (const date of opts.extraClosures ?? []) this.extraClosures.set(date, 'Closure');
+  constructor(opts: MarketCalendarOptions = {}) {
+    const closures = new Set(Object.keys(KNOWN_ONE_OFF_CLOSURES));
+    for (const date of opts.extraClosures ?? []) {
+      parseMarketDate(date); // a mistyped closure must fail at start-up, not silently keep the market open
+      closures.add(date);
+    }
+    this.closures = closures;
   }
 
+  /** Holidays and early closes per year, computed once: the scheduler asks many times a minute. */
   private year(year: number) {
     let entry = this.years.get(year);
     if (!entry) {
       const holidays = holidaysOfYear(year);
-      const early = earlyClosesOfYear(year, (d) => holidays.has(d) || this.extraClosures.has(d));
+      const early = earlyClosesOfYear(year, (d) => holidays.has(d) || this.closures.has(d));
       entry = { holidays, early };
       this.years.set(year, entry);
     }
     return entry;
   }
 
-  /** Holiday name, or the closure's reason, for a YYYY-MM-DD date; null on a trading day or weekend. */
+  /** The holiday's name, 'Closure' for a one-off closure, or null (also on ordinary weekends). */
   holidayOn(date: string): string | null {
-    const year = Number(date.slice(0, 4));
-    return this.year(year).holidays.get(date) ?? this.extraClosures.get(date) ?? null;
+    const { year } = parseMarketDate(date);
+    return this.year(year).holidays.get(date) ?? (this.closures.has(date) ? 'Closure' : null);
   }
 
   isEarlyClose(date: string): boolean {
-    return this.year(Number(date.slice(0, 4))).early.has(date);
+    return this.year(parseMarketDate(date).year).early.has(date);
   }
 
   isTradingDay(date: string): boolean {
-    const d = DateTime.fromISO(date, { zone: NY_ZONE });
-    return d.isValid && d.weekday <= 5 && this.holidayOn(date) === null;
+    return weekdayOf(date) <= 5 && this.holidayOn(date) === null;
   }
 
   /** The session window on a New York date, or null when the exchange is closed that day. */
   sessionOn(date: string, session: MarketSession): SessionWindow | null {
-    const key = `${date}|${session}`;
-    if (!this.windows.has(key)) this.windows.set(key, this.computeSession(date, session));
-    const w = this.windows.get(key)!;
-    // Copies, so callers cannot mutate the cached Dates.
-    return w && { ...w, open: new Date(w.open), close: new Date(w.close) };
+    const w = this.window(date, session);
+    return w && toPublic(w);
   }
 
-  private computeSession(date: string, session: MarketSession): SessionWindow | null {
-    if (!this.isTradingDay(date)) return null;
-    const d = DateTime.fromISO(date, { zone: NY_ZONE });
-    const early = this.isEarlyClose(date);
-    if (session === 'always') {
-      const start = d.startOf('day');
-      return { date, open: start.toJSDate(), close: start.plus({ days: 1 }).toJSDate(), early_close: early };
+  private window(date: string, session: MarketSession): Window | null {
+    const key = `${date}|${session}`;
+    let w = this.windows.get(key);
+    if (w === undefined) {
+      w = this.computeWindow(date, session);
+      this.windows.set(key, w);
     }
+    return w;
+  }
+
+  private computeWindow(date: string, session: MarketSession): Window | null {
+    if (session === 'always') {
+      // Midnight to midnight: 23 or 25 hours on DST days.
+      return { date, open: nyInstant(date, 0, 0), close: nyInstant(addDays(date, 1), 0, 0), early: false };
+    }
+    if (!this.isTradingDay(date)) return null;
+    const early = this.isEarlyClose(date);
     const b = BOUNDS[session];
     const [closeH, closeM] = early ? b.earlyClose : b.close;
-    return {
-      date,
-      open: d.set({ hour: b.open[0], minute: b.open[1], second: 0, millisecond: 0 }).toJSDate(),
-      close: d.set({ hour: closeH, minute: closeM, second: 0, millisecond: 0 }).toJSDate(),
-      early_close: early,
-    };
+    return { date, open: nyInstant(date, b.open[0], b.open[1]), close: nyInstant(date, closeH, closeM), early };
   }
 
   isOpen(at: Date, session: MarketSession): boolean {
     if (session === 'always') return true;
-    const window = this.sessionOn(nyDate(at), session);
-    return window !== null && at >= window.open && at < window.close;
+    const w = this.window(nyDate(at), session);
+    const t = at.getTime();
+    return w !== null && t >= w.open && t < w.close;
   }
 
+  /** Pre 04:00–09:30, regular 09:30–16:00 (13:00 on early closes), post until 20:00 (17:00), else closed. */
   currentSession(at: Date): SessionPhase {
     const date = nyDate(at);
-    const regular = this.sessionOn(date, 'regular');
-    const extended = this.sessionOn(date, 'extended');
+    const regular = this.window(date, 'regular');
+    const extended = this.window(date, 'extended');
     if (!regular || !extended) return 'closed';
-    if (at >= regular.open && at < regular.close) return 'regular';
-    if (at >= extended.open && at < regular.open) return 'pre';
-    if (at >= regular.close && at < extended.close) return 'post';
+    const t = at.getTime();
+    if (t >= regular.open && t < regular.close) return 'regular';
+    if (t >= extended.open && t < regular.open) return 'pre';
+    if (t >= regular.close && t < extended.close) return 'post';
     return 'closed';
   }
 
-  /** The window containing `at`, or else the next one. For `always`: from `at`, open-ended. */
+  /** The window containing `at`, or else the next one. For `always`: from `at` to ALWAYS_OPEN_UNTIL. */
   nextSessionWindow(at: Date, session: MarketSession): SessionWindow {
-    if (session === 'always') {
-      return { date: nyDate(at), open: at, close: new Date(at.getTime() + ALWAYS_HORIZON_MS), early_close: false };
-    }
-    let d = DateTime.fromJSDate(at, { zone: NY_ZONE }).startOf('day');
-    for (let i = 0; i < MAX_SCAN_DAYS; i++, d = d.plus({ days: 1 })) {
-      const window = this.sessionOn(d.toISODate()!, session);
-      if (window && at < window.close) return window;
-    }
-    throw new Error(`no ${session} session within ${MAX_SCAN_DAYS} days of ${at.toISOString()}`);
+    if (session === 'always') return { date: nyDate(at), open: new Date(at), close: new Date(ALWAYS_OPEN_UNTIL), early_close: false };
+    return toPublic(this.windowFrom(at.getTime(), session));
   }
 
-  /** The next session open at or after `at` (if the market is open now: the following session's open). */
+  private windowFrom(t: number, session: 'regular' | 'extended'): Window {
+    let date = nyDate(new Date(t));
+    for (let i = 0; i < MAX_SCAN_DAYS; i++, date = addDays(date, 1)) {
+      const w = this.window(date, session);
+      if (w && t < w.close) return w;
+    }
+    throw new Error(`no ${session} session within ${MAX_SCAN_DAYS} days of ${new Date(t).toISOString()}`);
+  }
+
+  /**
+   * The next session open at or after `at`; when the session is open at `at` (its very open included),
+   * the open of the following session. Always later than `at`, except for `always`, which is open now.
+   */
   nextOpen(at: Date, session: MarketSession = 'regular'): Date {
-    if (session === 'always') return at;
-    const window = this.nextSessionWindow(at, session);
-    if (window.open >= at) return window.open;
-    return this.nextSessionWindow(window.close, session).open;
+    if (session === 'always') return new Date(at);
+    const t = at.getTime();
+    const w = this.windowFrom(t, session);
+    return new Date(t < w.open ? w.open : this.windowFrom(w.close, session).open);
   }
 
-  /** The close of the current session when open, else of the next session. */
+  /** The close of the session open at `at`, else of the next session. */
   nextClose(at: Date, session: MarketSession = 'regular'): Date {
-    return this.nextSessionWindow(at, session).close;
+    if (session === 'always') return new Date(ALWAYS_OPEN_UNTIL);
+    return new Date(this.windowFrom(at.getTime(), session).close);
   }
 
-  /** Every session window overlapping [from, to). */
+  /** Every session window overlapping [from, to), oldest first. */
   sessionsBetween(from: Date, to: Date, session: MarketSession = 'regular'): SessionWindow[] {
+    const [start, end] = [from.getTime(), to.getTime()];
     const out: SessionWindow[] = [];
-    let d = DateTime.fromJSDate(from, { zone: NY_ZONE }).startOf('day');
-    const end = DateTime.fromJSDate(to, { zone: NY_ZONE });
-    for (; d <= end; d = d.plus({ days: 1 })) {
-      const window = this.sessionOn(d.toISODate()!, session);
-      if (window && window.close > from && window.open < to) out.push(window);
+    if (!(start < end)) return out;
+    const last = nyDate(to);
+    for (let date = nyDate(from); date <= last; date = addDays(date, 1)) {
+      const w = this.window(date, session);
+      if (w && w.close > start && w.open < end) out.push(toPublic(w));
     }
     return out;
   }
 
-  /** The body of GET /api/market/status: the regular session seen from `at`. */
+  /** The body of GET /api/market/status: the regular session as seen at `at`. */
   status(at: Date): MarketStatus {
     const date = nyDate(at);
     const holiday = this.holidayOn(date);
@@ -166,12 +207,7 @@ export class MarketCalendar {
       next_close: this.nextClose(at, 'regular').toISOString(),
       early_close: this.isEarlyClose(date),
     };
-    if (holiday) status.holiday = holiday;
+    if (holiday !== null) status.holiday = holiday;
     return status;
   }
-}
-
-/** The New York calendar date of an instant. */
-export function nyDate(at: Date): string {
-  return DateTime.fromJSDate(at, { zone: NY_ZONE }).toISODate()!;
 }
