@@ -179,21 +179,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   };
 
   log.info({ redis: describeRedisUrl(config.REDIS_URL), prefix: config.QUEUE_PREFIX, file: config.SCHEDULES_FILE }, 'scheduler starting');
-  // Lead first, so that a start-up load failure is published by the leader.
-  await lease.acquireOrRenew();
-  const first = await loadFile();
-  if (first) {
-    await serial(() => lead(first, 'start-up')).catch((err: unknown) => onRoundError(err, 'start-up'));
-    if (lease.isHeld()) await runWatchdog().catch((err: unknown) => onRoundError(err, 'start-up watchdog'));
-  }
-
-  // Pause/resume and reload requests from the API and the CLI.
-  await subscriber.subscribe(keys.controlChannel);
-  subscriber.on('message', (_channel, message: string) => {
-    log.info({ message }, 'control message');
-    const round = message === 'reload' || !current ? reload() : serial(() => lead(current!, `control: ${message}`));
-    void round.catch((err: unknown) => onRoundError(err, 'control message'));
-  });
+  // Watch before the first load: a write between the load and the watch's baseline would be lost.
   const watcher =
     deps.watch === false
       ? null
@@ -205,6 +191,22 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
           },
           deps.pollMs === undefined ? {} : { pollMs: deps.pollMs },
         );
+  // Lead first, so that a start-up load failure is published by the leader.
+  await lease.acquireOrRenew();
+  // Load inside the serial chain, so a reload the watcher already queued cannot be overtaken by an older read.
+  await serial(async () => {
+    const first = await loadFile();
+    if (first) await lead(first, 'start-up');
+  }).catch((err: unknown) => onRoundError(err, 'start-up'));
+  if (current && lease.isHeld()) await runWatchdog().catch((err: unknown) => onRoundError(err, 'start-up watchdog'));
+
+  // Pause/resume and reload requests from the API and the CLI.
+  await subscriber.subscribe(keys.controlChannel);
+  subscriber.on('message', (_channel, message: string) => {
+    log.info({ message }, 'control message');
+    const round = message === 'reload' || !current ? reload() : serial(() => lead(current!, `control: ${message}`));
+    void round.catch((err: unknown) => onRoundError(err, 'control message'));
+  });
   const ticker = setInterval(() => void tick(), deps.tickMs ?? 5_000);
 
   return {
