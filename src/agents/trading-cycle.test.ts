@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { agentProfileSchema, CycleAbortedError, cycleJobDataSchema, cycleResultSchema, PermanentCycleError, type Config } from '../core/index.ts';
+import { agentProfileSchema, CycleAbortedError, cycleJobDataSchema, cycleResultSchema, PermanentCycleError, productKeys, readCounters, type Config } from '../core/index.ts';
 import { defaultAnswer, startFakeOpenAI } from '../../test/support/fake-openai-server.ts';
 import { startFakeYahoo } from '../../test/support/fake-yahoo-server.ts';
 import { deletePrefix, silentLogger, testConfig, TEST_REDIS_URL } from '../../test/support/redis-test-env.ts';
@@ -146,6 +146,48 @@ describe('the trading cycle on real sources (local servers)', () => {
       expect(slots.length).toBe(spent);
       expect(yahoo.hits.filter((h) => h.startsWith('/v8/')).length).toBe(chartHits);
       await expect(runTradingCycle(job({ ticker: 'NOPE', date: '2026-11-19' }), ctxFor(y, 'y3'), deps)).rejects.toThrow(PermanentCycleError);
+    }
+  });
+
+  it('MARKET_DATA=auto with Yahoo failing its second call: one source for the whole cycle, said truthfully', async () => {
+    resetMarketDataFallback();
+    const yahoo = await startFakeYahoo({ closes: { AAPL: Array.from({ length: 260 }, (_, i) => 150 + i * 0.2) } });
+    const a = config('cycle-auto-2nd', { MARKET_DATA: 'auto' });
+    try {
+      // The first data request (daily bars) is answered; every later one fails as a dead network would.
+      let dataCalls = 0;
+      const flaky: typeof fetch = (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        if (/\/v8\/|\/v7\/|\/v10\/|\/v1\/finance/.test(url) && ++dataCalls >= 2) return Promise.reject(new TypeError('fetch failed: ECONNRESET'));
+        return yahoo.fetch(input, init);
+      };
+      const result = await runTradingCycle(job({ date: '2026-11-19' }), ctxFor(a, 'auto-2nd'), { fetch: flaky });
+      expect(result.data_source).toBe('yahoo');
+      expect(result.price).toBeCloseTo(150 + 259 * 0.2, 6); // Yahoo's close, never a simulated one
+      expect(result.reports.final).not.toMatch(/SIMULATED/);
+      expect(result.reports.final).toMatch(/Unavailable as of 2026-11-19: intraday/);
+      const counters = await readCounters(redis, productKeys(a.QUEUE_PREFIX));
+      expect(counters.find((c) => c.name === 'data_fallback_total')).toBeUndefined();
+
+      // Yahoo failing its first call: the whole cycle reads simulated data, says so and counts it;
+      // nothing simulated is stored under Yahoo's cache keys.
+      resetMarketDataFallback();
+      const b = config('cycle-auto-1st', { MARKET_DATA: 'auto' });
+      const dead: typeof fetch = () => Promise.reject(new TypeError('fetch failed: ENOTFOUND'));
+      const sim = await runTradingCycle(job({ ticker: 'MSFT', date: '2026-11-19' }), ctxFor(b, 'auto-1st'), { fetch: dead });
+      expect(sim.data_source).toBe('simulated');
+      expect(sim.reports.final).toMatch(/SIMULATED/);
+      const simBars = await createSimulatedProvider().getDailyBars('MSFT', { to: '2026-11-19', lookbackDays: 1 });
+      expect(sim.price).toBe((await createSimulatedProvider().getIntradayBars('MSFT', { date: '2026-11-19' }))!.at(-1)?.c ?? simBars[0]!.c);
+      const fallbacks = (await readCounters(redis, productKeys(b.QUEUE_PREFIX))).find((c) => c.name === 'data_fallback_total');
+      expect(fallbacks?.value).toBe(1);
+      // Only Yahoo's own failure markers (outage, shared fetch failure): no data under its keys.
+      const yahooData = (await redis.keys(`${b.QUEUE_PREFIX}:*cache:yahoo*`)).filter((k) => !k.endsWith(':outage') && !k.endsWith(':failed'));
+      expect(yahooData).toEqual([]);
+      expect(await redis.keys(`${b.QUEUE_PREFIX}:*cache:simulated*`)).toEqual([]);
+    } finally {
+      resetMarketDataFallback();
+      await yahoo.close();
     }
   });
 
