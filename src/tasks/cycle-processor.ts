@@ -45,6 +45,7 @@ const FINAL_ERRORS = new Set([
   'HardTimeLimit',
   'TokenBudgetExceededError',
   'StructuredOutputError',
+  'LlmRequestRejectedError',
   'UnrecoverableError',
 ]);
 
