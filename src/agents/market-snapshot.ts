@@ -45,8 +45,8 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
   const [intraday, quote, fundamentals, news] = await Promise.all([
     req.live ? optional('intraday bars', () => provider.getIntradayBars(ticker, { date, interval: '5m', signal })) : Promise.resolve(null),
     req.live ? optional('quote', () => provider.getQuote(ticker, { signal })) : Promise.resolve(null),
-    optional('fundamentals', () => provider.getFundamentals(ticker, { signal })),
-    optional('news', () => provider.getNews(ticker, { signal })),
+    optional('fundamentals', () => provider.getFundamentals(ticker, { signal, asOf: date })),
+    optional('news', () => provider.getNews(ticker, { signal, asOf: date })),
   ]);
   const lastClose = daily.at(-1)!.c;
   let trustedQuote = quote;
