@@ -32,6 +32,8 @@ const snapshot: MarketSnapshot = {
   ticker: 'NVDA',
   date: '2026-11-20',
   data_source: 'simulated',
+  as_of: daily.at(-1)!.t,
+  unavailable: [],
   daily,
   intraday: null,
   quote: null,

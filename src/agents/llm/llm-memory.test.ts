@@ -18,8 +18,13 @@ afterAll(async () => {
 });
 
 const profile = agentProfileSchema.parse({ engine: 'llm', quick_model: 'gpt-5-mini', deep_model: 'gpt-5', debate_rounds: 0, risk_rounds: 0, analysts: ['market'] });
-const cycle = (jobId: string, date: string) => {
-  const ctx: CycleContext = { config, redis, logger: silentLogger, signal: new AbortController().signal, jobId, attempt: 1, reportProgress: async () => {} };
+/**
+ * A cycle of `date`'s own session, run at 15:30 New York that day (only live sessions fill the paper
+ * portfolio and count on the scorecard); `asOf` runs a backdated analysis from a later day instead.
+ */
+const cycle = (jobId: string, date: string, asOf?: string) => {
+  const at = new Date(`${asOf ?? date}T20:30:00Z`);
+  const ctx: CycleContext = { config, redis, logger: silentLogger, signal: new AbortController().signal, jobId, attempt: 1, reportProgress: async () => {}, now: () => at };
   return runTradingCycle(cycleJobDataSchema.parse({ agent: 'memo', ticker: 'NVDA', trigger: 'manual', date, profile }), ctx);
 };
 const pmPrompt = (from: number) => server.requests.slice(from).find((r) => r.role === 'portfolio manager')!.body.messages.find((m) => m.role === 'user')!.content;
@@ -58,7 +63,7 @@ describe('memory: a scored decision becomes a lesson the portfolio manager reads
     await cycle('decision-4', '2026-11-20');
     expect(server.requests.slice(seen).some((r) => r.role === 'reflection analyst')).toBe(false);
     seen = server.requests.length;
-    const backdated = await cycle('decision-5', '2026-11-13');
+    const backdated = await cycle('decision-5', '2026-11-13', '2026-11-20');
     expect(backdated.lessons_used).toEqual([]);
     expect(pmPrompt(seen)).not.toContain('LESSON-7');
   });

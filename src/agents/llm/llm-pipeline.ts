@@ -168,7 +168,8 @@ export async function runLlmAnalysis(input: EngineInput, ctx: CycleContext, deps
 
   async function desk(): Promise<LlmAnalysisOutcome> {
     const T = s.ticker;
-    const price = s.quote?.price ?? s.daily.at(-1)!.c;
+    // The price the decision is taken at: the last bar the snapshot saw.
+    const price = (s.intraday?.at(-1) ?? s.daily.at(-1)!).c;
     const research = await loadResearch(deps.research ?? researchSourcesFor(s.data_source, ctx.config, { fetch: deps.fetch, now: ctx.now }), {
       ticker: T,
       date: s.date,

@@ -23,9 +23,8 @@ function knownOn(daily: Bar[], decisionDate: string): string | null {
 
 /**
  * Writes a lesson for each of this agent's decisions on the ticker whose 5-session return is now known
- * and which has none yet: the quick model reviews the decision against its outcome. Scores the ticker
- * from the cycle's bars first (only closes up to the analysis date), so a backdated cycle learns only
- * what was known by then.
+ * and which has none yet: the quick model reviews the decision against its outcome. A cycle of today
+ * scores the ticker from its bars first; a backdated cycle learns only from outcomes known by its date.
  */
 export async function reflectOnScoredDecisions(
   llm: LlmSession,
@@ -34,7 +33,9 @@ export async function reflectOnScoredDecisions(
 ): Promise<Lesson[]> {
   const prefix = ctx.config.QUEUE_PREFIX;
   const { ticker, date } = x.facts;
-  await scoreTickerFromBars(ctx.redis, prefix, ticker, { daily: x.daily, source: x.dataSource }, ctx.now?.() ?? new Date());
+  const now = ctx.now?.() ?? new Date();
+  // As the cycle does: only a cycle of today's session scores the live scorecard from its bars.
+  if (date === nyDate(now)) await scoreTickerFromBars(ctx.redis, prefix, ticker, { daily: x.daily, source: x.dataSource }, now);
   const entries = (await ctx.redis.hvals(scorecardKeys(prefix).entries(x.agent)))
     .map((r) => JSON.parse(r) as ScoredDecision)
     .filter((e) => e.ticker === ticker && e.return_5d !== null && e.date < date)
