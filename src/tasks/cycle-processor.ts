@@ -56,6 +56,7 @@ const FINAL_ERRORS = new Set([
   'HardTimeLimit',
   'TokenBudgetExceededError',
   'StructuredOutputError',
+  'LlmRequestRejectedError',
   'UnrecoverableError',
 ]);
 

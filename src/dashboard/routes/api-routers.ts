@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import type { ApiContext } from '../api-context.ts';
+import { deskRoutes } from './desk-routes.ts';
 import { jobsRoutes } from './jobs-routes.ts';
 import { marketRoutes } from './market-routes.ts';
 import { portfolioRoutes } from './portfolio-routes.ts';
@@ -7,4 +8,4 @@ import { schedulesRoutes } from './schedules-routes.ts';
 import { workersRoutes } from './workers-routes.ts';
 
 /** Every JSON API router, mounted under /api (the OpenAPI test walks the same list). */
-export const API_ROUTERS: Array<(ctx: ApiContext) => Router> = [jobsRoutes, schedulesRoutes, marketRoutes, workersRoutes, portfolioRoutes];
+export const API_ROUTERS: Array<(ctx: ApiContext) => Router> = [jobsRoutes, schedulesRoutes, marketRoutes, workersRoutes, portfolioRoutes, deskRoutes];
