@@ -70,9 +70,8 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
     res.redirect(303, '/login');
   });
 
-  const metrics = extras.live ? createMetrics(ctx, extras.live) : null;
+  const metrics = createMetrics(ctx);
   const serveMetrics: express.RequestHandler = async (_req, res, next) => {
-    if (!metrics) return next(new HttpError(404, 'metrics not enabled'));
     if (!isRedisReady(ctx.redis)) return next(new RedisUnavailableError());
     try {
       res.type(metrics.contentType).send(await metrics.metrics());
