@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CHROMIUM } from '../support/global-setup.ts';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from '../support/redis-test-env.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+
 const prefix = uniquePrefix('browser');
 const dir = mkdtempSync(join(tmpdir(), 'tl-browser-'));
 writeFileSync(
@@ -30,7 +31,7 @@ afterAll(async () => {
 
 describe('dashboard in a real browser (headless Chromium)', () => {
   it('shows schedules and market status, triggers a cycle that completes live, and finds it in Bull Board', async () => {
-    expect(existsSync(CHROMIUM)).toBe(true); // .ci/run installs Debian's chromium
+    expect(existsSync(CHROMIUM)).toBe(true); // the test setup installs Debian's chromium or stops the run
     const url = await waitFor(() => /"url":"(http:\/\/[^"]+)"/.exec(out)?.[1], 20_000);
     await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 20_000);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
