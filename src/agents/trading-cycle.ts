@@ -1,5 +1,5 @@
 import { nyDate } from '../calendar/index.ts';
-import { CycleAbortedError, cycleJobDataSchema, PermanentCycleError, type CycleJobData, type CycleResult } from '../core/index.ts';
+import { CycleAbortedError, cycleJobDataSchema, PermanentCycleError, RESULT_CHART_BARS, type CycleJobData, type CycleResult } from '../core/index.ts';
 import type { AnalysisOutcome, EngineInput, MarketSnapshot } from './analysis-types.ts';
 import type { CycleContext } from './cycle-context.ts';
 import type { MarketDataProvider } from './data/market-data-provider.ts';
@@ -118,6 +118,7 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
     finished_at: finished.toISOString(),
     dry_run: job.dry_run,
     fill,
+    bars: snapshot.daily.slice(-RESULT_CHART_BARS),
   };
 }
 

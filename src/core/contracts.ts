@@ -152,6 +152,13 @@ export const paperFillSchema = z.object({
 });
 export type PaperFill = z.infer<typeof paperFillSchema>;
 
+/** One OHLCV bar; `t` is the bar's open time as ISO-8601 UTC. */
+export const barSchema = z.object({ t: z.string(), o: z.number(), h: z.number(), l: z.number(), c: z.number(), v: z.number() });
+export type BarData = z.infer<typeof barSchema>;
+
+/** How many of the daily bars a cycle analysed its result keeps, for the job page's chart. */
+export const RESULT_CHART_BARS = 130;
+
 /** The analysis a cycle produces, whatever the engine. */
 export const cycleResultSchema = z.object({
   ticker: z.string(),
@@ -171,6 +178,8 @@ export const cycleResultSchema = z.object({
   finished_at: z.string(),
   dry_run: z.boolean(),
   fill: paperFillSchema.nullable().default(null),
+  /** The last RESULT_CHART_BARS daily bars the cycle analysed (results written before this field have none). */
+  bars: z.array(barSchema).optional(),
 });
 export type CycleResult = z.infer<typeof cycleResultSchema>;
 
