@@ -22,7 +22,7 @@ export const REDIS_COUNTERS: Record<string, { help: string; labels: string[] }> 
   llm_tokens_total: { help: 'LLM tokens used (every call, failed cycles included)', labels: ['agent', 'model', 'kind'] },
   llm_cost_usd_total: { help: 'LLM cost in USD from the price table (every call, failed cycles included)', labels: ['agent', 'model'] },
   cycle_cost_usd_total: { help: 'LLM cost in USD of completed cycles, per schedule and agent', labels: ['schedule', 'agent'] },
-  data_fallback_total: { help: 'Cycles that fell back from a real market-data source to simulated data', labels: ['from', 'to', 'reason'] },
+  data_fallback_total: { help: 'Cycles whose market data fell back to SIMULATED because the real source was unavailable', labels: ['from', 'to'] },
 };
 
 /**

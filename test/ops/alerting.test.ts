@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMarketDataProvider, runTradingCycle } from '../../src/agents/index.ts';
+import { resetMarketDataFallback, runTradingCycle } from '../../src/agents/index.ts';
 import { agentProfileSchema, BUILTIN_AGENTS, closeQueues, createRedisConnection, CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, openQueues, productKeys, scheduleEntrySchema } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
 import { enqueueCycle, startWorkers, type WorkerService } from '../../src/tasks/index.ts';
@@ -78,10 +78,13 @@ describe('metrics from Redis', () => {
     // A real job scheduler run (trigger schedule): the only kind that counts as the schedule's success.
     const data = cycleJobDataSchema.parse({ agent: 'quant', ticker: 'AAPL', schedule_id: 'desk', trigger: 'schedule', market_hours: 'always', profile: BUILTIN_AGENTS.quant, interval_ms: 60_000 });
     await queues['trading-cycle'].upsertJobScheduler('desk:AAPL', { every: 60_000 }, { name: CYCLE_JOB_NAME, data, opts: cycleJobOptions('trading-cycle') });
-    // Yahoo unreachable in `auto`: the cycle falls back to simulated data, and that is counted.
-    const auto = createMarketDataProvider({ ...config, MARKET_DATA: 'auto' }, silentLogger, { redis, fetch: async () => { throw new TypeError('fetch failed'); } });
-    await auto.getDailyBars('SPY', { to: '2026-11-27', lookbackDays: 30 });
-    expect(auto.name).toBe('simulated');
+    // Yahoo unreachable in `auto`: the cycle decides on simulated data, and that is counted.
+    resetMarketDataFallback();
+    const dead: typeof fetch = () => Promise.reject(new TypeError('fetch failed: ENOTFOUND'));
+    const autoData = cycleJobDataSchema.parse({ agent: 'quant', ticker: 'SPY', trigger: 'api', date: '2026-11-19', profile: BUILTIN_AGENTS.quant });
+    const ctx = { config: { ...config, MARKET_DATA: 'auto' as const }, redis, logger: silentLogger, signal: new AbortController().signal, jobId: 'auto-fallback', attempt: 1, reportProgress: async () => {} };
+    expect((await runTradingCycle(autoData, ctx, { fetch: dead })).data_source).toBe('simulated');
+    resetMarketDataFallback();
 
     text = await waitFor(async () => {
       const t = await scrape(a.app);
@@ -93,7 +96,7 @@ describe('metrics from Redis', () => {
     expect(Math.abs(lastSuccess - Date.now() / 1000)).toBeLessThan(60);
     expect(value(text, 'tradeloop_cycle_cost_usd_total', { schedule: 'desk', agent: 'quant' })).toBeGreaterThan(0);
     expect(value(text, 'tradeloop_llm_cost_usd_total', { agent: 'quant', model: 'gpt-4o' })).toBeGreaterThan(0);
-    expect(value(text, 'tradeloop_data_fallback_total', { from: 'yahoo', to: 'simulated', reason: 'outage' })).toBe(1);
+    expect(value(text, 'tradeloop_data_fallback_total', { from: 'auto', to: 'simulated' })).toBe(1);
     expect(value(text, 'tradeloop_cycle_duration_seconds_bucket', { status: 'failed', le: '+Inf' })).toBe(1);
     expect(value(text, 'tradeloop_schedule_lag_seconds_count', { queue: 'trading-cycle' })).toBe(1);
     expect(value(text, 'tradeloop_schedule_interval_seconds', { schedule: 'desk', ticker: 'AAPL' })).toBe(1);

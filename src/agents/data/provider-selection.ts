@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { incrementCounter, productKeys, type Config, type Logger } from '../../core/index.ts';
+import { productKeys, type Config, type Logger } from '../../core/index.ts';
 import { createAlpacaProvider } from './alpaca-provider.ts';
 import { withRedisCache } from './cached-provider.ts';
 import { withCallSlots } from './call-slot-provider.ts';
@@ -60,16 +60,11 @@ export function createMarketDataProvider(config: Config, logger: Logger, opts: M
     await opts.redis?.set(outageKey, reason.slice(0, 300), 'PX', OUTAGE_MEMORY_MS);
   };
 
-  // Counted once per cycle (a cycle sticks to the source it chose) so alerts see each simulated decision.
-  const fellBack = async (reason: 'outage' | 'remembered_outage') => {
-    chosen = simulated;
-    if (opts.redis) await incrementCounter(opts.redis, keys, 'data_fallback_total', { from: 'yahoo', to: 'simulated', reason }).catch(() => undefined);
-  };
   let chosen: MarketDataProvider | null = null;
   const pick = async <T>(signal: AbortSignal | undefined, call: (p: MarketDataProvider) => Promise<T>): Promise<T> => {
     if (chosen) return call(chosen);
     if (await isDown()) {
-      await fellBack('remembered_outage');
+      chosen = simulated;
       return call(simulated);
     }
     try {
@@ -80,7 +75,7 @@ export function createMarketDataProvider(config: Config, logger: Logger, opts: M
       if (!(err instanceof DataSourceUnavailableError) || signal?.aborted) throw err;
       await markDown(err.message);
       logger.warn({ err: err.message, retry_in_s: OUTAGE_MEMORY_MS / 1000 }, 'market data: Yahoo unavailable, using SIMULATED data');
-      await fellBack('outage');
+      chosen = simulated;
       return call(simulated);
     }
   };
