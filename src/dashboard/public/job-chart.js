@@ -18,7 +18,7 @@
       autoSize: true,
       layout: { background: { color: '#11171d' }, textColor: '#d7dde5' },
       grid: { vertLines: { color: '#1d2630' }, horzLines: { color: '#1d2630' } },
-      rightPriceScale: { borderColor: '#263040' }, timeScale: { borderColor: '#263040', rightOffset: 6 },
+      rightPriceScale: { borderColor: '#263040' }, timeScale: { borderColor: '#263040', rightOffset: 14 },
     });
     const candles = chart.addSeries(LWC.CandlestickSeries, { upColor: '#2fbf71', downColor: '#e5484d', borderVisible: false, wickUpColor: '#2fbf71', wickDownColor: '#e5484d' });
     const bars = data.bars.map((b) => ({ time: nyDay(b.t), open: b.o, high: b.h, low: b.l, close: b.c }));
@@ -43,6 +43,8 @@
       candles.createPriceLine({ price: data.fill.price, color: '#4c9aff', lineWidth: 2, lineStyle: LWC.LineStyle.Solid, axisLabelVisible: true, title: 'fill' });
     }
     LWC.createSeriesMarkers(candles, markers);
+    // All the bars the cycle saw, with room on the right so the decision marker clears the line labels.
+    chart.timeScale().fitContent();
     Object.assign(el.dataset, { bars: String(bars.length), lines: lines.join(' '), markers: markers.map((m) => m.text).join(' | ') });
     return { chart, bars: bars.length, lines, markers };
   };
