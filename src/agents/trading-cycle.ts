@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { nyDate } from '../calendar/index.ts';
-import { CycleAbortedError, cycleJobDataSchema, incrementCounter, PermanentCycleError, productKeys, type Config, type CycleJobData, type CycleResult } from '../core/index.ts';
+import { CycleAbortedError, cycleJobDataSchema, incrementCounter, PermanentCycleError, productKeys, RESULT_CHART_BARS, type Config, type CycleJobData, type CycleResult } from '../core/index.ts';
 import type { AnalysisOutcome, EngineInput, MarketSnapshot } from './analysis-types.ts';
 import type { CycleContext } from './cycle-context.ts';
 import type { MarketDataProvider } from './data/market-data-provider.ts';
@@ -176,6 +176,7 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
     fill: null,
     fill_note: 'not settled yet',
     ...(outcome.calls ? { calls: outcome.calls, role_reports: outcome.role_reports, lessons_used: outcome.lessons_used } : {}),
+    bars: snapshot.daily.slice(-RESULT_CHART_BARS),
   };
 }
 

@@ -202,6 +202,12 @@ export const ROLE_REPORT_KEYS = [
 export type RoleReportKey = (typeof ROLE_REPORT_KEYS)[number];
 export const roleReportsSchema = z.partialRecord(z.enum(ROLE_REPORT_KEYS), z.string());
 export type RoleReports = z.infer<typeof roleReportsSchema>;
+/** One OHLCV bar; `t` is the bar's open time as ISO-8601 UTC. */
+export const barSchema = z.object({ t: z.string(), o: z.number(), h: z.number(), l: z.number(), c: z.number(), v: z.number() });
+export type BarData = z.infer<typeof barSchema>;
+
+/** How many of the daily bars a cycle analysed its result keeps, for the job page's chart. */
+export const RESULT_CHART_BARS = 130;
 
 /** The analysis a cycle produces, whatever the engine. */
 export const cycleResultSchema = z.object({
@@ -232,6 +238,8 @@ export const cycleResultSchema = z.object({
   role_reports: roleReportsSchema.optional(),
   /** LLM engine: the lessons from earlier scored decisions the portfolio manager was given. */
   lessons_used: z.array(z.object({ ticker: z.string(), date: z.string(), lesson: z.string() })).optional(),
+  /** The last RESULT_CHART_BARS daily bars the cycle analysed (results written before this field have none). */
+  bars: z.array(barSchema).optional(),
 });
 export type CycleResult = z.infer<typeof cycleResultSchema>;
 

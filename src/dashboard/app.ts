@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
@@ -12,9 +11,9 @@ import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { loginPage, shellPage } from './pages.ts';
 import { API_ROUTERS } from './routes/api-routers.ts';
+import { mountVendorAssets } from './vendor-assets.ts';
 
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
-const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
 
 export interface AppExtras {
   /** Live events (SSE and metrics histograms); the server creates one, tests may pass theirs. */
@@ -47,7 +46,7 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
   });
 
   app.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h' }));
-  app.use('/assets/uplot', express.static(UPLOT_DIR, { maxAge: '1d' }));
+  mountVendorAssets(app);
 
   // Login: the form posts the token; the cookie holds an HMAC of it (HttpOnly, SameSite=Strict).
   app.get('/login', (req, res) => {
@@ -70,9 +69,8 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
     res.redirect(303, '/login');
   });
 
-  const metrics = extras.live ? createMetrics(ctx, extras.live) : null;
+  const metrics = createMetrics(ctx);
   const serveMetrics: express.RequestHandler = async (_req, res, next) => {
-    if (!metrics) return next(new HttpError(404, 'metrics not enabled'));
     if (!isRedisReady(ctx.redis)) return next(new RedisUnavailableError());
     try {
       res.type(metrics.contentType).send(await metrics.metrics());
@@ -88,6 +86,9 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
 
   app.get('/', (_req, res) => {
     res.type('html').send(shellPage('overview', { readOnly: config.DASHBOARD_READONLY, auth: Boolean(config.DASHBOARD_TOKEN) }));
+  });
+  app.get('/jobs', (_req, res) => {
+    res.type('html').send(shellPage('jobs', { readOnly: config.DASHBOARD_READONLY, auth: Boolean(config.DASHBOARD_TOKEN) }));
   });
   app.get('/jobs/:id', (_req, res) => {
     res.type('html').send(shellPage('job', { readOnly: config.DASHBOARD_READONLY, auth: Boolean(config.DASHBOARD_TOKEN) }));

@@ -17,6 +17,10 @@ export interface JobFilter {
   agent?: string;
   schedule?: string;
   queue?: QueueName;
+  /** Created at or after (epoch ms). */
+  from?: number;
+  /** Created before (epoch ms). */
+  to?: number;
 }
 
 const RETAIN_MS = 8 * 24 * 3600_000; // a little beyond the 7-day job retention
@@ -74,7 +78,9 @@ export async function readIndexPage(
   // Entries sharing the cursor's score are re-read and skipped by member order; loop past a run of them.
   for (;;) {
     const batch = count + 50;
-    const raw = await redis.zrevrangebyscore(key, cursor ? cursor.score : '+inf', '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
+    // The created-at window narrows the score range; `to` is exclusive.
+    const max = Math.min(cursor ? cursor.score : Infinity, filter.to !== undefined ? filter.to - 1 : Infinity);
+    const raw = await redis.zrevrangebyscore(key, max === Infinity ? '+inf' : max, filter.from ?? '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
     for (let i = 0; i < raw.length; i += 2) {
       const member = raw[i]!;
       const score = Number(raw[i + 1]);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
+import { CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type Decision, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
 import { CANCEL_REASON, readTombstone, requestRunningCancel, tombstoneKey, writeTombstone } from './job-control.ts';
 import { decodeCursor, encodeCursor, indexJob, readIndexPage, type JobFilter } from './job-index.ts';
 import { toJobView, type JobView } from './job-view.ts';
@@ -54,6 +54,7 @@ export async function getJobView(store: JobStore | QueueSet, id: string): Promis
 
 export interface ListQuery extends JobFilter {
   status?: JobStatus;
+  decision?: Decision;
   limit: number;
   cursor?: string;
 }
@@ -101,7 +102,10 @@ function matches(view: JobView, q: ListQuery): boolean {
     (!q.agent || view.agent === q.agent) &&
     (!q.schedule || view.schedule_id === q.schedule) &&
     (!q.queue || view.queue === q.queue) &&
-    (!q.status || view.status === q.status)
+    (!q.status || view.status === q.status) &&
+    (!q.decision || view.decision === q.decision) &&
+    (q.from === undefined || Date.parse(view.created_at) >= q.from) &&
+    (q.to === undefined || Date.parse(view.created_at) < q.to)
   );
 }
 

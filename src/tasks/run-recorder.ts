@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { incrementCounter, publishEvent, schedulerKey, type CycleJobData, type CycleResult, type ProductKeys, type QueueName } from '../core/index.ts';
+import { incrementCounter, publishEvent, recordCycleMetrics, schedulerKey, type CycleJobData, type CycleResult, type ProductKeys, type QueueName } from '../core/index.ts';
 import { writeResultFile } from './result-files.ts';
 
 /** What is recorded for a job once, whatever happens to it (retries and stalled recoveries included). */
@@ -17,7 +17,7 @@ const DAY_S = 24 * 3600;
  */
 export async function recordFinalOutcome(
   deps: { redis: Redis; keys: ProductKeys; resultsDir: string },
-  job: { id: string; queue: QueueName; data: CycleJobData; dueAt: number },
+  job: { id: string; queue: QueueName; data: CycleJobData; dueAt: number; processedOn?: number },
   outcome: FinalOutcome,
 ): Promise<boolean> {
   const { redis, keys } = deps;
@@ -29,6 +29,7 @@ export async function recordFinalOutcome(
   const { data } = job;
   // The writes after the marker are independent: send them together and wait once.
   const pending: Array<Promise<unknown>> = [];
+  pending.push(recordCycleMetrics(redis, keys, { queue: job.queue, agent: data.agent, schedule: data.schedule_id, ticker: data.ticker, trigger: data.trigger, status: outcome.status, startedAt: job.processedOn, endedAt: Date.now(), dueAt: job.dueAt, costUsd: outcome.status === 'completed' ? outcome.result.usage.cost_usd : 0 }));
   if (data.schedule_id) {
     const last = {
       job_id: job.id,

@@ -4,6 +4,7 @@ import {
   agentNameSchema,
   BUILTIN_AGENTS,
   cycleJobDataSchema,
+  DECISIONS,
   cycleOptionsSchema,
   isoDateSchema,
   PRIORITY_QUEUE,
@@ -16,6 +17,7 @@ import {
 import { readPublishedAgents } from '../../scheduler/index.ts';
 import { cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
+import { createdBound } from '../created-bound.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 
 const createJobBody = z
@@ -36,6 +38,9 @@ const listQuery = z
     agent: agentNameSchema.optional(),
     schedule: z.string().min(1).max(64).optional(),
     queue: z.enum(QUEUE_NAMES).optional(),
+    decision: z.enum(DECISIONS).optional(),
+    from: createdBound('start').optional(),
+    to: createdBound('end').optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: z.string().max(500).optional(),
   })
@@ -53,6 +58,9 @@ export function jobsRoutes(ctx: ApiContext): Router {
     if (!q.success) throw validationError(q.error, 'query');
     if (q.data.cursor && !/^[A-Za-z0-9_-]+$/.test(q.data.cursor)) {
       throw new HttpError(400, 'invalid request query', [{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+    }
+    if (q.data.from !== undefined && q.data.to !== undefined && q.data.from >= q.data.to) {
+      throw new HttpError(400, 'invalid request query', [{ field: 'to', message: 'must be after from' }]);
     }
     res.json(await withDeadline(listJobs(store, q.data), 5_000));
   });
