@@ -40,6 +40,9 @@ export type MarketHours = z.infer<typeof marketHoursSchema>;
 
 export const TRIGGERS = ['schedule', 'manual', 'api'] as const;
 
+/** No cycle may be given a larger token budget than this, whatever its profile says. */
+export const MAX_TOKENS_PER_CYCLE_CEILING = 2_000_000;
+
 /** Per-cycle options a caller may pass (`config` in POST /api/jobs); validated, never free-form. */
 export const cycleOptionsSchema = z
   .object({
@@ -50,7 +53,7 @@ export const cycleOptionsSchema = z
     risk_rounds: z.number().int().min(0).max(5).optional(),
     analysts: z.array(z.enum(['market', 'fundamentals', 'news', 'sentiment'])).min(1).max(4).optional(),
     temperature: z.number().min(0).max(2).optional(),
-    max_tokens_per_cycle: z.number().int().min(1000).max(5_000_000).optional(),
+    max_tokens_per_cycle: z.number().int().min(1000).max(MAX_TOKENS_PER_CYCLE_CEILING).optional(),
   })
   .strict();
 export type CycleOptions = z.infer<typeof cycleOptionsSchema>;
@@ -80,7 +83,9 @@ export const agentProfileSchema = z
     debate_rounds: z.number().int().min(0).max(5).default(1),
     risk_rounds: z.number().int().min(0).max(5).default(1),
     temperature: z.number().min(0).max(2).default(0.2),
-    max_tokens_per_cycle: z.number().int().min(1000).default(200_000),
+    max_tokens_per_cycle: z.number().int().min(1000).max(MAX_TOKENS_PER_CYCLE_CEILING).default(200_000),
+    /** Models a job's `config` may pick besides quick_model and deep_model (nothing else can be chosen per job). */
+    allowed_models: z.array(z.string().min(1).max(100)).max(50).default([]),
     max_tool_calls_per_analyst: z.number().int().min(0).max(50).default(4),
     portfolio: portfolioSettingsSchema.default({
       starting_cash: 100_000,
@@ -238,6 +243,17 @@ export const scheduleEntrySchema = z
     tickers: [...new Set(tickers ?? (ticker ? [ticker] : []))],
   }));
 export type ScheduleEntry = z.infer<typeof scheduleEntrySchema>;
+
+/**
+ * The job ids this product issues: a UUID (API, CLI), `repeat:<schedule>:<ticker>:<millis>` (BullMQ job
+ * schedulers) and `catchup:<schedule>:<ticker>:<millis>` (catch-up runs). Anything else is refused before
+ * it reaches Redis, where a raw id like `meta` or `<id>:lock` would name one of BullMQ's own keys.
+ */
+export const JOB_ID_PATTERN = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?:repeat|catchup):[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}:\d{1,16})$/;
+
+export function isIssuedJobId(id: string): boolean {
+  return JOB_ID_PATTERN.test(id);
+}
 
 /** The scheduler id of one (schedule, ticker) pair: stable, so upserts are idempotent. */
 export function schedulerKey(scheduleId: string, ticker: string): string {

@@ -95,7 +95,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   };
 
   const desiredNow = async (set: ScheduleSet): Promise<DesiredScheduler[]> =>
-    desiredSchedulers(set, await readPausedIds(redis, keys), calendar, now());
+    desiredSchedulers(set, await readPausedIds(redis, keys), calendar, now(), config);
 
   const existingKeys = async (): Promise<Set<string>> => {
     const lists = await Promise.all(Object.values(queues).map((q) => q.getJobSchedulers(0, -1, true)));
