@@ -23,3 +23,4 @@ export { applyDecision, getPortfolio, listPortfolioAgents, type PortfolioView, t
 export { getScorecard, type Scorecard, type ScorecardSummary } from './scorecard/scorecard.ts';
 export { recordDecision, type ScoredDecision } from './scorecard/decision-log.ts';
 export { updateForwardReturns, scoreTickerFromBars } from './scorecard/forward-returns.ts';
+export { pruneAgentHistory, type HistoryRetention } from './history-retention.ts';

@@ -15,7 +15,7 @@ export interface EventStreamLimits {
  * Server-sent events: one stream per client, fed by the shared LiveEvents. A reader that does not keep
  * up is dropped once its socket buffer passes the limit, so one slow client can never grow our memory.
  */
-export function eventStream(live: LiveEvents, limits: EventStreamLimits): RequestHandler {
+export function eventStream(live: Pick<LiveEvents, 'on'>, limits: EventStreamLimits): RequestHandler {
   let open = 0;
   return (req, res) => {
     if (open >= limits.maxClients) {
