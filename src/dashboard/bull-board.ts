@@ -42,5 +42,7 @@ export function mountBullBoard(app: Express, queues: QueueSet, readOnly: boolean
     serverAdapter,
     options: { uiConfig: { boardTitle: 'tradeloop', miscLinks: [{ text: 'tradeloop overview', url: `${basePath}/` }], hideDocsLink: true } },
   });
-  app.use(BULL_BOARD_PATH, schedulerEditGuard, serverAdapter.getRouter());
+  const board = serverAdapter.getRouter() as Express;
+  board.disable('x-powered-by');
+  app.use(BULL_BOARD_PATH, schedulerEditGuard, board);
 }
