@@ -127,7 +127,7 @@ const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD/;
 
 /** Any `user:password@` in a URL-like value, with the password masked (even when the URL does not parse). */
 export function withoutPassword(value: string): string {
-  return value.replace(/(\/\/[^/@:\s]*):[^@/\s]*@/g, '$1:***@');
+  return value.replace(/(\/\/[^/@:\s]*):[^/\s]*@/g, '$1:***@');
 }
 
 /**
