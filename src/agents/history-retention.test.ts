@@ -42,6 +42,6 @@ describe('history retention', () => {
     await redis.zadd(list, String(now - 30 * 86_400_000), 'trading-cycle|stale', ...Array.from({ length: 20 }, (_, i) => [String(now - i * 1000), `trading-cycle|j${i}`]).flat());
     const removed = await pruneJobIndex(redis, keys, 5, now);
     expect(removed).toBe(16);
-    expect(await redis.zrange(list, 0, -1, 'REV')).toEqual(['trading-cycle|j0', 'trading-cycle|j1', 'trading-cycle|j2', 'trading-cycle|j3', 'trading-cycle|j4']);
+    expect(await redis.zrevrange(list, 0, -1)).toEqual(['trading-cycle|j0', 'trading-cycle|j1', 'trading-cycle|j2', 'trading-cycle|j3', 'trading-cycle|j4']);
   });
 });
