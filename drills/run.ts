@@ -1,5 +1,5 @@
 /**
- * npm run drills [-- --short] [--only crash,restart,down,badinput,hung] — failure drills on loopback. Each prints
+ * npm run drills [-- --short] [--only crash,restart,down,badinput,hung,security] — failure drills on loopback. Each prints
  * PASS/FAIL with figures; the process exits non-zero on any FAIL. Drills use their own QUEUE_PREFIX, a private
  * redis-server where Redis is restarted or stopped, bounded loops, and kill every process they start.
  */
@@ -12,10 +12,11 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { BUILTIN_AGENTS, CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, deleteKeysByPrefix, openQueues, QUEUE_NAMES } from '../src/core/index.ts';
 import { alive, cpuSeconds, dashboardUrl, killAll, privateRedis, startProcess, waitFor } from './drill-kit.ts';
+import { runSecurityDrill } from './security-drill.ts';
 
 const { values: opt } = parseArgs({ options: { short: { type: 'boolean' }, only: { type: 'string' } } });
 const short = opt.short === true;
-const ONLY = new Set((opt.only ?? 'crash,restart,down,badinput,hung').split(','));
+const ONLY = new Set((opt.only ?? 'crash,restart,down,badinput,hung,security').split(','));
 const DRILL_CYCLE = resolve('drills/drill-cycle.ts');
 const results: Array<{ drill: string; pass: boolean; figures: string }> = [];
 const report = (drill: string, pass: boolean, figures: string) => {
@@ -281,6 +282,20 @@ async function hungDrill() {
   server.close();
 }
 
+// 6. Security: every attack of the threat model, black-box against a running install.
+async function securityDrill() {
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const pfx = prefix();
+  const stack = await productStack(redisUrl, pfx);
+  await waitFor(async () => (await fetch(`${stack.base}/readyz`)).status === 200, 20_000);
+  const findings = await runSecurityDrill({ base: stack.base, env: stack.env, processes: [stack.scheduler, stack.worker, stack.dashboard] });
+  for (const f of findings) report(`security: ${f.attack}`, f.pass, f.figures);
+  killAll();
+  const redis = new Redis(redisUrl);
+  for (const p of [pfx, `${pfx}-auth`, `${pfx}-rate`]) await cleanPrefix(redis, p);
+  redis.disconnect();
+}
+
 process.on('SIGINT', () => {
   killAll();
   process.exit(130);
@@ -291,6 +306,7 @@ try {
   if (ONLY.has('down')) await downDrill();
   if (ONLY.has('badinput')) await badInputDrill();
   if (ONLY.has('hung')) await hungDrill();
+  if (ONLY.has('security')) await securityDrill();
 } catch (err) {
   report('drills', false, `aborted: ${(err as Error).stack}`);
 } finally {
