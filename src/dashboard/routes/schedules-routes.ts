@@ -58,7 +58,7 @@ export function schedulesRoutes(ctx: ApiContext): Router {
     const profile = ownEntry(agents, entry.agent);
     if (!profile) throw new HttpError(409, `agent "${entry.agent}" is not loaded`);
     await admitCycles(ctx, req, PRIORITY_QUEUE, tickers.length);
-    const jobIds = await withDeadline(enqueueManualCycles({ redis: ctx.redis, keys: ctx.keys, queues: ctx.queues }, entry, profile, tickers, now, ctx.config), DEADLINE_MS);
+    const jobIds = await withDeadline(enqueueManualCycles({ redis: ctx.redis, keys: ctx.keys, queues: ctx.queues }, entry, profile, tickers, now, undefined, ctx.config), DEADLINE_MS);
     res.status(202).json({ schedule_id: entry.id, job_ids: jobIds, queue: PRIORITY_QUEUE });
   });
 
