@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import {
-  checkEvictionPolicy,
+  assertNoEviction,
   closeQueues,
   ConfigError,
   createRedisConnection,
@@ -62,7 +62,7 @@ export async function openCli(io: CliIO): Promise<CliContext> {
     throw new CliExit(EXIT.unavailable, `cannot reach Redis at ${describeRedisUrl(config.REDIS_URL)} (set REDIS_URL, or start the product with npm start)`);
   }
   try {
-    await checkEvictionPolicy(config);
+    await assertNoEviction(redis, config.REDIS_URL);
   } catch (err) {
     redis.disconnect();
     if (err instanceof ConfigError) throw new CliExit(EXIT.unavailable, err.message);

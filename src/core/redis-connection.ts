@@ -67,18 +67,23 @@ export async function checkEvictionPolicy(config: Pick<Config, 'REDIS_URL'>, tim
     return 'unreachable';
   }
   try {
-    let policy = /maxmemory_policy:(\S+)/.exec(await client.info('memory'))?.[1];
-    if (!policy) policy = ((await client.call('CONFIG', 'GET', 'maxmemory-policy').catch(() => [])) as string[])[1];
-    if (!policy) return 'unknown';
-    if (policy !== 'noeviction') {
-      throw new ConfigError(
-        `Redis at ${describeRedisUrl(config.REDIS_URL)} has maxmemory-policy ${policy}; tradeloop needs noeviction. ` +
-          'Evicting keys would drop record-once markers, paper-fill markers and leader leases (duplicate fills, two scheduler leaders). ' +
-          'Fix: CONFIG SET maxmemory-policy noeviction, and set it in redis.conf so it survives a restart.',
-      );
-    }
-    return 'ok';
+    return await assertNoEviction(client, config.REDIS_URL);
   } finally {
     client.disconnect();
   }
+}
+
+/** The eviction check on a connection already open (the CLI's), so a command pays no second connect. */
+export async function assertNoEviction(client: Redis, url: string): Promise<'ok' | 'unknown'> {
+  let policy = /maxmemory_policy:(\S+)/.exec(await client.info('memory'))?.[1];
+  if (!policy) policy = ((await client.call('CONFIG', 'GET', 'maxmemory-policy').catch(() => [])) as string[])[1];
+  if (!policy) return 'unknown';
+  if (policy !== 'noeviction') {
+    throw new ConfigError(
+      `Redis at ${describeRedisUrl(url)} has maxmemory-policy ${policy}; tradeloop needs noeviction. ` +
+        'Evicting keys would drop record-once markers, paper-fill markers and leader leases (duplicate fills, two scheduler leaders). ' +
+        'Fix: CONFIG SET maxmemory-policy noeviction, and set it in redis.conf so it survives a restart.',
+    );
+  }
+  return 'ok';
 }
