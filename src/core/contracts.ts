@@ -52,6 +52,8 @@ export const TRIGGERS = ['schedule', 'manual', 'api'] as const;
 /** `reasoning_effort` for reasoning models (gpt-5*, o-series); other models ignore it. */
 export const REASONING_EFFORT_LEVELS = ['none', 'minimal', 'low', 'medium', 'high'] as const;
 export const reasoningEffortSchema = z.enum(REASONING_EFFORT_LEVELS);
+/** No cycle may be given a larger token budget than this, whatever its profile says. */
+export const MAX_TOKENS_PER_CYCLE_CEILING = 2_000_000;
 
 /** Per-cycle options a caller may pass (`config` in POST /api/jobs); validated, never free-form. */
 export const cycleOptionsSchema = z
@@ -65,7 +67,7 @@ export const cycleOptionsSchema = z
     temperature: z.number().min(0).max(2).optional(),
     quick_reasoning_effort: reasoningEffortSchema.optional(),
     deep_reasoning_effort: reasoningEffortSchema.optional(),
-    max_tokens_per_cycle: z.number().int().min(1000).max(5_000_000).optional(),
+    max_tokens_per_cycle: z.number().int().min(1000).max(MAX_TOKENS_PER_CYCLE_CEILING).optional(),
   })
   .strict();
 export type CycleOptions = z.infer<typeof cycleOptionsSchema>;
@@ -105,7 +107,9 @@ export const agentProfileSchema = z
     /** Lessons from the agent's scored decisions given to the portfolio manager: this ticker's, and other tickers'. */
     lessons_same_ticker: z.number().int().min(0).max(20).default(3),
     lessons_other_tickers: z.number().int().min(0).max(20).default(2),
-    max_tokens_per_cycle: z.number().int().min(1000).default(200_000),
+    max_tokens_per_cycle: z.number().int().min(1000).max(MAX_TOKENS_PER_CYCLE_CEILING).default(200_000),
+    /** Models a job's `config` may pick besides quick_model and deep_model (nothing else can be chosen per job). */
+    allowed_models: z.array(z.string().min(1).max(100)).max(50).default([]),
     max_tool_calls_per_analyst: z.number().int().min(0).max(50).default(4),
     portfolio: portfolioSettingsSchema.default({
       starting_cash: 100_000,
@@ -307,6 +311,17 @@ export const scheduleEntrySchema = z
     tickers: [...new Set(tickers ?? (ticker ? [ticker] : []))],
   }));
 export type ScheduleEntry = z.infer<typeof scheduleEntrySchema>;
+
+/**
+ * The job ids this product issues: a UUID (API, CLI), `repeat:<schedule>:<ticker>:<millis>` (BullMQ job
+ * schedulers) and `catchup:<schedule>:<ticker>:<millis>` (catch-up runs). Anything else is refused before
+ * it reaches Redis, where a raw id like `meta` or `<id>:lock` would name one of BullMQ's own keys.
+ */
+export const JOB_ID_PATTERN = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?:repeat|catchup):[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}:\d{1,16})$/;
+
+export function isIssuedJobId(id: string): boolean {
+  return JOB_ID_PATTERN.test(id);
+}
 
 /** The scheduler id of one (schedule, ticker) pair: stable, so upserts are idempotent. */
 export function schedulerKey(scheduleId: string, ticker: string): string {

@@ -11,3 +11,4 @@ export * from './service-runner.ts';
 export * from './counters.ts';
 export * from './cycle-metrics.ts';
 export * from './events.ts';
+export * from './cycle-options-policy.ts';

@@ -7,6 +7,8 @@ import { decodeCursor, encodeCursor, indexJob, readIndexPage, type JobFilter } f
 import { toJobView, type JobView } from './job-view.ts';
 
 export type QueueSet = Record<QueueName, Queue>;
+/** CYCLE_ATTEMPTS and CYCLE_BACKOFF_MS (the config), so the documented retry settings reach every job. */
+type QueueEnv = Parameters<typeof cycleJobOptions>[1];
 
 /** The job store the API reads: BullMQ's job hashes, our index for listing, tombstones for cancels. */
 export interface JobStore {
@@ -16,8 +18,8 @@ export interface JobStore {
 }
 
 /** Adds one trading cycle to a queue; the job id is a UUID the caller can poll. */
-export async function enqueueCycle(queues: QueueSet, queue: QueueName, data: CycleJobData, store?: Pick<JobStore, 'redis' | 'keys'>): Promise<JobView> {
-  const job = await queues[queue].add(CYCLE_JOB_NAME, data, { ...cycleJobOptions(queue), jobId: randomUUID() });
+export async function enqueueCycle(queues: QueueSet, queue: QueueName, data: CycleJobData, store?: Pick<JobStore, 'redis' | 'keys'>, env?: QueueEnv): Promise<JobView> {
+  const job = await queues[queue].add(CYCLE_JOB_NAME, data, { ...cycleJobOptions(queue, env), jobId: randomUUID() });
   if (store) {
     await indexJob(store.redis, store.keys, { queue, jobId: String(job.id), createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id });
   }
@@ -198,7 +200,7 @@ export async function cancelJob(store: JobStore, id: string): Promise<CancelResu
  * A manual run of a schedule now, one job per ticker on the priority queue (a human never waits behind
  * a backlog). It ignores the market gate; callers that respect it check the calendar first.
  */
-export async function enqueueManualCycles(store: JobStore, entry: ScheduleEntry, profile: AgentProfile, tickers: string[], now: Date, date?: string): Promise<string[]> {
+export async function enqueueManualCycles(store: JobStore, entry: ScheduleEntry, profile: AgentProfile, tickers: string[], now: Date, date?: string, env?: QueueEnv): Promise<string[]> {
   const ids: string[] = [];
   for (const ticker of tickers) {
     const data = cycleJobDataSchema.parse({
@@ -215,7 +217,8 @@ export async function enqueueManualCycles(store: JobStore, entry: ScheduleEntry,
       soft_time_limit_ms: entry.soft_time_limit ?? null,
       hard_time_limit_ms: entry.hard_time_limit ?? null,
     });
-    ids.push((await enqueueCycle(store.queues, PRIORITY_QUEUE, data, store)).job_id);
+    const opts = entry.attempts ? { ...env, CYCLE_ATTEMPTS: entry.attempts } : env;
+    ids.push((await enqueueCycle(store.queues, PRIORITY_QUEUE, data, store, opts)).job_id);
   }
   return ids;
 }
