@@ -15,6 +15,8 @@ export interface FakeStockTwitsOptions {
   html?: boolean;
   /** Answer 429 to everything. */
   rateLimited?: boolean;
+  /** Never answer (a hung server). */
+  hang?: boolean;
 }
 
 const PAGE = 30;
@@ -28,6 +30,7 @@ export async function startFakeStockTwits(opts: FakeStockTwitsOptions = {}) {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url!, 'http://localhost');
     requests.push(url.pathname + url.search);
+    if (opts.hang) return;
     const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
     if (opts.rateLimited) return json(429, { response: { status: 429 }, errors: [{ message: 'Rate limit exceeded. Client may not make more than 200 requests an hour.' }] });
     if (opts.html) return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>We will be right back</body></html>');

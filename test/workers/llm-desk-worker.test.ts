@@ -57,10 +57,9 @@ describe('LLM desk through a real worker', () => {
   it('a deterministic 400 (context overflow) fails the job once, with the server\'s message; its finished reports stay readable', async () => {
     workers = await startWorkers(config, silentLogger, { queues: ['trading-cycle'], concurrency: 1, sandbox: false });
     const job = await enqueue();
-    const failed = await waitFor(async () => {
-      const j = await queues['trading-cycle'].getJob(job.id!);
-      return (await j?.getState()) === 'failed' ? j : null;
-    }, 30_000);
+    await waitFor(async () => (await queues['trading-cycle'].getJob(job.id!).then((j) => j?.getState())) === 'failed', 30_000);
+    // Read once the job is settled: a hash read before the state check could predate the failure.
+    const failed = await queues['trading-cycle'].getJob(job.id!);
     expect(failed!.attemptsMade).toBe(1);
     expect(failed!.failedReason).toBe(`LLM server rejected the research manager request to "gpt-5" (400): ${CONTEXT_OVERFLOW}`);
     expect(server.requests.filter((r) => r.role === 'research manager')).toHaveLength(1);
@@ -83,10 +82,8 @@ describe('LLM desk through a real worker', () => {
   it('a 503 stays transient: retried inside the call, the job completes with calls[] summing to usage', async () => {
     failMode = 'flaky';
     const job = await enqueue();
-    const done = await waitFor(async () => {
-      const j = await queues['trading-cycle'].getJob(job.id!);
-      return (await j?.getState()) === 'completed' ? j : null;
-    }, 30_000);
+    await waitFor(async () => (await queues['trading-cycle'].getJob(job.id!).then((j) => j?.getState())) === 'completed', 30_000);
+    const done = await queues['trading-cycle'].getJob(job.id!);
     expect(done!.attemptsMade).toBe(1);
     const result = (done!.returnvalue as { result: { calls: Array<{ role: string; attempt: number; cost_usd: number }>; usage: { calls: number; cost_usd: number }; role_reports: Record<string, string> } }).result;
     expect(result.calls.find((c) => c.role === 'research manager')!.attempt).toBe(2);

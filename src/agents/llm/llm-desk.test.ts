@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { agentProfileSchema, type Config } from '../../core/index.ts';
+import { agentProfileSchema, CycleAbortedError, type Config } from '../../core/index.ts';
 import { computeIndicators } from '../indicators.ts';
 import type { CycleContext } from '../cycle-context.ts';
 import type { MarketSnapshot } from '../analysis-types.ts';
@@ -9,7 +9,9 @@ import { researchSourcesFor } from '../data/research-sources.ts';
 import { applyDecision } from '../portfolio/paper-ledger.ts';
 import { defaultAnswer, startFakeOpenAI, type FakeOpenAIOptions, type RecordedRequest } from '../../../test/support/fake-openai-server.ts';
 import { startFakeResearch } from '../../../test/support/fake-research.ts';
-import { deletePrefix, silentLogger, testConfig } from '../../../test/support/redis-test-env.ts';
+import { deletePrefix, silentLogger, testConfig, waitFor } from '../../../test/support/redis-test-env.ts';
+import { startFakeStockTwits } from '../../../test/support/fake-stocktwits-server.ts';
+import { createStockTwitsSource } from '../data/stocktwits-source.ts';
 import { capabilitiesOf, effortFor, isLocalServer, priceCall, DEFAULT_PRICES, readDeskRun, runLlmAnalysis, TokenBudgetExceededError } from './index.ts';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -146,6 +148,28 @@ describe('the LLM desk with gpt-5 against a server as strict as the hosted API',
     const out = await run();
     expect(server.requests.some((r) => r.role === 'sentiment analyst')).toBe(false);
     expect(out.reports.sentiment).toBe('Sentiment analyst skipped: social posts unavailable for 2026-11-20 from stocktwits: rate-limited by StockTwits (429).');
+  });
+});
+
+describe('aborts', () => {
+  it('a cycle aborted while its research is still loading fails as aborted, with the reason', async () => {
+    const hung = await startFakeStockTwits({ hang: true });
+    closers.push(hung.close);
+    const server = await startFakeOpenAI((r) => ({ content: defaultAnswer(r.role) }));
+    closers.push(() => server.close());
+    const config: Config = testConfig('llm-desk', { OPENAI_BASE_URL: server.baseURL });
+    prefixes.push(config.QUEUE_PREFIX);
+    const controller = new AbortController();
+    const ctx: CycleContext = { config, redis, logger: silentLogger, signal: controller.signal, jobId: 'aborted', attempt: 1, reportProgress: async () => {}, now };
+    const sources = { news: null, fundamentals: null, social: createStockTwitsSource({ fetch: hung.fetch, now, timeoutMs: 60_000 }) };
+    const pending = runLlmAnalysis({ agent: 'x', snapshot, profile: agentProfileSchema.parse({ engine: 'llm' }), options: {} }, ctx, { research: sources }).catch((e: unknown) => e);
+    await waitFor(() => hung.requests.length > 0);
+    controller.abort('cancelled by user');
+    const err = await pending;
+    expect(err).toBeInstanceOf(CycleAbortedError);
+    expect((err as Error).message).toBe('cancelled by user');
+    expect(server.requests).toHaveLength(0);
+    expect(await readDeskRun(redis, config.QUEUE_PREFIX, 'aborted')).toMatchObject({ status: 'failed', error: 'cancelled by user' });
   });
 });
 

@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
 import { z } from 'zod';
-import { RATINGS, type Decision, type Rating, type RoleReportKey, type RoleReports } from '../../core/index.ts';
+import { CycleAbortedError, RATINGS, type Decision, type Rating, type RoleReportKey, type RoleReports } from '../../core/index.ts';
 import type { AnalysisOutcome, EngineInput, MarketSnapshot } from '../analysis-types.ts';
 import type { CycleContext } from '../cycle-context.ts';
 import { describeUnavailable } from '../data/point-in-time.ts';
@@ -162,8 +162,10 @@ export async function runLlmAnalysis(input: EngineInput, ctx: CycleContext, deps
     await recorder.finish('completed');
     return outcome;
   } catch (err) {
-    await recorder.finish('failed', (err as Error).message).catch(() => undefined);
-    throw err;
+    // Whatever an aborted research fetch or model call threw, the cause is the abort: say so.
+    const failure = ctx.signal.aborted && !(err instanceof CycleAbortedError) ? new CycleAbortedError(String(ctx.signal.reason instanceof Error ? ctx.signal.reason.message : (ctx.signal.reason ?? 'aborted'))) : err;
+    await recorder.finish('failed', (failure as Error).message ?? String(failure)).catch(() => undefined);
+    throw failure;
   }
 
   async function desk(): Promise<LlmAnalysisOutcome> {
