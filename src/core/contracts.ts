@@ -122,6 +122,8 @@ export const cycleJobDataSchema = z
     /** Per-schedule overrides of the queue's time limits. */
     soft_time_limit_ms: z.number().int().positive().nullable().default(null),
     hard_time_limit_ms: z.number().int().positive().nullable().default(null),
+    /** Set when an operator re-queued a failed or cancelled job: its due time no longer makes it stale. */
+    retried_at: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
 export type CycleJobData = z.infer<typeof cycleJobDataSchema>;

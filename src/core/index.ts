@@ -10,3 +10,4 @@ export * from './open-queues.ts';
 export * from './service-runner.ts';
 export * from './counters.ts';
 export * from './events.ts';
+export * from './schedule-runs.ts';

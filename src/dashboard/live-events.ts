@@ -20,6 +20,7 @@ export class LiveEvents {
   private readonly listeners = new Set<Listener>();
   private readonly queueEvents: QueueEvents[] = [];
   private readonly subscriber: Redis;
+  private readonly subscribed: Promise<unknown>;
 
   constructor(config: Config, private readonly keys: ProductKeys, private readonly queues: QueueSet, private readonly logger: Logger) {
     this.subscriber = createRedisConnection(config, 'worker');
@@ -37,7 +38,7 @@ export class LiveEvents {
       qe.on('failed', ({ jobId, failedReason }) => void this.jobEvent('cycle.failed', name, jobId, { error: failedReason, status: failedReason.startsWith('cancelled') ? 'cancelled' : 'failed' }));
       this.queueEvents.push(qe);
     }
-    this.subscriber.subscribe(keys.eventsChannel).catch(() => undefined);
+    this.subscribed = this.subscriber.subscribe(keys.eventsChannel).catch(() => undefined);
     this.subscriber.on('message', (_c, message: string) => {
       try {
         const e = JSON.parse(message) as LiveEvent;
@@ -67,6 +68,11 @@ export class LiveEvents {
 
   private emit(e: LiveEvent) {
     for (const l of this.listeners) l(e);
+  }
+
+  /** Resolves once every source is connected (a terminal tail says so before the first event). */
+  async ready(): Promise<void> {
+    await Promise.all([this.subscribed, ...this.queueEvents.map((q) => q.waitUntilReady())]);
   }
 
   on(listener: Listener): () => void {

@@ -13,6 +13,7 @@ import {
   type QueueName,
 } from '../core/index.ts';
 import { admit } from './admission.ts';
+import { writeJobLog } from './attempt-log.ts';
 import type { CycleRunner } from './cycle-runner.ts';
 import { CANCEL_REASON, readTombstone } from './job-control.ts';
 import { indexJob } from './job-index.ts';
@@ -128,6 +129,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
         // Logged where the cycle runs (the child in sandbox mode), so each stage is logged once.
         onProgress: async (stage, percent) => {
           await job.updateProgress({ stage, percent });
+          await writeJobLog(job, `progress ${percent}% ${stage}`);
         },
       });
       await record({ status: 'completed', result });
@@ -147,7 +149,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
       const final = FINAL_ERRORS.has(e.name) || attempt >= (job.opts.attempts ?? 1);
       if (final) await record({ status: 'failed', error: e.message });
       log.warn({ err: e.message, errorName: e.name, final }, final ? 'cycle failed' : 'cycle attempt failed; will retry');
-      if (FINAL_ERRORS.has(e.name)) throw new UnrecoverableError(e.message);
+      if (FINAL_ERRORS.has(e.name)) throw Object.assign(new UnrecoverableError(e.message), { cause: e });
       throw e;
     } finally {
       if (pair && !deps.abandoned?.()) await releaseOverlapLease(deps.redis, deps.keys, pair, jobId).catch(() => undefined);

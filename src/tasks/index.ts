@@ -5,3 +5,6 @@ export { toJobView, resultOf, dueTimeFromJobId, nyDate, type JobView } from './j
 export { readWorkers, type WorkerView, type WorkerHeartbeat } from './worker-heartbeat.ts';
 export { admit, MIN_STALE_MS, type Admission, type SkipReason } from './admission.ts';
 export type { CycleFunction } from './cycle-execution.ts';
+export { retryJob, type RetryResult } from './job-retry.ts';
+export { readAttemptLog, type AttemptEntry } from './attempt-log.ts';
+export { setQueuePaused } from './queue-control.ts';

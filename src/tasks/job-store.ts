@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
-import { CANCEL_REASON, readTombstone, requestRunningCancel, tombstoneKey, writeTombstone } from './job-control.ts';
+import { CANCEL_REASON, readTombstone, requestRunningCancel, saveCancelledSnapshot, tombstoneKey, writeTombstone } from './job-control.ts';
 import { decodeCursor, encodeCursor, indexJob, readIndexPage, type JobFilter } from './job-index.ts';
 import { toJobView, type JobView } from './job-view.ts';
 
@@ -185,6 +185,8 @@ export async function cancelJob(store: JobStore, id: string): Promise<CancelResu
   if (view.status !== 'pending') return { outcome: 'finished', view };
   const cancelled: JobView = { ...view, status: 'cancelled', reason: CANCEL_REASON, completed_at: new Date().toISOString() };
   await writeTombstone(store.redis, store.keys, id, cancelled);
+  const { attempts, backoff, removeOnComplete, removeOnFail } = found.job.opts;
+  await saveCancelledSnapshot(store.redis, store.keys, id, { queue: found.queue, name: found.job.name, data: found.job.data as Record<string, unknown>, opts: { attempts, backoff, removeOnComplete, removeOnFail } });
   // A scheduler's pending run cannot be removed through BullMQ; the tombstone skips it when it starts.
   await found.job.remove().catch(() => undefined);
   return { outcome: 'cancelled', view: cancelled };

@@ -17,6 +17,7 @@ import {
 import { cappedBackoff } from './backoff.ts';
 import { childEnv } from './child-env.ts';
 import type { CycleFunction } from './cycle-execution.ts';
+import { recordingAttempts } from './attempt-log.ts';
 import { createCycleProcessor, recordStalledFailure, STALLED_REASON } from './cycle-processor.ts';
 import type { CycleRunner } from './cycle-runner.ts';
 import { createInProcessRunner } from './in-process-runner.ts';
@@ -68,7 +69,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   let abandoned = false;
 
   const workers = queues.map((queue) => {
-    const processor = createCycleProcessor({ config, logger, redis, keys, runner, calendar, now: opts.now, abandoned: () => abandoned }, queue);
+    const processor = recordingAttempts(createCycleProcessor({ config, logger, redis, keys, runner, calendar, now: opts.now, abandoned: () => abandoned }, queue), { redis, keys, worker: id });
     const worker = new Worker(queue, processor, {
       connection: createRedisConnection(config, 'worker'),
       prefix: config.QUEUE_PREFIX,

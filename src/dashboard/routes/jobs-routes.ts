@@ -14,7 +14,7 @@ import {
   type CycleJobInput,
 } from '../../core/index.ts';
 import { readPublishedAgents } from '../../scheduler/index.ts';
-import { cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, resultOf, toJobView } from '../../tasks/index.ts';
+import { cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, readAttemptLog, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 
@@ -98,7 +98,8 @@ export function jobsRoutes(ctx: ApiContext): Router {
   router.get('/jobs/:id', async (req, res) => {
     const view = await withDeadline(getJobView(store, req.params.id), REDIS_DEADLINE_MS);
     if (!view) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
-    res.json(view);
+    const attempts_log = await withDeadline(readAttemptLog(ctx.redis, ctx.keys, view.job_id, view.status === 'running'), REDIS_DEADLINE_MS);
+    res.json({ ...view, attempts_log });
   });
 
   router.get('/jobs/:id/result', async (req, res) => {
