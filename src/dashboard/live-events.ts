@@ -21,11 +21,15 @@ export class LiveEvents {
   private readonly queueEvents: QueueEvents[] = [];
   private readonly subscriber: Redis;
   private readonly subscribed: Promise<unknown>;
+  /** BullMQ leaves a connection it was given open on close: ours are ended here. */
+  private readonly connections: Redis[] = [];
 
   constructor(config: Config, private readonly keys: ProductKeys, private readonly queues: QueueSet, private readonly logger: Logger) {
     this.subscriber = createRedisConnection(config, 'worker');
     for (const name of QUEUE_NAMES) {
-      const qe = new QueueEvents(name, { connection: createRedisConnection(config, 'worker'), prefix: config.QUEUE_PREFIX });
+      const connection = createRedisConnection(config, 'worker');
+      this.connections.push(connection);
+      const qe = new QueueEvents(name, { connection, prefix: config.QUEUE_PREFIX });
       qe.on('error', () => {});
       qe.on('active', ({ jobId }) => void this.jobEvent('cycle.started', name, jobId));
       qe.on('progress', ({ jobId, data }) => void this.jobEvent('cycle.progress', name, jobId, { progress: data }));
@@ -82,6 +86,7 @@ export class LiveEvents {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.queueEvents.map((q) => q.close()));
+    for (const c of this.connections) c.disconnect();
     this.subscriber.disconnect();
   }
 }
