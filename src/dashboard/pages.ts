@@ -25,6 +25,7 @@ ${opts.readOnly ? '<div class="banner info">Read-only dashboard: actions are dis
 <main id="main"></main>
 <script src="/assets/uplot/uPlot.iife.min.js"></script>
 <script src="/assets/app.js"></script>
+<script src="/assets/ops.js"></script>
 </body>
 </html>`;
 }

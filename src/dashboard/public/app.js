@@ -49,7 +49,7 @@
       <tr data-schedule="${esc(s.id)}">
         <td><b>${esc(s.id)}</b></td><td>${esc(s.agent)}</td><td>${esc(s.tickers.join(', '))}</td>
         <td>${esc(s.every || s.cron)}</td><td>${esc(s.market_hours)}</td>
-        <td>${s.enabled ? (s.paused ? '<span class="muted">paused</span>' : fmtTime(s.next_run)) : '<span class="muted">disabled</span>'}</td>
+        <td>${s.enabled ? (s.paused ? `<span class="muted" data-testid="pause-note">paused${s.pause ? ` by ${esc(s.pause.by)} ${fmtTime(s.pause.at)}${s.pause.note ? ': ' + esc(s.pause.note) : ''}` : ''}</span>` : fmtTime(s.next_run)) : '<span class="muted">disabled</span>'}</td>
         <td>${s.last_run ? `<span class="${esc(s.last_run.decision || '')}">${esc(s.last_run.decision || s.last_run.status)}</span> <span class="muted">${esc(s.last_run.ticker)}</span>` : '<span class="muted">—</span>'}</td>
         <td class="num" title="skipped by reason">${Object.entries(s.skipped).map(([k, v]) => `${esc(k)}:${v}`).join(' ') || '0'}</td>
         <td class="num">${s.rearmed}</td>
@@ -134,7 +134,9 @@
       const id = btn.closest('tr').dataset.schedule;
       btn.disabled = true;
       try {
-        const r = await api(`/api/schedules/${encodeURIComponent(id)}/${btn.dataset.act}`, { method: 'POST', body: '{}' });
+        const note = btn.dataset.act === 'pause' ? window.prompt(`Pause ${id}: note (optional)`) : null;
+        if (btn.dataset.act === 'pause' && note === null) return;
+        const r = await api(`/api/schedules/${encodeURIComponent(id)}/${btn.dataset.act}`, { method: 'POST', body: JSON.stringify(btn.dataset.act === 'pause' ? { by: 'dashboard', ...(note ? { note } : {}) } : {}) });
         if (btn.dataset.act === 'trigger' && r) flash(`Triggered ${id}: ${r.job_ids.length} cycle(s)`);
         setTimeout(schedules, 300);
       } catch (err) { alert(err.message); } finally { btn.disabled = false; }
