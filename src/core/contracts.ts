@@ -39,7 +39,8 @@ export const RATINGS = ['Buy', 'Overweight', 'Hold', 'Underweight', 'Sell'] as c
 export const ratingSchema = z.enum(RATINGS);
 export type Rating = z.infer<typeof ratingSchema>;
 
-export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
+/** `awaiting_approval`, `rejected`, `expired`: a decision of an `approval: required` profile and how it was settled. */
+export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped', 'awaiting_approval', 'rejected', 'expired'] as const;
 export const jobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 
@@ -91,6 +92,8 @@ export const agentProfileSchema = z
     temperature: z.number().min(0).max(2).default(0.2),
     max_tokens_per_cycle: z.number().int().min(1000).default(200_000),
     max_tool_calls_per_analyst: z.number().int().min(0).max(50).default(4),
+    /** `required`: decisions wait for a human to approve them before the paper ledger is filled. */
+    approval: z.enum(['none', 'required']).default('none'),
     portfolio: portfolioSettingsSchema.default({
       starting_cash: 100_000,
       target_percent: 0.1,
@@ -186,6 +189,8 @@ export const cycleResultSchema = z.object({
   fill: paperFillSchema.nullable().default(null),
   /** Why `fill` is null, when it is (a past session, a HOLD, no trade needed, awaiting settlement). */
   fill_note: z.string().optional(),
+  /** True when the decision waited for approval: its fill comes from the approval, not the cycle. */
+  awaiting_approval: z.boolean().optional(),
 });
 export type CycleResult = z.infer<typeof cycleResultSchema>;
 

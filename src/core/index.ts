@@ -11,3 +11,4 @@ export * from './service-runner.ts';
 export * from './counters.ts';
 export * from './events.ts';
 export * from './schedule-runs.ts';
+export * from './decision-approvals.ts';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
+import { CYCLE_JOB_NAME, cycleJobDataSchema, readApproval, readApprovalStatuses, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
 import { CANCEL_REASON, readTombstone, requestRunningCancel, saveCancelledSnapshot, tombstoneKey, writeTombstone } from './job-control.ts';
 import { decodeCursor, encodeCursor, indexJob, readIndexPage, type JobFilter } from './job-index.ts';
-import { toJobView, type JobView } from './job-view.ts';
+import { approvalJobStatus, toJobView, type JobView } from './job-view.ts';
 
 export type QueueSet = Record<QueueName, Queue>;
 
@@ -42,6 +42,10 @@ export async function getJobView(store: JobStore | QueueSet, id: string): Promis
     // A tombstoned scheduler run that has not started yet is already cancelled for the user.
     if ('queues' in store && view.status === 'pending' && (await readTombstone((store as JobStore).redis, (store as JobStore).keys, id))) {
       return { ...view, status: 'cancelled', reason: CANCEL_REASON };
+    }
+    if ('queues' in store && view.status === 'awaiting_approval') {
+      const approval = await readApproval((store as JobStore).redis, (store as JobStore).keys, id);
+      if (approval) return { ...view, status: approvalJobStatus(approval.status), approval };
     }
     return view;
   }
@@ -92,6 +96,12 @@ async function loadViews(store: JobStore, entries: Array<{ queue: QueueName; job
       views[i] = views[i] ? { ...views[i], status: 'cancelled', reason: CANCEL_REASON } : tomb;
     });
   }
+  // Held decisions show how they were settled.
+  const held = views.map((v, i) => (v?.status === 'awaiting_approval' ? i : -1)).filter((i) => i >= 0);
+  const statuses = await readApprovalStatuses(store.redis, store.keys, held.map((i) => entries[i]!.jobId));
+  held.forEach((i, k) => {
+    if (statuses[k]) views[i] = { ...views[i]!, status: approvalJobStatus(statuses[k]!) };
+  });
   return views;
 }
 

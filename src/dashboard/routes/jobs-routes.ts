@@ -7,6 +7,7 @@ import {
   cycleOptionsSchema,
   isoDateSchema,
   PRIORITY_QUEUE,
+  readApproval,
   JOB_STATUSES,
   QUEUE_NAMES,
   tickerSchema,
@@ -14,7 +15,7 @@ import {
   type CycleJobInput,
 } from '../../core/index.ts';
 import { readPublishedAgents } from '../../scheduler/index.ts';
-import { cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, readAttemptLog, resultOf, toJobView } from '../../tasks/index.ts';
+import { approvalJobStatus, cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, readAttemptLog, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 
@@ -116,6 +117,14 @@ export function jobsRoutes(ctx: ApiContext): Router {
       throw new HttpError(409, `job is ${view.status}; no result${why ? `: ${why}` : ' yet'}`, [
         { field: 'status', message: view.status },
       ]);
+    }
+    if (result.awaiting_approval) {
+      // A held decision's fill comes from its approval (null until, and unless, approved).
+      const approval = await withDeadline(readApproval(ctx.redis, ctx.keys, view.job_id), REDIS_DEADLINE_MS);
+      if (approval) {
+        res.json({ job_id: view.job_id, status: approvalJobStatus(approval.status), ...result, fill: approval.fill, approval });
+        return;
+      }
     }
     res.json({ job_id: view.job_id, status: view.status, ...result });
   });
