@@ -141,14 +141,19 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
     engine = 'quant';
   }
   const engineInput: EngineInput = { agent: job.agent, snapshot, profile: job.profile, options: job.options };
-  const outcome = engine === 'llm' ? await llm(engineInput, ctx) : await quant(snapshot, ctx);
+  const outcome = engine === 'llm' ? await llm(engineInput, ctx, deps) : await quant(snapshot, ctx);
   checkAborted(signal);
 
   await ctx.reportProgress('decision', 95);
   const finished = clock();
   // Earlier decisions on this ticker get their forward returns from the bars fetched anyway (live
   // sessions only: a past date's bars end before the decisions waiting to be scored).
-  if (date === today) await scoreTickerFromBars(ctx.redis, config.QUEUE_PREFIX, job.ticker, { daily: snapshot.daily, source: snapshot.data_source }, finished);
+  // The pass is idempotent and runs again with the next cycle, so a Redis refusing writes only delays it.
+  if (date === today) {
+    await scoreTickerFromBars(ctx.redis, config.QUEUE_PREFIX, job.ticker, { daily: snapshot.daily, source: snapshot.data_source }, finished).catch((err: Error) =>
+      ctx.logger.warn({ err: err.message }, 'scorecard pass deferred: Redis refused it'),
+    );
+  }
   await ctx.reportProgress('decision', 100);
   return {
     ticker: job.ticker,
@@ -170,13 +175,14 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
     as_of: snapshot.as_of,
     fill: null,
     fill_note: 'not settled yet',
+    ...(outcome.calls ? { calls: outcome.calls, role_reports: outcome.role_reports, lessons_used: outcome.lessons_used } : {}),
   };
 }
 
 /** The LLM engine lives in its own module, loaded only by cycles that use it. */
-async function llm(input: EngineInput, ctx: CycleContext): Promise<AnalysisOutcome> {
+async function llm(input: EngineInput, ctx: CycleContext, deps: CycleDeps): Promise<AnalysisOutcome> {
   const { runLlmAnalysis } = await import('./llm/index.ts');
-  return runLlmAnalysis(input, ctx);
+  return runLlmAnalysis(input, ctx, { fetch: deps.fetch });
 }
 
 /** The quant engine is instant; its stages are reported so progress looks the same for every engine. */

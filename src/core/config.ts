@@ -68,6 +68,8 @@ const envSchema = z.object({
         return false;
       }
     }, 'must be JSON like {"gpt-4o":{"input":2.5,"output":10}}'),
+  /** Social posts for the LLM desk's sentiment analyst (keyless); `none` skips that analyst's input. */
+  SOCIAL_SOURCE: z.enum(['stocktwits', 'none']).default('stocktwits'),
   ALPACA_API_KEY_ID: z.string().min(1).optional(),
   ALPACA_API_SECRET_KEY: z.string().min(1).optional(),
   ALPACA_DATA_URL: z.url().default('https://data.alpaca.markets'),

@@ -95,6 +95,20 @@ export function openApiDocument() {
       '/api/portfolio': { get: { summary: 'Paper portfolios of every agent', responses: { '200': json({ type: 'object' }), ...errors } } },
       '/api/portfolio/{agent}': { get: { summary: 'One agent\'s paper portfolio', parameters: [idParam('agent', 'agent profile')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
       '/api/agents/{agent}/scorecard': { get: { summary: 'Hit rate, forward returns, cost and cycle time', parameters: [idParam('agent', 'agent profile')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
+      '/api/agents/{agent}/lessons': {
+        get: {
+          summary: 'Lessons the LLM desk wrote from its scored decisions, newest outcome first',
+          parameters: [idParam('agent', 'agent profile'), { name: 'ticker', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }],
+          responses: { '200': json({ type: 'object', properties: { agent: { type: 'string' }, lessons: { type: 'array', items: { type: 'object' } } } }), ...errors },
+        },
+      },
+      '/api/jobs/{id}/reports': {
+        get: {
+          summary: 'The LLM desk\'s reports and calls for a job, kept as each role finished (also for a failed or budget-aborted cycle)',
+          parameters: [idParam('id', 'job id')],
+          responses: { '200': json({ type: 'object', properties: { status: { type: 'string', enum: ['running', 'completed', 'failed'] }, error: { type: 'string' }, role_reports: { type: 'object' }, calls: { type: 'array', items: { type: 'object' } }, usage: { type: 'object' } } }), '404': json(ref('Error')), ...errors },
+        },
+      },
       '/api/events': { get: { summary: 'Server-Sent Events: cycle.started|progress|completed|failed|skipped, schedule.changed|rearmed, worker.online|offline, queue.paused|resumed, decision.pending|approved|rejected|expired', responses: { '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } } } },
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': json({ type: 'object' }) } } },
     },

@@ -107,12 +107,20 @@
     const data = await api('/api/portfolio');
     if (!data) return;
     if (!data.portfolios.length) { ov.portfolio.innerHTML = '<p class="muted">No paper trades yet.</p>'; return; }
-    const cards = await Promise.all(data.portfolios.map(async (p) => ({ p, card: await api(`/api/agents/${encodeURIComponent(p.agent)}/scorecard`).catch(() => null) })));
-    ov.portfolio.innerHTML = cards.map(({ p, card }) => `
+    const cards = await Promise.all(data.portfolios.map(async (p) => ({
+      p,
+      card: await api(`/api/agents/${encodeURIComponent(p.agent)}/scorecard`).catch(() => null),
+      lessons: await api(`/api/agents/${encodeURIComponent(p.agent)}/lessons?limit=5`).catch(() => null),
+    })));
+    const lessonList = (l) => (l && l.lessons.length
+      ? `<h4>Lessons <small class="muted">from scored decisions</small></h4><ul class="lessons">${l.lessons.map((x) => `<li><b>${esc(x.ticker)}</b> ${esc(x.date)} ${esc(x.decision)} → ${pct(x.return_5d)} over 5 sessions: ${esc(x.lesson)}</li>`).join('')}</ul>`
+      : '');
+    ov.portfolio.innerHTML = cards.map(({ p, card, lessons }) => `
       <div class="agent"><h3>${esc(p.agent)} <small class="muted">equity ${money(p.equity)} · cash ${money(p.cash)} · P&amp;L ${money(p.total_pnl)} (realized ${money(p.realized_pnl)}, unrealized ${money(p.unrealized_pnl)})</small></h3>
       <div id="eq-${esc(p.agent)}"></div>
       <table><thead><tr><th>ticker</th><th class="num">qty</th><th class="num">avg</th><th class="num">last</th><th class="num">value</th><th class="num">unrealized</th></tr></thead><tbody>${p.positions.map((x) => `<tr><td>${esc(x.ticker)}</td><td class="num">${x.quantity}</td><td class="num">${x.avg_price.toFixed(2)}</td><td class="num">${x.last_price.toFixed(2)}</td><td class="num">${money(x.market_value)}</td><td class="num">${money(x.unrealized_pnl)}</td></tr>`).join('') || '<tr><td colspan="6" class="muted">flat</td></tr>'}</tbody></table>
       ${card ? `<p class="muted">Scorecard: ${card.decisions} decisions, ${card.scored} scored, hit rate ${pct(card.hit_rate)}, avg 5d return BUY ${pct(card.avg_forward_return['5d'].BUY)} / SELL ${pct(card.avg_forward_return['5d'].SELL)}, avg cost $${(card.avg_cost_usd || 0).toFixed(4)}, avg cycle ${((card.avg_cycle_ms || 0) / 1000).toFixed(1)}s${card.by_model.length > 1 ? ' · by model: ' + card.by_model.map((m) => `${esc(m.model)} ${pct(m.hit_rate)}`).join(', ') : ''}</p>` : ''}
+      ${lessonList(lessons)}
       </div>`).join('');
     for (const { p } of cards) {
       const el = document.getElementById('eq-' + p.agent);
@@ -186,6 +194,13 @@
         const p = j.progress && typeof j.progress === 'object' ? j.progress : { stage: '', percent: 0 };
         let result = null;
         if (j.status === 'completed') result = await api(`/api/jobs/${encodeURIComponent(id)}/result`).catch(() => null);
+        // The LLM desk's own record: each role's output and every call, also for a failed cycle.
+        const desk = await api(`/api/jobs/${encodeURIComponent(id)}/reports`).catch(() => null);
+        const deskHtml = desk
+          ? `<h2>LLM desk <small>${esc(desk.status)} · ${desk.usage.calls} calls · ${desk.usage.total_tokens} tokens · ${desk.usage.cost_unknown ? 'cost unknown (unpriced model) + ' : ''}$${desk.usage.cost_usd.toFixed(4)}</small></h2>
+            <table><thead><tr><th>role</th><th>model</th><th class="num">prompt</th><th class="num">completion</th><th class="num">cost</th><th class="num">latency</th><th class="num">try</th></tr></thead><tbody>${desk.calls.map((c) => `<tr><td>${esc(c.role)}</td><td>${esc(c.model)}</td><td class="num">${c.prompt_tokens}</td><td class="num">${c.completion_tokens}</td><td class="num">${c.cost_unknown ? 'unknown' : '$' + c.cost_usd.toFixed(5)}</td><td class="num">${(c.latency_ms / 1000).toFixed(1)}s</td><td class="num">${c.attempt}</td></tr>`).join('')}</tbody></table>
+            ${result ? '' : Object.entries(desk.role_reports).map(([k, v]) => `<h3>${esc(k.replace(/_/g, ' '))}</h3><pre class="report">${esc(v)}</pre>`).join('')}`
+          : '';
         el.innerHTML = `<div class="kv">
           <div>status</div><div class="status-${esc(j.status)}" data-testid="job-status">${esc(j.status)}${j.reason ? ' — ' + esc(j.reason) : ''}</div>
           <div>ticker / agent</div><div>${esc(j.ticker)} · ${esc(j.agent)}</div>
@@ -197,7 +212,8 @@
         </div>
         ${result ? `<h2>Decision: <span class="${esc(result.decision)}">${esc(result.decision)}</span> <small>${esc(result.rating)} · confidence ${result.confidence} · ${esc(result.engine)}${result.models.length ? ' · ' + esc(result.models.join('+')) : ''} · data ${esc(result.data_source)} · price ${result.price}</small></h2>
         ${result.fill ? `<p>Paper fill: ${esc(result.fill.side)} ${result.fill.quantity} @ ${result.fill.price} (fees ${result.fill.fees})</p>` : '<p class="muted">No paper fill.</p>'}
-        ${['final', 'market', 'fundamentals', 'news', 'sentiment', 'debate', 'trader', 'risk'].map((k) => `<h3>${k}</h3><pre class="report">${esc(result.reports[k])}</pre>`).join('')}` : ''}`;
+        ${['final', 'market', 'fundamentals', 'news', 'sentiment', 'debate', 'trader', 'risk'].map((k) => `<h3>${k}</h3><pre class="report">${esc(result.reports[k])}</pre>`).join('')}` : ''}
+        ${deskHtml}`;
         if (result && result.data_source === 'simulated') { const b = document.getElementById('banner'); b.hidden = false; b.textContent = 'SIMULATED MARKET DATA — this decision was made on simulated prices.'; }
       } catch (err) { el.innerHTML = `<p class="error">${esc(err.message)}</p>`; }
     }

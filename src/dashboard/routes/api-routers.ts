@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import type { ApiContext } from '../api-context.ts';
 import { decisionsRoutes } from './decisions-routes.ts';
 import { jobTriageRoutes } from './job-triage-routes.ts';
+import { deskRoutes } from './desk-routes.ts';
 import { jobsRoutes } from './jobs-routes.ts';
 import { marketRoutes } from './market-routes.ts';
 import { portfolioRoutes } from './portfolio-routes.ts';
@@ -10,4 +11,4 @@ import { schedulesRoutes } from './schedules-routes.ts';
 import { workersRoutes } from './workers-routes.ts';
 
 /** Every JSON API router, mounted under /api (the OpenAPI test walks the same list). */
-export const API_ROUTERS: Array<(ctx: ApiContext) => Router> = [jobsRoutes, schedulesRoutes, marketRoutes, workersRoutes, portfolioRoutes, jobTriageRoutes, queueControlRoutes, decisionsRoutes];
+export const API_ROUTERS: Array<(ctx: ApiContext) => Router> = [jobsRoutes, schedulesRoutes, marketRoutes, workersRoutes, portfolioRoutes, deskRoutes, jobTriageRoutes, queueControlRoutes, decisionsRoutes];
