@@ -1,13 +1,24 @@
 import { EXIT, type CliCommand } from './cli-command.ts';
-import { ECOSYSTEM, pm2 } from './pm2-control.ts';
+import { APPS, ECOSYSTEM, pm2 } from './pm2-control.ts';
 
-/** `tradeloop start|stop|restart`: the same PM2 action on every app of ecosystem.config.cjs. */
+const GROUPS = Object.keys(APPS) as Array<keyof typeof APPS>;
+
+/**
+ * `tradeloop start|stop|restart [scheduler|worker|dashboard]`: the PM2 action on every app of
+ * ecosystem.config.cjs, or on one process group only (`--only`), leaving the others running.
+ */
 export function lifecycleCommand(action: 'start' | 'stop' | 'restart'): CliCommand {
   return {
-    summary: `${action} scheduler, workers and dashboard under PM2 (ecosystem.config.cjs)`,
-    usage: `tradeloop ${action}   (PM2 state in ./var/pm2 unless PM2_HOME is set; logs in ./logs)`,
-    async run(_args, io) {
-      const r = pm2([action, ECOSYSTEM], io.env);
+    summary: `${action} scheduler, workers and dashboard under PM2 (or one group: ${GROUPS.join('|')})`,
+    usage: `tradeloop ${action} [${GROUPS.join('|')}]   (all three when none is named; PM2 state in ./var/pm2 unless PM2_HOME is set; logs in ./logs)`,
+    async run(args, io) {
+      const group = args.find((a) => !a.startsWith('--'));
+      if (group !== undefined && !(GROUPS as string[]).includes(group)) {
+        io.stderr(`tradeloop ${action}: unknown process group "${group}" (${GROUPS.join(', ')})\n`);
+        return EXIT.usage;
+      }
+      const only = group ? ['--only', APPS[group as keyof typeof APPS]] : [];
+      const r = pm2([action, ECOSYSTEM, ...only], io.env);
       io.stdout(r.stdout);
       if (r.code !== 0) io.stderr(r.stderr);
       return r.code === 0 ? EXIT.ok : EXIT.failed;

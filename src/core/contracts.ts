@@ -39,7 +39,8 @@ export const RATINGS = ['Buy', 'Overweight', 'Hold', 'Underweight', 'Sell'] as c
 export const ratingSchema = z.enum(RATINGS);
 export type Rating = z.infer<typeof ratingSchema>;
 
-export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
+/** `awaiting_approval`, `rejected`, `expired`: a decision of an `approval: required` profile and how it was settled. */
+export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped', 'awaiting_approval', 'rejected', 'expired'] as const;
 export const jobStatusSchema = z.enum(JOB_STATUSES);
 export type JobStatus = z.infer<typeof jobStatusSchema>;
 
@@ -111,6 +112,8 @@ export const agentProfileSchema = z
     /** Models a job's `config` may pick besides quick_model and deep_model (nothing else can be chosen per job). */
     allowed_models: z.array(z.string().min(1).max(100)).max(50).default([]),
     max_tool_calls_per_analyst: z.number().int().min(0).max(50).default(4),
+    /** `required`: decisions wait for a human to approve them before the paper ledger is filled. */
+    approval: z.enum(['none', 'required']).default('none'),
     portfolio: portfolioSettingsSchema.default({
       starting_cash: 100_000,
       target_percent: 0.1,
@@ -151,6 +154,8 @@ export const cycleJobDataSchema = z
     /** Per-schedule overrides of the queue's time limits. */
     soft_time_limit_ms: z.number().int().positive().nullable().default(null),
     hard_time_limit_ms: z.number().int().positive().nullable().default(null),
+    /** Set when an operator re-queued a failed or cancelled job: its due time no longer makes it stale. */
+    retried_at: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
 export type CycleJobData = z.infer<typeof cycleJobDataSchema>;
@@ -236,6 +241,8 @@ export const cycleResultSchema = z.object({
   fill: paperFillSchema.nullable().default(null),
   /** Why `fill` is null, when it is (a past session, a HOLD, no trade needed, awaiting settlement). */
   fill_note: z.string().optional(),
+  /** True when the decision waited for approval: its fill comes from the approval, not the cycle. */
+  awaiting_approval: z.boolean().optional(),
   /** LLM engine: every call, in order. */
   calls: z.array(llmCallSchema).optional(),
   /** LLM engine: each role's own output. */

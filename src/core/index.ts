@@ -12,3 +12,5 @@ export * from './counters.ts';
 export * from './cycle-metrics.ts';
 export * from './events.ts';
 export * from './cycle-options-policy.ts';
+export * from './schedule-runs.ts';
+export * from './decision-approvals.ts';

@@ -2,3 +2,4 @@
 export { startDashboard, type DashboardService } from './dashboard-service.ts';
 export { createApp } from './app.ts';
 export type { ApiContext } from './api-context.ts';
+export { LiveEvents, type LiveEvent } from './live-events.ts';

@@ -20,11 +20,16 @@ export class LiveEvents {
   private readonly listeners = new Set<Listener>();
   private readonly queueEvents: QueueEvents[] = [];
   private readonly subscriber: Redis;
+  private readonly subscribed: Promise<unknown>;
+  /** BullMQ leaves a connection it was given open on close: ours are ended here. */
+  private readonly connections: Redis[] = [];
 
   constructor(config: Config, private readonly keys: ProductKeys, private readonly queues: QueueSet, private readonly logger: Logger) {
     this.subscriber = createRedisConnection(config, 'worker');
     for (const name of QUEUE_NAMES) {
-      const qe = new QueueEvents(name, { connection: createRedisConnection(config, 'worker'), prefix: config.QUEUE_PREFIX });
+      const connection = createRedisConnection(config, 'worker');
+      this.connections.push(connection);
+      const qe = new QueueEvents(name, { connection, prefix: config.QUEUE_PREFIX });
       qe.on('error', () => {});
       qe.on('active', ({ jobId }) => void this.jobEvent('cycle.started', name, jobId));
       qe.on('progress', ({ jobId, data }) => void this.jobEvent('cycle.progress', name, jobId, { progress: data }));
@@ -37,7 +42,7 @@ export class LiveEvents {
       qe.on('failed', ({ jobId, failedReason }) => void this.jobEvent('cycle.failed', name, jobId, { error: failedReason, status: failedReason.startsWith('cancelled') ? 'cancelled' : 'failed' }));
       this.queueEvents.push(qe);
     }
-    this.subscriber.subscribe(keys.eventsChannel).catch(() => undefined);
+    this.subscribed = this.subscriber.subscribe(keys.eventsChannel).catch(() => undefined);
     this.subscriber.on('message', (_c, message: string) => {
       try {
         const e = JSON.parse(message) as LiveEvent;
@@ -69,6 +74,11 @@ export class LiveEvents {
     for (const l of this.listeners) l(e);
   }
 
+  /** Resolves once every source is connected (a terminal tail says so before the first event). */
+  async ready(): Promise<void> {
+    await Promise.all([this.subscribed, ...this.queueEvents.map((q) => q.waitUntilReady())]);
+  }
+
   on(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -76,6 +86,7 @@ export class LiveEvents {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.queueEvents.map((q) => q.close()));
+    for (const c of this.connections) c.disconnect();
     this.subscriber.disconnect();
   }
 }

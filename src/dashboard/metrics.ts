@@ -22,6 +22,7 @@ export const REDIS_COUNTERS: Record<string, { help: string; labels: string[] }> 
   llm_tokens_total: { help: 'LLM tokens used (every call, failed cycles included)', labels: ['agent', 'model', 'kind'] },
   llm_cost_usd_total: { help: 'LLM cost in USD from the price table (every call, failed cycles included)', labels: ['agent', 'model'] },
   cycle_cost_usd_total: { help: 'LLM cost in USD of completed cycles, per schedule and agent', labels: ['schedule', 'agent'] },
+  approvals_total: { help: 'Decisions held for approval (outcome=pending) and how they were settled (approved, rejected, expired)', labels: ['agent', 'outcome'] },
   data_fallback_total: { help: 'Cycles whose market data fell back to SIMULATED because the real source was unavailable', labels: ['from', 'to'] },
 };
 

@@ -21,14 +21,18 @@ export function openApiDocument() {
         Job: {
           type: 'object',
           properties: {
-            job_id: { type: 'string' }, status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] }, queue: { type: 'string' },
+            job_id: { type: 'string' }, status: { type: 'string', enum: ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped', 'awaiting_approval', 'rejected', 'expired'] }, queue: { type: 'string' },
             ticker: { type: 'string' }, agent: { type: 'string' }, date: { type: 'string', format: 'date' }, schedule_id: { type: 'string', nullable: true }, trigger: { type: 'string' },
             dry_run: { type: 'boolean' }, requested_at: { type: 'string', format: 'date-time' }, created_at: { type: 'string', format: 'date-time' },
             started_at: { type: 'string', nullable: true }, completed_at: { type: 'string', nullable: true }, attempts: { type: 'integer' }, progress: {},
             worker: { type: 'string', nullable: true }, error: { type: 'string' }, reason: { type: 'string' }, decision: { type: 'string', enum: ['BUY', 'SELL', 'HOLD'] },
             confidence: { type: 'number' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, cost_usd: { type: 'number' }, data_source: { type: 'string' }, duration_ms: { type: 'number', nullable: true },
+            attempts_log: { type: 'array', description: 'GET /api/jobs/{id} only: every attempt', items: ref('Attempt') }, approval: ref('Approval'),
           },
         },
+        Attempt: { type: 'object', properties: { attempt: { type: 'integer' }, started_at: { type: 'string' }, ended_at: { type: 'string', nullable: true }, worker: { type: 'string', nullable: true }, outcome: { type: 'string', enum: ['running', 'completed', 'skipped', 'cancelled', 'failed', 'lost'] }, error: { type: 'string' }, error_name: { type: 'string' }, stack: { type: 'string' }, detail: { type: 'string' } } },
+        Approval: { type: 'object', properties: { job_id: { type: 'string' }, status: { type: 'string', enum: ['pending', 'approved', 'rejected', 'expired'] }, agent: { type: 'string' }, ticker: { type: 'string' }, decision: { type: 'string' }, price: { type: 'number', nullable: true }, created_at: { type: 'string' }, expires_at: { type: 'string' }, settled_by: { type: 'string', nullable: true }, settled_at: { type: 'string', nullable: true }, note: { type: 'string', nullable: true }, fill: { type: 'object', nullable: true }, fill_pending: { type: 'boolean' } } },
+        ScheduleDetail: { type: 'object', description: 'Schedule plus next_runs[{ticker, scheduler, runs[]}], recent_runs[], counts{today, all_time: {ran, failed, cancelled, skipped{reason: n}}}, today{date, session, slots[{at, runs[{ticker, status, job_id?, decision?, reason?}]}], truncated, other_runs[]}' },
         Result: {
           type: 'object',
           properties: {
@@ -88,8 +92,8 @@ export function openApiDocument() {
         },
       },
       '/api/schedules': { get: { summary: 'Schedules with next runs (market calendar applied), last runs and counters', responses: { '200': json({ type: 'object', properties: { schedules: { type: 'array', items: ref('Schedule') } } }), ...errors } } },
-      '/api/schedules/{id}': { get: { summary: 'One schedule', parameters: [idParam('id', 'schedule id')], responses: { '200': json(ref('Schedule')), '404': json(ref('Error')), ...errors } } },
-      '/api/schedules/{id}/pause': { post: { summary: 'Pause a schedule (kept in Redis)', parameters: [idParam('id', 'schedule id')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
+      '/api/schedules/{id}': { get: { summary: 'One schedule: next N runs per ticker (calendar applied), recent runs, counts today and all time, today\'s slots against what happened', parameters: [idParam('id', 'schedule id'), { name: 'next', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 5 } }], responses: { '200': json(ref('ScheduleDetail')), '404': json(ref('Error')), ...errors } } },
+      '/api/schedules/{id}/pause': { post: { summary: 'Pause a schedule (kept in Redis with who, when and the note)', parameters: [idParam('id', 'schedule id')], requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { note: { type: 'string', maxLength: 500 }, by: { type: 'string' } } } } } }, responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
       '/api/schedules/{id}/resume': { post: { summary: 'Resume a schedule', parameters: [idParam('id', 'schedule id')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
       '/api/schedules/{id}/trigger': {
         post: {
@@ -99,6 +103,13 @@ export function openApiDocument() {
           responses: { '202': json({ type: 'object', properties: { schedule_id: { type: 'string' }, job_ids: { type: 'array', items: { type: 'string' } }, queue: { type: 'string' } } }), '404': json(ref('Error')), '409': json(ref('Error'), 'Market closed'), ...errors },
         },
       },
+      '/api/jobs/{id}/retry': { post: { summary: 'Re-queue a failed or cancelled job under the same id, attempts kept', parameters: [idParam('id', 'job id')], responses: { '202': json(ref('Job'), 'Re-queued'), '404': json(ref('Error')), '409': json(ref('Error'), 'Not failed or cancelled'), ...errors } } },
+      '/api/jobs/{id}/logs': { get: { summary: 'The job\'s log lines (attempts, progress, outcome)', parameters: [idParam('id', 'job id'), { name: 'start', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }], responses: { '200': json({ type: 'object', properties: { job_id: { type: 'string' }, logs: { type: 'array', items: { type: 'string' } }, count: { type: 'integer' } } }), '404': json(ref('Error')), ...errors } } },
+      '/api/queues/{name}/pause': { post: { summary: 'Pause a queue: workers stop taking its jobs', parameters: [idParam('name', 'queue name')], responses: { '200': json({ type: 'object', properties: { queue: { type: 'string' }, paused: { type: 'boolean' } } }), '404': json(ref('Error')), ...errors } } },
+      '/api/queues/{name}/resume': { post: { summary: 'Resume a queue', parameters: [idParam('name', 'queue name')], responses: { '200': json({ type: 'object', properties: { queue: { type: 'string' }, paused: { type: 'boolean' } } }), '404': json(ref('Error')), ...errors } } },
+      '/api/decisions': { get: { summary: 'Decisions awaiting approval, soonest expiry first', responses: { '200': json({ type: 'object', properties: { pending: { type: 'array', items: ref('Approval') } } }), ...errors } } },
+      '/api/decisions/{job_id}/approve': { post: { summary: 'Approve a held decision: fills the paper ledger at its price, once', parameters: [idParam('job_id', 'job id')], requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { by: { type: 'string' }, note: { type: 'string' } } } } } }, responses: { '200': json(ref('Approval')), '404': json(ref('Error')), '409': json(ref('Error'), 'Already settled'), ...errors } } },
+      '/api/decisions/{job_id}/reject': { post: { summary: 'Reject a held decision: nothing is filled', parameters: [idParam('job_id', 'job id')], requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { by: { type: 'string' }, note: { type: 'string' } } } } } }, responses: { '200': json(ref('Approval')), '404': json(ref('Error')), '409': json(ref('Error'), 'Already settled'), ...errors } } },
       '/api/market/status': { get: { summary: 'NYSE status now or at a given instant', parameters: [{ name: 'at', in: 'query', schema: { type: 'string', format: 'date-time' } }], responses: { '200': json(ref('MarketStatus')), ...errors } } },
       '/api/workers': { get: { summary: 'Worker heartbeats (celery inspect)', responses: { '200': json({ type: 'object' }), ...errors } } },
       '/api/queues': { get: { summary: 'Depth per state per queue', responses: { '200': json({ type: 'object' }), ...errors } } },
@@ -119,7 +130,7 @@ export function openApiDocument() {
           responses: { '200': json({ type: 'object', properties: { status: { type: 'string', enum: ['running', 'completed', 'failed'] }, error: { type: 'string' }, role_reports: { type: 'object' }, calls: { type: 'array', items: { type: 'object' } }, usage: { type: 'object' } } }), '404': json(ref('Error')), ...errors },
         },
       },
-      '/api/events': { get: { summary: 'Server-Sent Events: cycle.started|progress|completed|failed|skipped, schedule.changed, worker.online|offline', responses: { '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } } } },
+      '/api/events': { get: { summary: 'Server-Sent Events: cycle.started|progress|completed|failed|skipped, schedule.changed|rearmed, worker.online|offline, queue.paused|resumed, decision.pending|approved|rejected|expired', responses: { '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } } } },
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': json({ type: 'object' }) } } },
     },
   };

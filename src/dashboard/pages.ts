@@ -3,7 +3,7 @@
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** Scripts every page loads, in order: libraries, shared pieces, then one file per page. */
-const SCRIPTS = ['/assets/uplot/uPlot.iife.min.js', '/assets/core.js', '/assets/overview.js', '/assets/jobs-explorer.js', '/assets/job-page.js', '/assets/desk-panel.js'];
+const SCRIPTS = ['/assets/uplot/uPlot.iife.min.js', '/assets/core.js', '/assets/overview.js', '/assets/jobs-explorer.js', '/assets/job-page.js', '/assets/desk-panel.js', '/assets/ops.js'];
 /** The job page also renders markdown and draws a candlestick chart. */
 const JOB_SCRIPTS = ['/assets/marked/marked.umd.js', '/assets/dompurify/purify.min.js', '/assets/lightweight-charts/lightweight-charts.standalone.production.js', '/assets/markdown.js', '/assets/job-chart.js'];
 

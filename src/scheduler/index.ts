@@ -9,4 +9,5 @@ export {
   type ScheduleLoadStatus,
 } from './schedule-registry.ts';
 export { desiredSchedulers } from './desired-schedulers.ts';
-export { describeSchedules, setSchedulePaused, formatDuration, type ScheduleView, type LastRun } from './schedule-views.ts';
+export { describeSchedules, setSchedulePaused, formatDuration, type ScheduleView, type LastRun, type PauseNote } from './schedule-views.ts';
+export { describeSchedule, plannedRuns, sessionSlots, MAX_NEXT_RUNS, type ScheduleDetail, type ScheduleTimeline, type TimelineSlot } from './schedule-detail.ts';

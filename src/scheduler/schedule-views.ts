@@ -14,6 +14,12 @@ export interface LastRun {
   due_at?: number;
 }
 
+export interface PauseNote {
+  by: string;
+  at: string;
+  note: string | null;
+}
+
 export interface ScheduleView {
   id: string;
   description?: string;
@@ -27,6 +33,8 @@ export interface ScheduleView {
   queue: QueueName;
   enabled: boolean;
   paused: boolean;
+  /** Who paused it, when and why (null when not paused). */
+  pause: PauseNote | null;
   dry_run: boolean;
   overlap: string;
   catch_up: string;
@@ -57,13 +65,16 @@ export async function describeSchedules(
   calendar: SessionCalendar,
   now: Date,
 ): Promise<ScheduleView[]> {
-  const [entries, paused, lastRuns, counters] = await Promise.all([
+  const [entries, paused, lastRuns, counters, notes] = await Promise.all([
     readPublishedSchedules(redis, keys),
     readPausedIds(redis, keys),
     redis.hgetall(keys.lastRuns),
     readCounters(redis, keys),
+    redis.hgetall(pauseNotesKey(keys)),
   ]);
-  return Promise.all(entries.map((e) => describeOne(e, paused.has(e.id), lastRuns, counters, queues, calendar, now)));
+  const views = await Promise.all(entries.map((e) => describeOne(e, paused.has(e.id), lastRuns, counters, queues, calendar, now)));
+  for (const v of views) v.pause = v.paused ? (notes[v.id] ? (JSON.parse(notes[v.id]!) as PauseNote) : { by: 'unknown', at: '', note: null }) : null;
+  return views;
 }
 
 async function describeOne(
@@ -113,6 +124,7 @@ async function describeOne(
     queue: entry.queue,
     enabled: entry.enabled,
     paused,
+    pause: null,
     dry_run: entry.dry_run,
     overlap: entry.overlap,
     catch_up: entry.catch_up === 'none' ? 'none' : formatDuration(entry.catch_up),
@@ -124,9 +136,20 @@ async function describeOne(
   };
 }
 
-/** Pauses or resumes a schedule at run time: state in Redis, applied by the scheduler at once. */
-export async function setSchedulePaused(redis: Redis, keys: ProductKeys, scheduleId: string, paused: boolean): Promise<void> {
-  if (paused) await redis.sadd(keys.paused, scheduleId);
-  else await redis.srem(keys.paused, scheduleId);
+function pauseNotesKey(keys: ProductKeys): string {
+  return keys.custom('pause-notes');
+}
+
+/**
+ * Pauses or resumes a schedule at run time: state in Redis, applied by the scheduler at once. A pause
+ * keeps who asked, when and why; a resume clears it.
+ */
+export async function setSchedulePaused(redis: Redis, keys: ProductKeys, scheduleId: string, paused: boolean, who: { by?: string; note?: string | null; at?: Date } = {}): Promise<PauseNote | null> {
+  let note: PauseNote | null = null;
+  if (paused) {
+    note = { by: who.by || 'unknown', at: (who.at ?? new Date()).toISOString(), note: who.note || null };
+    await redis.multi().sadd(keys.paused, scheduleId).hset(pauseNotesKey(keys), scheduleId, JSON.stringify(note)).exec();
+  } else await redis.multi().srem(keys.paused, scheduleId).hdel(pauseNotesKey(keys), scheduleId).exec();
   await redis.publish(keys.controlChannel, `${paused ? 'pause' : 'resume'} ${scheduleId}`);
+  return note;
 }

@@ -23,8 +23,9 @@ export function admit(data: CycleJobData, dueAt: number, startedAt: number, cale
   if (data.market_hours !== 'always' && !calendar.isOpen(new Date(dueAt), data.market_hours)) {
     return { admit: false, reason: 'market_closed', detail: `due ${new Date(dueAt).toISOString()} outside the ${data.market_hours} session`, dueAt };
   }
-  // Scheduled runs are always checked; other jobs only when they carry their own limit.
-  if (data.trigger === 'schedule' || data.max_start_delay_ms !== null) {
+  // Scheduled runs are always checked; other jobs only when they carry their own limit. A run an
+  // operator retried is wanted now, however old its due time.
+  if (!data.retried_at && (data.trigger === 'schedule' || data.max_start_delay_ms !== null)) {
     const lateness = startedAt - dueAt;
     const maxDelay = data.max_start_delay_ms ?? Math.max(data.interval_ms ?? 0, MIN_STALE_MS);
     if (lateness > maxDelay && !(data.catch_up_ms !== null && lateness <= data.catch_up_ms)) {

@@ -14,6 +14,7 @@ import {
   type QueueName,
 } from '../core/index.ts';
 import { admit } from './admission.ts';
+import { writeJobLog } from './attempt-log.ts';
 import { loadStoredAnalysis, storeAnalysisOnce } from './analysis-store.ts';
 import { settleNothing, type SettleFunction } from './cycle-execution.ts';
 import { retryStorage } from './storage-retry.ts';
@@ -157,6 +158,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
           // Progress is for people watching: a Redis refusing writes must not fail the analysis.
           onProgress: async (stage, percent) => {
             await job.updateProgress({ stage, percent }).catch((err: Error) => log.warn({ err: err.message, stage }, 'progress not saved'));
+            await writeJobLog(job, `progress ${percent}% ${stage}`);
           },
         });
         remember(jobId, analysis);
@@ -183,7 +185,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
       const final = FINAL_ERRORS.has(e.name) || attempt >= (job.opts.attempts ?? 1);
       if (final) await record({ status: 'failed', error: e.message });
       log.warn({ err: e.message, errorName: e.name, final }, final ? 'cycle failed' : 'cycle attempt failed; will retry');
-      if (FINAL_ERRORS.has(e.name)) throw new UnrecoverableError(e.message);
+      if (FINAL_ERRORS.has(e.name)) throw Object.assign(new UnrecoverableError(e.message), { cause: e });
       throw e;
     } finally {
       if (pair && !deps.abandoned?.()) await releaseOverlapLease(deps.redis, deps.keys, pair, jobId).catch(() => undefined);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ProductKeys } from '../core/index.ts';
+import type { ProductKeys, QueueName } from '../core/index.ts';
 
 /**
  * Cancelling: a pending job is removed (or, for a scheduler's run that BullMQ will not let us remove,
@@ -28,4 +28,20 @@ export async function writeTombstone(redis: Redis, keys: ProductKeys, jobId: str
 export async function readTombstone(redis: Redis, keys: ProductKeys, jobId: string): Promise<Record<string, unknown> | null> {
   const raw = await redis.get(tombstoneKey(keys, jobId));
   return raw ? (JSON.parse(raw) as Record<string, unknown>) : null;
+}
+
+/** What a removed pending job needs to be added again by a retry: kept when it is cancelled. */
+export interface CancelledSnapshot {
+  queue: QueueName;
+  name: string;
+  data: Record<string, unknown>;
+  opts: Record<string, unknown>;
+}
+
+export function snapshotKey(keys: ProductKeys, jobId: string): string {
+  return keys.custom('cancelled-job', jobId);
+}
+
+export async function saveCancelledSnapshot(redis: Redis, keys: ProductKeys, jobId: string, snapshot: CancelledSnapshot): Promise<void> {
+  await redis.set(snapshotKey(keys, jobId), JSON.stringify(snapshot), 'EX', 8 * 24 * 3600);
 }

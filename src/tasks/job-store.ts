@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type Decision, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
-import { CANCEL_REASON, readTombstone, requestRunningCancel, tombstoneKey, writeTombstone } from './job-control.ts';
+import { CYCLE_JOB_NAME, cycleJobDataSchema, readApproval, readApprovalStatuses, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type Decision, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
+import { CANCEL_REASON, readTombstone, requestRunningCancel, saveCancelledSnapshot, tombstoneKey, writeTombstone } from './job-control.ts';
 import { decodeCursor, encodeCursor, indexJob, readIndexPage, type JobFilter } from './job-index.ts';
-import { toJobView, type JobView } from './job-view.ts';
+import { approvalJobStatus, toJobView, type JobView } from './job-view.ts';
 
 export type QueueSet = Record<QueueName, Queue>;
 /** CYCLE_ATTEMPTS and CYCLE_BACKOFF_MS (the config), so the documented retry settings reach every job. */
@@ -44,6 +44,10 @@ export async function getJobView(store: JobStore | QueueSet, id: string): Promis
     // A tombstoned scheduler run that has not started yet is already cancelled for the user.
     if ('queues' in store && view.status === 'pending' && (await readTombstone((store as JobStore).redis, (store as JobStore).keys, id))) {
       return { ...view, status: 'cancelled', reason: CANCEL_REASON };
+    }
+    if ('queues' in store && view.status === 'awaiting_approval') {
+      const approval = await readApproval((store as JobStore).redis, (store as JobStore).keys, id);
+      if (approval) return { ...view, status: approvalJobStatus(approval.status), approval };
     }
     return view;
   }
@@ -95,6 +99,12 @@ async function loadViews(store: JobStore, entries: Array<{ queue: QueueName; job
       views[i] = views[i] ? { ...views[i], status: 'cancelled', reason: CANCEL_REASON } : tomb;
     });
   }
+  // Held decisions show how they were settled.
+  const held = views.map((v, i) => (v?.status === 'awaiting_approval' ? i : -1)).filter((i) => i >= 0);
+  const statuses = await readApprovalStatuses(store.redis, store.keys, held.map((i) => entries[i]!.jobId));
+  held.forEach((i, k) => {
+    if (statuses[k]) views[i] = { ...views[i]!, status: approvalJobStatus(statuses[k]!) };
+  });
   return views;
 }
 
@@ -191,6 +201,8 @@ export async function cancelJob(store: JobStore, id: string): Promise<CancelResu
   if (view.status !== 'pending') return { outcome: 'finished', view };
   const cancelled: JobView = { ...view, status: 'cancelled', reason: CANCEL_REASON, completed_at: new Date().toISOString() };
   await writeTombstone(store.redis, store.keys, id, cancelled);
+  const { attempts, backoff, removeOnComplete, removeOnFail } = found.job.opts;
+  await saveCancelledSnapshot(store.redis, store.keys, id, { queue: found.queue, name: found.job.name, data: found.job.data as Record<string, unknown>, opts: { attempts, backoff, removeOnComplete, removeOnFail } });
   // A scheduler's pending run cannot be removed through BullMQ; the tombstone skips it when it starts.
   await found.job.remove().catch(() => undefined);
   return { outcome: 'cancelled', view: cancelled };

@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import { DateTime } from 'luxon';
-import { jobOutcomeSchema, type CycleResult, type JobOutcome, type JobStatus, type QueueName } from '../core/index.ts';
+import { jobOutcomeSchema, type ApprovalStatus, type ApprovalView, type CycleResult, type JobOutcome, type JobStatus, type QueueName } from '../core/index.ts';
 
 /** A job as the API shows it: the contract integrators poll. */
 export interface JobView {
@@ -29,6 +29,13 @@ export interface JobView {
   cost_usd?: number;
   data_source?: string;
   duration_ms?: number | null;
+  /** Decisions of `approval: required` profiles: who settled it, when, and the fill. */
+  approval?: ApprovalView;
+}
+
+/** The job status an approval's state gives a held decision. */
+export function approvalJobStatus(status: ApprovalStatus): JobStatus {
+  return status === 'pending' ? 'awaiting_approval' : status === 'approved' ? 'completed' : status;
 }
 
 export const CANCELLED_PREFIX = 'cancelled';
@@ -56,6 +63,8 @@ export function statusOf(state: string, job: Job): { status: JobStatus; outcome:
   if (state === 'active') return { status: 'running', outcome: null };
   if (state === 'completed') {
     const outcome = parseOutcome(job.returnvalue);
+    // A decision held for approval: its settlement (kept beside the job) refines this further.
+    if (outcome?.status === 'completed' && outcome.result.awaiting_approval) return { status: 'awaiting_approval', outcome };
     return { status: outcome?.status ?? 'completed', outcome };
   }
   if (state === 'failed') {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { incrementCounter, publishEvent, recordCycleMetrics, schedulerKey, type CycleJobData, type CycleResult, type ProductKeys, type QueueName } from '../core/index.ts';
+import { incrementCounter, publishEvent, recordCycleMetrics, recordScheduleRun, schedulerKey, type CycleJobData, type CycleResult, type ProductKeys, type QueueName } from '../core/index.ts';
 import { writeResultFile } from './result-files.ts';
 
 /** What is recorded for a job once, whatever happens to it (retries and stalled recoveries included). */
@@ -41,6 +41,7 @@ export async function recordFinalOutcome(
       ...(outcome.status === 'failed' || outcome.status === 'cancelled' ? { reason: outcome.error } : {}),
     };
     pending.push(redis.hset(keys.lastRuns, schedulerKey(data.schedule_id, data.ticker), JSON.stringify(last)));
+    pending.push(recordScheduleRun(redis, keys, data.schedule_id, { ...last, ticker: data.ticker, trigger: data.trigger }));
   }
   switch (outcome.status) {
     case 'completed': {
@@ -65,4 +66,9 @@ export async function recordFinalOutcome(
   }
   await Promise.all(pending);
   return true;
+}
+
+/** A job re-queued by an operator is a new run: its next final outcome is recorded again. */
+export async function forgetRecordedOutcome(redis: Redis, keys: ProductKeys, jobId: string): Promise<void> {
+  await redis.del(keys.custom('recorded', jobId));
 }

@@ -44,7 +44,7 @@ process.on('message', (msg: ToChild) => {
     .catch((err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
       const aborted = signal.aborted && (e instanceof CycleAbortedError || e.name === 'AbortError');
-      send({ type: 'error', name: aborted ? 'CycleAbortedError' : e.name, message: aborted ? String(signal.reason) : e.message });
+      send({ type: 'error', name: aborted ? 'CycleAbortedError' : e.name, message: aborted ? String(signal.reason) : e.message, stack: e.stack });
     })
     .finally(() => {
       controller = null;

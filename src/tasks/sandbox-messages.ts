@@ -11,4 +11,4 @@ export type FromChild =
   | { type: 'ready' }
   | { type: 'progress'; stage: CycleStage; percent: number }
   | { type: 'done'; result: CycleResult }
-  | { type: 'error'; name: string; message: string };
+  | { type: 'error'; name: string; message: string; stack?: string };

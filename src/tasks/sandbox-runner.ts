@@ -96,7 +96,7 @@ export function createSandboxRunner(opts: { maxJobsPerChild: number; env: NodeJS
           else if (m.type === 'done') finish(null, m.result);
           else if (m.type === 'error') {
             const name = m.name === 'CycleAbortedError' && m.message === SOFT_LIMIT ? 'SoftTimeLimit' : m.name;
-            finish(new CycleRunError(m.message, name));
+            finish(Object.assign(new CycleRunError(m.message, name), m.stack ? { stack: m.stack } : {}));
           }
         };
         const onExit = (code: number | null, signal: string | null) =>

@@ -6,6 +6,7 @@ import {
   createRedisConnection,
   CYCLE_JOB_NAME,
   describeRedisUrl,
+  expireDueApprovals,
   productKeys,
   publishEvent,
   QUEUE_NAMES,
@@ -17,6 +18,8 @@ import {
 import { cappedBackoff } from './backoff.ts';
 import { childEnv } from './child-env.ts';
 import { loadSettleFunction, settleNothing, type CycleFunction, type SettleFunction } from './cycle-execution.ts';
+import { gateForApproval } from './approval-gate.ts';
+import { recordingAttempts } from './attempt-log.ts';
 import { createCycleProcessor, recordStalledFailure, STALLED_REASON } from './cycle-processor.ts';
 import type { CycleRunner } from './cycle-runner.ts';
 import { createInProcessRunner } from './in-process-runner.ts';
@@ -76,7 +79,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   let abandoned = false;
 
   const workers = queues.map((queue) => {
-    const processor = createCycleProcessor({ config, logger, redis, keys, runner, calendar, settle, now: opts.now, abandoned: () => abandoned }, queue);
+    const processor = recordingAttempts(createCycleProcessor({ config, logger, redis, keys, runner, calendar, settle: gateForApproval(settle, { redis, keys, calendar }), now: opts.now, abandoned: () => abandoned }, queue), { redis, keys, worker: id });
     const worker = new Worker(queue, processor, {
       connection: createRedisConnection(config, 'worker'),
       prefix: config.QUEUE_PREFIX,
@@ -133,7 +136,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     await writeHeartbeat(redis, keys, hb).catch(() => undefined);
   };
   await heartbeat();
-  const beat = setInterval(() => void heartbeat(), config.WORKER_HEARTBEAT_MS);
+  // Each heartbeat also expires decisions left unapproved past their session's close (atomic: once).
+  const beat = setInterval(() => void heartbeat().then(() => expireDueApprovals(redis, keys, new Date())).catch(() => undefined), config.WORKER_HEARTBEAT_MS);
   await publishEvent(redis, keys, 'worker.online', { worker: id, host: hostname(), pid: process.pid, queues }).catch(() => undefined);
 
   // Cancel requests may reach every worker; only the one running the job acts.

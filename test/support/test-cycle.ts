@@ -6,6 +6,7 @@ import type { CycleContext } from '../../src/agents/index.ts';
  * ticker, so a test can make a cycle sleep, hang, crash or fail without touching product code.
  *   SLEEPn  sleep n×100 ms (honours the signal)      HANG   ignore the signal forever
  *   FLAKY   fail attempts 1–2, succeed on 3          PERM   fail permanently
+ *   FAILn   fail attempts 1–n, succeed after
  *   CRASH   exit the process                          other  return at once
  */
 export async function runCycle(job: CycleJobData, ctx: CycleContext): Promise<CycleResult> {
@@ -16,6 +17,8 @@ export async function runCycle(job: CycleJobData, ctx: CycleContext): Promise<Cy
   if (t === 'CRASH') process.exit(1);
   if (t === 'PERM') throw new PermanentCycleError('unknown ticker PERM');
   if (t === 'FLAKY' && ctx.attempt < 3) throw new Error(`transient failure on attempt ${ctx.attempt}`);
+  const failing = /^FAIL(\d+)$/.exec(t);
+  if (failing && ctx.attempt <= Number(failing[1])) throw new Error(`transient failure on attempt ${ctx.attempt}`);
   const sleep = /^SLEEP(\d+)$/.exec(t);
   if (sleep) {
     await new Promise<void>((resolve, reject) => {

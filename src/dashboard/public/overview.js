@@ -13,7 +13,7 @@
       <tr data-schedule="${esc(s.id)}">
         <td><b>${esc(s.id)}</b></td><td>${esc(s.agent)}</td><td>${esc(s.tickers.join(', '))}</td>
         <td>${esc(s.every || s.cron)}</td><td>${esc(s.market_hours)}</td>
-        <td>${s.enabled ? (s.paused ? '<span class="muted">paused</span>' : fmtTime(s.next_run)) : '<span class="muted">disabled</span>'}</td>
+        <td>${s.enabled ? (s.paused ? `<span class="muted" data-testid="pause-note">paused${s.pause ? ` by ${esc(s.pause.by)} ${fmtTime(s.pause.at)}${s.pause.note ? ': ' + esc(s.pause.note) : ''}` : ''}</span>` : fmtTime(s.next_run)) : '<span class="muted">disabled</span>'}</td>
         <td>${s.last_run ? `<span class="${esc(s.last_run.decision || '')}">${esc(s.last_run.decision || s.last_run.status)}</span> <span class="muted">${esc(s.last_run.ticker)}</span>` : '<span class="muted">—</span>'}</td>
         <td class="num" title="skipped by reason">${Object.entries(s.skipped).map(([k, v]) => `${esc(k)}:${v}`).join(' ') || '0'}</td>
         <td class="num">${s.rearmed}</td>

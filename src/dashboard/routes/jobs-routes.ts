@@ -11,6 +11,7 @@ import {
   isoDateSchema,
   ownEntry,
   PRIORITY_QUEUE,
+  readApproval,
   JOB_STATUSES,
   QUEUE_NAMES,
   tickerSchema,
@@ -18,7 +19,7 @@ import {
   type CycleJobInput,
 } from '../../core/index.ts';
 import { readPublishedAgents } from '../../scheduler/index.ts';
-import { cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, resultOf, toJobView } from '../../tasks/index.ts';
+import { approvalJobStatus, cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, readAttemptLog, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { createdBound } from '../created-bound.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
@@ -123,7 +124,8 @@ export function jobsRoutes(ctx: ApiContext): Router {
   router.get('/jobs/:id', async (req, res) => {
     const view = await withDeadline(getJobView(store, req.params.id), REDIS_DEADLINE_MS);
     if (!view) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
-    res.json(view);
+    const attempts_log = await withDeadline(readAttemptLog(ctx.redis, ctx.keys, view.job_id, view.status === 'running'), REDIS_DEADLINE_MS);
+    res.json({ ...view, attempts_log });
   });
 
   router.get('/jobs/:id/result', async (req, res) => {
@@ -136,6 +138,14 @@ export function jobsRoutes(ctx: ApiContext): Router {
       throw new HttpError(409, `job is ${view.status}; no result${why ? `: ${why}` : ' yet'}`, [
         { field: 'status', message: view.status },
       ]);
+    }
+    if (result.awaiting_approval) {
+      // A held decision's fill comes from its approval (null until, and unless, approved).
+      const approval = await withDeadline(readApproval(ctx.redis, ctx.keys, view.job_id), REDIS_DEADLINE_MS);
+      if (approval) {
+        res.json({ job_id: view.job_id, status: approvalJobStatus(approval.status), ...result, fill: approval.fill, approval });
+        return;
+      }
     }
     res.json({ job_id: view.job_id, status: view.status, ...result });
   });

@@ -2,13 +2,15 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { MarketCalendar } from '../../calendar/index.ts';
 import { BUILTIN_AGENTS, ownEntry, PRIORITY_QUEUE, tickerSchema } from '../../core/index.ts';
-import { describeSchedules, readPublishedAgents, readPublishedSchedules, setSchedulePaused } from '../../scheduler/index.ts';
+import { describeSchedule, describeSchedules, MAX_NEXT_RUNS, readPublishedAgents, readPublishedSchedules, setSchedulePaused } from '../../scheduler/index.ts';
 import { enqueueManualCycles } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 import { admitCycles } from './cycle-admission.ts';
 
 const triggerBody = z.object({ ticker: tickerSchema.optional() }).strict();
+const detailQuery = z.object({ next: z.coerce.number().int().min(1).max(MAX_NEXT_RUNS).default(5) }).strict();
+const pauseBody = z.object({ note: z.string().max(500).optional(), by: z.string().min(1).max(100).optional() }).strict();
 const DEADLINE_MS = 3_000;
 
 export function schedulesRoutes(ctx: ApiContext): Router {
@@ -26,16 +28,21 @@ export function schedulesRoutes(ctx: ApiContext): Router {
   });
 
   router.get('/schedules/:id', async (req, res) => {
+    const q = detailQuery.safeParse(req.query);
+    if (!q.success) throw validationError(q.error, 'query');
     await findEntry(req.params.id);
-    const all = await withDeadline(describeSchedules(ctx.redis, ctx.keys, ctx.queues, calendar, ctx.now()), DEADLINE_MS);
-    res.json(all.find((s) => s.id === req.params.id));
+    const detail = await withDeadline(describeSchedule(ctx.redis, ctx.keys, ctx.queues, calendar, ctx.now(), req.params.id, { next: q.data.next }), DEADLINE_MS);
+    if (!detail) throw new HttpError(404, 'schedule not found', [{ field: 'id', message: `no schedule "${req.params.id}" in the loaded schedule file` }]);
+    res.json(detail);
   });
 
   for (const action of ['pause', 'resume'] as const) {
     router.post(`/schedules/:id/${action}`, async (req, res) => {
       const entry = await findEntry(req.params.id);
-      await withDeadline(setSchedulePaused(ctx.redis, ctx.keys, entry.id, action === 'pause'), DEADLINE_MS);
-      res.json({ schedule_id: entry.id, paused: action === 'pause' });
+      const body = pauseBody.safeParse(req.body ?? {});
+      if (!body.success) throw validationError(body.error);
+      const pause = await withDeadline(setSchedulePaused(ctx.redis, ctx.keys, entry.id, action === 'pause', { by: body.data.by ?? 'api', note: body.data.note, at: ctx.now() }), DEADLINE_MS);
+      res.json({ schedule_id: entry.id, paused: action === 'pause', pause });
     });
   }
 
