@@ -4,7 +4,7 @@ import { MarketCalendar } from '../calendar/index.ts';
 import {
   closeQueues,
   createRedisConnection,
-  describeRedisUrl,
+  describeRedis,
   incrementCounter,
   openQueues,
   productKeys,
@@ -178,7 +178,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     }
   };
 
-  log.info({ redis: describeRedisUrl(config.REDIS_URL), prefix: config.QUEUE_PREFIX, file: config.SCHEDULES_FILE }, 'scheduler starting');
+  log.info({ redis: describeRedis(config), prefix: config.QUEUE_PREFIX, file: config.SCHEDULES_FILE }, 'scheduler starting');
   // Watch before the first load: a write between the load and the watch's baseline would be lost.
   const watcher =
     deps.watch === false

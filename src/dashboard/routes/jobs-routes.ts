@@ -17,6 +17,7 @@ import { readPublishedAgents } from '../../scheduler/index.ts';
 import { cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
+import { acknowledgeDurably } from '../replica-ack.ts';
 
 const createJobBody = z
   .object({
@@ -92,6 +93,7 @@ export function jobsRoutes(ctx: ApiContext): Router {
       overlap: 'allow',
     } satisfies CycleJobInput);
     const view = await withDeadline(enqueueCycle(ctx.queues, body.queue, data, store), REDIS_DEADLINE_MS);
+    await acknowledgeDurably(ctx, body.queue, [view.job_id]);
     res.status(202).location(`/api/jobs/${view.job_id}`).json(view);
   });
 

@@ -4,6 +4,7 @@ import { MarketCalendar } from '../../calendar/index.ts';
 import { BUILTIN_AGENTS, PRIORITY_QUEUE, tickerSchema } from '../../core/index.ts';
 import { describeSchedules, readPublishedAgents, readPublishedSchedules, setSchedulePaused } from '../../scheduler/index.ts';
 import { enqueueManualCycles } from '../../tasks/index.ts';
+import { acknowledgeDurably } from '../replica-ack.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 
@@ -57,6 +58,7 @@ export function schedulesRoutes(ctx: ApiContext): Router {
     const profile = agents[entry.agent];
     if (!profile) throw new HttpError(409, `agent "${entry.agent}" is not loaded`);
     const jobIds = await withDeadline(enqueueManualCycles({ redis: ctx.redis, keys: ctx.keys, queues: ctx.queues }, entry, profile, tickers, now), DEADLINE_MS);
+    await acknowledgeDurably(ctx, PRIORITY_QUEUE, jobIds);
     res.status(202).json({ schedule_id: entry.id, job_ids: jobIds, queue: PRIORITY_QUEUE });
   });
 
