@@ -49,10 +49,6 @@ const envSchema = z.object({
   /** Replicas that must confirm (WAIT) an API-enqueued job before it is acknowledged; default 1 with sentinels, else 0. */
   REDIS_ACK_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
   REDIS_ACK_TIMEOUT_MS: positiveInt.max(60_000).default(1_000),
-  /** PostgreSQL for durable history (postgres://user:pass@host:5432/db); unset keeps history in Redis only. */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
-  /** The PostgreSQL schema holding the history tables. */
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lowercase letters, digits and "_" only').default('tradeloop'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   SCHEDULES_FILE: z.string().min(1).default('./schedules.yaml'),
