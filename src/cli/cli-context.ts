@@ -4,7 +4,7 @@ import {
   closeQueues,
   ConfigError,
   createRedisConnection,
-  describeRedisUrl,
+  describeRedis,
   loadConfig,
   openQueues,
   productKeys,
@@ -59,7 +59,7 @@ export async function openCli(io: CliIO): Promise<CliContext> {
   });
   if (!ready) {
     redis.disconnect();
-    throw new CliExit(EXIT.unavailable, `cannot reach Redis at ${describeRedisUrl(config.REDIS_URL)} (set REDIS_URL, or start the product with npm start)`);
+    throw new CliExit(EXIT.unavailable, `cannot reach Redis at ${describeRedis(config)} (set REDIS_URL, or start the product with npm start)`);
   }
   try {
     await assertNoEviction(redis, config.REDIS_URL);

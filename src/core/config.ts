@@ -14,6 +14,14 @@ const boolFlag = z
 
 const positiveInt = z.coerce.number().int().positive();
 
+const hostList = z
+  .string()
+  .transform((s) => s.split(',').map((h) => h.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9.:[\]-]+:\d{1,5}$/, 'must be host:port, comma separated')).min(1))
+  .transform((list) => list.map((h) => ({ host: h.slice(0, h.lastIndexOf(':')).replace(/^\[|\]$/g, ''), port: Number(h.slice(h.lastIndexOf(':') + 1)) })));
+
+const readableFile = z.string().refine((p) => existsSync(p), 'file not found');
+
 const envSchema = z.object({
   REDIS_URL: z
     .string()
@@ -21,8 +29,26 @@ const envSchema = z.object({
     .default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-" only (1-64 chars)')
+    // An optional leading {hash tag} keeps every key of an install in one Redis Cluster slot.
+    .regex(/^(?=.{1,64}$)(\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." or "-" only, optionally starting with a {hash tag} (1-64 chars)')
     .default('tradeloop'),
+  /** Sentinel mode: `host:port,…` of the sentinels; REDIS_URL then gives only credentials, database and TLS (rediss://). */
+  REDIS_SENTINELS: hostList.optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+  REDIS_SENTINEL_USERNAME: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** Cluster mode: `host:port,…` of some cluster nodes (the rest are discovered). */
+  REDIS_CLUSTER_NODES: hostList.optional(),
+  /** ACL user and password; they override any given in REDIS_URL. */
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  /** PEM files for TLS (rediss://, or any mode with these set): a private CA, and a client certificate and key. */
+  REDIS_TLS_CA: readableFile.optional(),
+  REDIS_TLS_CERT: readableFile.optional(),
+  REDIS_TLS_KEY: readableFile.optional(),
+  /** Replicas that must confirm (WAIT) an API-enqueued job before it is acknowledged; default 1 with sentinels, else 0. */
+  REDIS_ACK_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
+  REDIS_ACK_TIMEOUT_MS: positiveInt.max(60_000).default(1_000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   SCHEDULES_FILE: z.string().min(1).default('./schedules.yaml'),
@@ -123,9 +149,22 @@ const envSchema = z.object({
     .pipe(z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'dates must be YYYY-MM-DD, comma separated'))),
 });
 
+/** Rules between variables: one deployment mode, a Cluster needs a hash-tagged prefix, a client cert needs its key. */
+const configSchema = envSchema.superRefine((c, ctx) => {
+  if (c.REDIS_SENTINELS && c.REDIS_CLUSTER_NODES) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'set either REDIS_SENTINELS or REDIS_CLUSTER_NODES, not both' });
+  }
+  if (c.REDIS_CLUSTER_NODES && !/^\{[^}]+\}/.test(c.QUEUE_PREFIX)) {
+    ctx.addIssue({ code: 'custom', path: ['QUEUE_PREFIX'], message: `must start with a {hash tag} in Cluster mode, e.g. {${c.QUEUE_PREFIX}}, so every key shares one slot` });
+  }
+  if (Boolean(c.REDIS_TLS_CERT) !== Boolean(c.REDIS_TLS_KEY)) {
+    ctx.addIssue({ code: 'custom', path: [c.REDIS_TLS_CERT ? 'REDIS_TLS_KEY' : 'REDIS_TLS_CERT'], message: 'REDIS_TLS_CERT and REDIS_TLS_KEY go together' });
+  }
+});
+
 export type Config = z.infer<typeof envSchema>;
 
-const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD/;
+const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD|^(REDIS_URL|DATABASE_URL)$/;
 
 /** Any `user:password@` in a URL-like value, with the password masked (even when the URL does not parse). */
 export function withoutPassword(value: string): string {
@@ -142,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = env[key];
     if (value !== undefined && value !== '') cleaned[key] = value;
   }
-  const parsed = envSchema.safeParse(cleaned);
+  const parsed = configSchema.safeParse(cleaned);
   if (parsed.success && parsed.data.DASHBOARD_READ_TOKEN) {
     const problem = !parsed.data.DASHBOARD_TOKEN ? 'needs DASHBOARD_TOKEN too (the read token only narrows access)' : parsed.data.DASHBOARD_READ_TOKEN === parsed.data.DASHBOARD_TOKEN ? 'must differ from DASHBOARD_TOKEN' : null;
     if (problem) throw new ConfigError(`Invalid configuration:\n  DASHBOARD_READ_TOKEN=(hidden): ${problem}`);

@@ -1,4 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { ConfigError, type Config } from './config.ts';
 
 /**
@@ -8,23 +10,130 @@ import { ConfigError, type Config } from './config.ts';
  */
 export type ConnectionRole = 'worker' | 'producer';
 
+/** The variables that say where Redis is and how to log in; every Config has them. */
+export type RedisConfig = Pick<Config, 'REDIS_URL'> &
+  Partial<
+    Pick<
+      Config,
+      | 'REDIS_SENTINELS'
+      | 'REDIS_SENTINEL_NAME'
+      | 'REDIS_SENTINEL_USERNAME'
+      | 'REDIS_SENTINEL_PASSWORD'
+      | 'REDIS_CLUSTER_NODES'
+      | 'REDIS_USERNAME'
+      | 'REDIS_PASSWORD'
+      | 'REDIS_TLS_CA'
+      | 'REDIS_TLS_CERT'
+      | 'REDIS_TLS_KEY'
+    >
+  >;
+
+export type RedisMode = 'standalone' | 'sentinel' | 'cluster';
+
+export function redisMode(config: RedisConfig): RedisMode {
+  if (config.REDIS_CLUSTER_NODES?.length) return 'cluster';
+  if (config.REDIS_SENTINELS?.length) return 'sentinel';
+  return 'standalone';
+}
+
 export function redisOptions(role: ConnectionRole): RedisOptions {
   const base: RedisOptions = {
     lazyConnect: false,
     connectTimeout: 5_000,
     // Reconnect forever, backing off to 2 s: an outage must never become a crash loop.
     retryStrategy: (times) => Math.min(100 * times, 2_000),
+    // A demoted primary answers READONLY: reconnect, which asks the sentinels for the new one.
     reconnectOnError: (err) => err.message.includes('READONLY'),
   };
   if (role === 'worker') return { ...base, maxRetriesPerRequest: null, enableReadyCheck: true };
   return { ...base, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 };
 }
 
-export function createRedisConnection(config: Pick<Config, 'REDIS_URL'>, role: ConnectionRole): Redis {
-  const client = new Redis(config.REDIS_URL, redisOptions(role));
+/** TLS options from rediss:// and the REDIS_TLS_* files; undefined means plain TCP. */
+export function redisTls(config: RedisConfig): ConnectionOptions | undefined {
+  const wanted = config.REDIS_URL.startsWith('rediss://') || Boolean(config.REDIS_TLS_CA || config.REDIS_TLS_CERT);
+  if (!wanted) return undefined;
+  const tls: ConnectionOptions = {};
+  if (config.REDIS_TLS_CA) tls.ca = readFileSync(config.REDIS_TLS_CA);
+  if (config.REDIS_TLS_CERT) tls.cert = readFileSync(config.REDIS_TLS_CERT);
+  if (config.REDIS_TLS_KEY) tls.key = readFileSync(config.REDIS_TLS_KEY);
+  return tls;
+}
+
+/** Host, port, credentials and database from REDIS_URL, with REDIS_USERNAME / REDIS_PASSWORD taking precedence. */
+function endpoint(config: RedisConfig): Pick<RedisOptions, 'host' | 'port' | 'username' | 'password' | 'db'> {
+  const u = new URL(config.REDIS_URL);
+  const db = Number(u.pathname.replace(/^\//, '') || 0);
+  const username = config.REDIS_USERNAME ?? (u.username ? decodeURIComponent(u.username) : undefined);
+  const password = config.REDIS_PASSWORD ?? (u.password ? decodeURIComponent(u.password) : undefined);
+  return {
+    host: u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: Number(u.port || 6379),
+    db,
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+  };
+}
+
+/**
+ * A connection for `role` to the configured deployment: one server (REDIS_URL), a Sentinel-watched
+ * primary (REDIS_SENTINELS), or a Cluster (REDIS_CLUSTER_NODES).
+ *
+ * A Cluster is returned under the `Redis` type: both classes are ioredis Commanders with the same
+ * command methods, so the rooms stay written against one type. It works because QUEUE_PREFIX must be
+ * {hash-tagged} in Cluster mode: every key, script and MULTI of an install lands in one slot.
+ * Node-wide commands go through this module (`deleteKeysByPrefix`, `confirmReplicated`).
+ */
+export function createRedisConnection(config: RedisConfig, role: ConnectionRole): Redis {
+  const options = redisOptions(role);
+  const tls = redisTls(config);
+  const { host, port, db, ...credentials } = endpoint(config);
+  let client: Redis;
+  switch (redisMode(config)) {
+    case 'cluster': {
+      const cluster = new Cluster(config.REDIS_CLUSTER_NODES!, {
+        redisOptions: { ...options, ...credentials, ...(tls ? { tls } : {}) },
+        clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
+        enableOfflineQueue: role === 'worker',
+        enableReadyCheck: true,
+        ...(role === 'worker' ? { maxRetriesPerRequest: null } : {}),
+      } as ConstructorParameters<typeof Cluster>[1]);
+      client = cluster as unknown as Redis;
+      break;
+    }
+    case 'sentinel':
+      client = new Redis({
+        ...options,
+        ...credentials,
+        db,
+        sentinels: config.REDIS_SENTINELS!,
+        name: config.REDIS_SENTINEL_NAME ?? 'mymaster',
+        ...(config.REDIS_SENTINEL_USERNAME ? { sentinelUsername: config.REDIS_SENTINEL_USERNAME } : {}),
+        ...(config.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: config.REDIS_SENTINEL_PASSWORD } : {}),
+        ...(tls ? { tls, enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
+        // Subscribe to +switch-master so a failover is followed at once, not at the next error.
+        failoverDetector: true,
+        sentinelRetryStrategy: (times: number) => Math.min(100 * times, 2_000),
+      });
+      break;
+    default:
+      client = new Redis({ ...options, host, port, db, ...credentials, ...(tls ? { tls } : {}) });
+  }
   // ioredis emits 'error' on every failed reconnect; an unhandled 'error' event would kill the process.
   client.on('error', () => {});
   return client;
+}
+
+export function isClusterConnection(client: Redis): boolean {
+  return (client as unknown as { isCluster?: boolean }).isCluster === true;
+}
+
+/** Where the product's Redis is, safe for logs (no password). */
+export function describeRedis(config: RedisConfig): string {
+  const mode = redisMode(config);
+  if (mode === 'sentinel') return `sentinel ${config.REDIS_SENTINEL_NAME ?? 'mymaster'} via ${config.REDIS_SENTINELS!.map((s) => `${s.host}:${s.port}`).join(',')}`;
+  if (mode === 'cluster') return `cluster ${config.REDIS_CLUSTER_NODES!.map((s) => `${s.host}:${s.port}`).join(',')}`;
+  return describeRedisUrl(config.REDIS_URL);
 }
 
 /** The Redis URL with any password removed, safe for logs. */
@@ -42,14 +151,40 @@ export function isRedisReady(client: Redis): boolean {
   return client.status === 'ready';
 }
 
+/** A write the primary took but no replica confirmed in time: after a failover it may be gone. */
+export class ReplicaAckError extends Error {
+  override name = 'ReplicaAckError';
+}
+
+/**
+ * Waits until `replicas` replicas have every write this connection made (WAIT), so an acknowledged
+ * job survives a failover. Throws ReplicaAckError when fewer confirm within `timeoutMs`. In Cluster
+ * mode WAIT has no key to route by and is skipped (documented limit).
+ */
+export async function confirmReplicated(client: Redis, replicas: number, timeoutMs: number): Promise<void> {
+  if (replicas <= 0 || isClusterConnection(client)) return;
+  const got = await client.wait(replicas, timeoutMs);
+  if (got < replicas) throw new ReplicaAckError(`write not confirmed by a replica within ${timeoutMs} ms (${got} of ${replicas}); a failover may be under way`);
+}
+
+/** REDIS_ACK_REPLICAS, defaulting to 1 with sentinels (a replica exists to fail over to) and 0 otherwise. */
+export function ackReplicas(config: RedisConfig & Partial<Pick<Config, 'REDIS_ACK_REPLICAS'>>): number {
+  return config.REDIS_ACK_REPLICAS ?? (redisMode(config) === 'sentinel' ? 1 : 0);
+}
+
 /** Deletes every key under `<prefix>:` with SCAN + UNLINK, so a shared Redis is never blocked (tests, bench, drills). */
 export async function deleteKeysByPrefix(client: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
-    cursor = next;
-    if (keys.length) await client.unlink(...keys);
-  } while (cursor !== '0');
+  const cluster = isClusterConnection(client);
+  const nodes = cluster ? (client as unknown as Cluster).nodes('master') : [client];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
+      cursor = next;
+      // One UNLINK per key: in a Cluster a multi-key UNLINK must not span slots.
+      if (keys.length) await (cluster ? Promise.all(keys.map((key) => client.unlink(key))) : client.unlink(...keys));
+    } while (cursor !== '0');
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { isRedisReady } from '../core/index.ts';
-import { readLoadStatus } from '../scheduler/index.ts';
+import { readLoadStatus, readSourceConflicts } from '../scheduler/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { readOnlyGuard, readSessionCookie, requireAuth, roleForToken, roleOf, safeNext, SESSION_COOKIE } from './auth.ts';
 import { withBasePath } from './base-path.ts';
@@ -92,7 +92,17 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
       res.status(503).json({ ready: false, error: 'no schedule loaded yet', details: [{ field: 'schedules', message: 'the scheduler has not published a schedule' }] });
       return;
     }
-    res.json({ ready: true, schedules: status.schedules, schedule_file_ok: status.ok, loaded_at: status.loaded_at, ...(status.error ? { schedule_error: status.error } : {}) });
+    // A scheduler whose file differs from the published one is reported, not fatal: the published schedule runs.
+    const conflicts = await readSourceConflicts(ctx.redis, ctx.keys, ctx.now()).catch(() => []);
+    res.json({
+      ready: true,
+      schedules: status.schedules,
+      schedule_file_ok: status.ok,
+      loaded_at: status.loaded_at,
+      ...(status.hash ? { schedule_hash: status.hash } : {}),
+      ...(status.error ? { schedule_error: status.error } : {}),
+      ...(conflicts.length ? { schedule_source_conflicts: conflicts.map((c) => ({ scheduler: c.scheduler, host: c.host, file: c.file, local_hash: c.local_hash, published_hash: c.published_hash, leader: c.leader, error: c.message })) } : {}),
+    });
   });
 
   app.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h' }));

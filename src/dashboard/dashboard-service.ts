@@ -3,7 +3,7 @@ import {
   closeQueues,
   ConfigError,
   createRedisConnection,
-  describeRedisUrl,
+  describeRedis,
   isLoopbackHost,
   openQueues,
   productKeys,
@@ -36,7 +36,7 @@ export async function startDashboard(config: Config, logger: Logger): Promise<Da
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}${config.BASE_PATH}`;
-  logger.info({ url, redis: describeRedisUrl(config.REDIS_URL) }, `dashboard listening on ${url} (Bull Board at ${url}/admin/queues${config.DASHBOARD_READ_TOKEN ? '; read-only token enabled' : ''})`);
+  logger.info({ url, redis: describeRedis(config) }, `dashboard listening on ${url} (Bull Board at ${url}/admin/queues${config.DASHBOARD_READ_TOKEN ? '; read-only token enabled' : ''})`);
   return {
     url,
     server,

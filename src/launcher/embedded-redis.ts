@@ -121,6 +121,8 @@ export async function chooseRedis(opts: {
   defaultPort?: number;
 }): Promise<RedisChoice> {
   if (opts.env.REDIS_URL) return { url: opts.env.REDIS_URL, embedded: null };
+  // Sentinel and Cluster deployments are found through their own variables: never start a private server for them.
+  if (opts.env.REDIS_SENTINELS || opts.env.REDIS_CLUSTER_NODES) return { url: 'redis://127.0.0.1:6379', embedded: null };
   const defaultPort = opts.defaultPort ?? 6379;
   if (await pingRedis('127.0.0.1', defaultPort)) return { url: `redis://127.0.0.1:${defaultPort}`, embedded: null };
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
@@ -29,6 +30,9 @@ export function formatIssue(i: ScheduleFileIssue): string {
 
 export interface ScheduleSet {
   file: string;
+  /** The file's text and its content hash (sha256, hex): what "the same schedule" means across hosts. */
+  text: string;
+  hash: string;
   agents: Record<string, AgentProfile>;
   schedules: ScheduleEntry[];
 }
@@ -100,7 +104,12 @@ export function parseScheduleText(text: string, file = 'schedules.yaml', opts: P
   }
   if (issues.length > 0 || !parsed.success) throw new ScheduleFileError(ordered(issues));
   const { agents, schedules } = parsed.data;
-  return { file, agents: { ...BUILTIN_AGENTS, ...agents }, schedules };
+  return { file, text, hash: scheduleTextHash(text), agents: { ...BUILTIN_AGENTS, ...agents }, schedules };
+}
+
+/** sha256 of the text with line endings normalised, so a CRLF checkout on one host is the same file. */
+export function scheduleTextHash(text: string): string {
+  return createHash('sha256').update(text.replace(/\r\n/g, '\n')).digest('hex');
 }
 
 let calendar: MarketCalendar | null = null;

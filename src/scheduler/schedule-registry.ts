@@ -1,12 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { AgentProfile, ProductKeys, ScheduleEntry } from '../core/index.ts';
 import type { ScheduleSet } from './schedule-file.ts';
+import { sourceRecord } from './schedule-source.ts';
 
 export interface ScheduleLoadStatus {
   file: string;
   ok: boolean;
   loaded_at: string;
   schedules: number;
+  /** Content hash of the published schedule file. */
+  hash?: string;
   error?: string;
 }
 
@@ -14,11 +17,12 @@ export interface ScheduleLoadStatus {
  * Publishes the loaded schedule set to Redis so the API and dashboard read what the scheduler
  * actually runs (data flows one way: file → scheduler → Redis → dashboard).
  */
-export async function publishScheduleSet(redis: Redis, keys: ProductKeys, set: ScheduleSet, loadedAt: Date): Promise<void> {
+export async function publishScheduleSet(redis: Redis, keys: ProductKeys, set: ScheduleSet, loadedAt: Date, by?: { host: string; scheduler: string }): Promise<void> {
   const multi = redis.multi().del(keys.schedules, keys.agents);
+  if (by) multi.set(...sourceRecord(keys, { hash: set.hash, text: set.text, file: set.file, ...by, published_at: loadedAt.toISOString() }));
   for (const entry of set.schedules) multi.hset(keys.schedules, entry.id, JSON.stringify(entry));
   for (const [name, profile] of Object.entries(set.agents)) multi.hset(keys.agents, name, JSON.stringify(profile));
-  const status: ScheduleLoadStatus = { file: set.file, ok: true, loaded_at: loadedAt.toISOString(), schedules: set.schedules.length };
+  const status: ScheduleLoadStatus = { file: set.file, ok: true, loaded_at: loadedAt.toISOString(), schedules: set.schedules.length, hash: set.hash };
   multi.set(keys.scheduleStatus, JSON.stringify(status));
   await multi.exec();
 }
@@ -31,6 +35,7 @@ export async function publishLoadFailure(redis: Redis, keys: ProductKeys, file: 
     ok: false,
     loaded_at: previous?.loaded_at ?? at.toISOString(),
     schedules: previous?.schedules ?? 0,
+    ...(previous?.hash ? { hash: previous.hash } : {}),
     error,
   };
   await redis.set(keys.scheduleStatus, JSON.stringify(status));

@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { Queue } from 'bullmq';
 import { MarketCalendar } from '../calendar/index.ts';
 import {
   closeQueues,
   createRedisConnection,
-  describeRedisUrl,
+  describeRedis,
   incrementCounter,
   openQueues,
   productKeys,
@@ -19,9 +20,10 @@ import { desiredSchedulers, type DesiredScheduler } from './desired-schedulers.t
 import { LeaderLease, LeaseLostError } from './leader-lease.ts';
 import { reconcileSchedulers, type ReconcileReport } from './reconcile.ts';
 import { RETENTION_EVERY_MS, runRetentionPass } from './retention-pass.ts';
-import { loadScheduleFile, ScheduleFileError, type ScheduleSet } from './schedule-file.ts';
+import { loadScheduleFile, parseScheduleText, ScheduleFileError, type ScheduleSet } from './schedule-file.ts';
 import { watchScheduleFile } from './schedule-file-watcher.ts';
 import { publishLoadFailure, publishScheduleSet, readPausedIds } from './schedule-registry.ts';
+import { conflictMessage, readPublishedSource, removePresence, writePresence, type PublishedSource } from './schedule-source.ts';
 import { findStalledSchedulers } from './scheduler-watchdog.ts';
 import type { SessionCalendar } from './session-window.ts';
 
@@ -48,7 +50,10 @@ export interface SchedulerService extends RunningService {
   runWatchdog(): Promise<string[]>;
   readonly queues: Record<QueueName, Queue>;
   readonly id: string;
+  /** The set loaded from this scheduler's own file. */
   current(): ScheduleSet | null;
+  /** The set it ran in its last leader round: its own, or the published one when its file differs. */
+  running(): ScheduleSet | null;
   isLeader(): boolean;
 }
 
@@ -69,8 +74,16 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   const lease = new LeaderLease(redis, keys.lock('scheduler-leader'), id, deps.leaseTtlMs ?? 15_000);
   const guard = () => lease.guard();
   const log = logger.child({ scheduler: id });
+  const host = hostname();
+  const ownFile = resolve(config.SCHEDULES_FILE);
   let current: ScheduleSet | null = null;
+  let running: ScheduleSet | null = null;
   let published: ScheduleSet | null = null;
+  /** The published source parsed, by hash: what a leader with a differing file runs. */
+  let publishedSet: ScheduleSet | null = null;
+  /** When the file last changed on disk while this scheduler led: that edit wins over anything published before it. */
+  let editedAt = 0;
+  let loggedConflict = '';
   /** The fencing number of the tenure whose take-over work (catch-up, publishing) is done. */
   let settledFence = 0;
   let lastWatchdog = 0;
@@ -104,13 +117,50 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   };
 
   /**
+   * One schedule source: our own file runs, and is published, when nothing is published yet, when it is
+   * the published one, when it was edited while we led, or when the published one came from this same
+   * host and path (a restart after an edit). Otherwise another host published a different file: we run
+   * that one and never overwrite it.
+   */
+  const chooseSet = async (own: ScheduleSet): Promise<{ set: ScheduleSet; mayPublish: boolean; source: PublishedSource | null }> => {
+    const source = await readPublishedSource(redis, keys);
+    const edited = editedAt > 0 && Date.parse(source?.published_at ?? '') < editedAt;
+    if (!source || source.hash === own.hash || edited || (source.host === host && resolve(source.file) === ownFile)) return { set: own, mayPublish: true, source };
+    if (publishedSet?.hash !== source.hash) publishedSet = parseScheduleText(source.text, source.file);
+    return { set: publishedSet, mayPublish: false, source };
+  };
+
+  /** Every tick, leader or not: our presence (the scheduler's heartbeat) and any source conflict, logged once per pair. */
+  const reportPresence = async () => {
+    const source = await readPublishedSource(redis, keys);
+    const presence = {
+      scheduler: id,
+      host,
+      file: ownFile,
+      local_hash: current?.hash ?? null,
+      running_hash: lease.isHeld() ? (running?.hash ?? null) : null,
+      published_hash: source?.hash ?? null,
+      leader: lease.isHeld(),
+      at: now().toISOString(),
+    };
+    await writePresence(redis, keys, presence);
+    const pair = presence.local_hash && presence.published_hash && presence.local_hash !== presence.published_hash ? `${presence.local_hash}/${presence.published_hash}/${presence.leader}` : '';
+    if (pair && pair !== loggedConflict) {
+      log.error({ file: ownFile, localHash: presence.local_hash, publishedHash: presence.published_hash, publishedBy: source?.host }, conflictMessage(presence));
+    } else if (!pair && loggedConflict) log.info({ hash: presence.local_hash }, 'schedule file matches the published schedule again');
+    loggedConflict = pair;
+  };
+
+  /**
    * One leader round with `set`: take or renew the lease, reconcile, publish what we run. On taking
    * the lead (start-up, or a leader gone) also apply the missed-run policy. A follower only keeps the
    * set to take over with.
    */
-  const lead = async (set: ScheduleSet, why: string): Promise<ReconcileReport | null> => {
-    current = set;
+  const lead = async (own: ScheduleSet, why: string): Promise<ReconcileReport | null> => {
+    current = own;
     if (!(await lease.acquireOrRenew())) return null;
+    const { set, mayPublish } = await chooseSet(own);
+    running = set;
     const tookLead = lease.fence() !== settledFence;
     if (tookLead) {
       log.info({ fence: lease.fence(), why }, 'took the scheduler lead');
@@ -122,7 +172,8 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     const fileChanged = published !== set;
     if (fileChanged) {
       await guard();
-      await publishScheduleSet(redis, keys, set, now());
+      // A differing file's leader writes the published set's entries (the same schedule), never the source.
+      await publishScheduleSet(redis, keys, set, now(), mayPublish ? { host, scheduler: id } : undefined);
       published = set;
     }
     const changed = report.added.length + report.updated.length + report.removed.length + report.rolled.length > 0;
@@ -147,8 +198,9 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
 
   const runWatchdog = () =>
     serial(async () => {
-      if (!current || !(await lease.acquireOrRenew())) return [];
-      const desired = await desiredNow(current);
+      const set = running ?? current;
+      if (!set || !(await lease.acquireOrRenew())) return [];
+      const desired = await desiredNow(set);
       const stalled = await findStalledSchedulers(queues, desired, now().getTime());
       for (const s of stalled) {
         const d = desired.find((x) => x.key === s.key)!;
@@ -171,7 +223,9 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   let lastRetention = 0;
   /** Every tick: re-arm windows whose session has no run left (an empty diff otherwise), watchdog when due. */
   const tick = async () => {
-    if (stopped || !current) return;
+    if (stopped) return;
+    await reportPresence().catch((err: unknown) => onRoundError(err, 'scheduler presence'));
+    if (!current) return;
     try {
       await serial(() => lead(current!, 're-arm'));
       if (lease.isHeld() && Date.now() - lastWatchdog >= (deps.watchdogMs ?? 30_000)) await runWatchdog();
@@ -185,7 +239,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     }
   };
 
-  log.info({ redis: describeRedisUrl(config.REDIS_URL), prefix: config.QUEUE_PREFIX, file: config.SCHEDULES_FILE }, 'scheduler starting');
+  log.info({ redis: describeRedis(config), prefix: config.QUEUE_PREFIX, file: config.SCHEDULES_FILE }, 'scheduler starting');
   // Watch before the first load: a write between the load and the watch's baseline would be lost.
   const watcher =
     deps.watch === false
@@ -194,6 +248,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
           config.SCHEDULES_FILE,
           () => {
             log.info({ file: config.SCHEDULES_FILE }, 'schedule file changed');
+            if (lease.isHeld()) editedAt = Date.now();
             void reload().catch((err: unknown) => onRoundError(err, 'reload'));
           },
           deps.pollMs === undefined ? {} : { pollMs: deps.pollMs },
@@ -206,6 +261,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     if (first) await lead(first, 'start-up');
   }).catch((err: unknown) => onRoundError(err, 'start-up'));
   if (current && lease.isHeld()) await runWatchdog().catch((err: unknown) => onRoundError(err, 'start-up watchdog'));
+  await reportPresence().catch((err: unknown) => onRoundError(err, 'scheduler presence'));
 
   // Pause/resume and reload requests from the API and the CLI.
   await subscriber.subscribe(keys.controlChannel);
@@ -222,6 +278,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     reload,
     runWatchdog,
     current: () => current,
+    running: () => running,
     isLeader: () => lease.isHeld(),
     async stop() {
       stopped = true;
@@ -229,6 +286,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
       watcher?.close();
       await chain.catch(() => undefined);
       await lease.release().catch(() => undefined);
+      await removePresence(redis, keys, id).catch(() => undefined);
       await closeQueues(queues);
       subscriber.disconnect();
       redis.disconnect();

@@ -5,7 +5,7 @@ import { MarketCalendar } from '../calendar/index.ts';
 import {
   createRedisConnection,
   CYCLE_JOB_NAME,
-  describeRedisUrl,
+  describeRedis,
   expireDueApprovals,
   productKeys,
   publishEvent,
@@ -146,7 +146,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     for (const w of workers) if (w.cancelJob(jobId, CANCEL_REASON)) logger.info({ jobId }, 'cancelling running job');
   });
 
-  logger.info({ id, queues, concurrency, sandbox, job: CYCLE_JOB_NAME, redis: describeRedisUrl(config.REDIS_URL) }, 'worker started');
+  logger.info({ id, queues, concurrency, sandbox, job: CYCLE_JOB_NAME, redis: describeRedis(config) }, 'worker started');
 
   return {
     id,

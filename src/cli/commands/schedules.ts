@@ -1,6 +1,22 @@
 import { userInfo, hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { MarketCalendar } from '../../calendar/index.ts';
-import { describeSchedule, describeSchedules, MAX_NEXT_RUNS, readPublishedSchedules, setSchedulePaused, type ScheduleDetail } from '../../scheduler/index.ts';
+import {
+  describeSchedule,
+  describeSchedules,
+  formatIssue,
+  lineDiff,
+  loadScheduleFile,
+  MAX_NEXT_RUNS,
+  publishScheduleSet,
+  readPublishedSchedules,
+  readPublishedSource,
+  readSourceConflicts,
+  ScheduleFileError,
+  setSchedulePaused,
+  shortHash,
+  type ScheduleDetail,
+} from '../../scheduler/index.ts';
 import { EXIT, type CliCommand, type CliIO } from '../cli-command.ts';
 import { flag, nyTime, table, withCli, type CliContext } from '../cli-context.ts';
 
@@ -9,6 +25,9 @@ const USAGE = [
   'tradeloop schedules show <id> [--next N] [--json] next N runs per ticker (calendar applied), recent runs, counts, today\'s slots',
   'tradeloop schedules pause <id> [--note TEXT]     pause at run time (who, when and the note are kept)',
   'tradeloop schedules resume <id>',
+  'tradeloop schedules diff [file] [--json]          the published schedule against the local file (exit 0 same, 1 different)',
+  'tradeloop schedules publish [file]               make the local file the published schedule (validated first)',
+  '  file defaults to $SCHEDULES_FILE or ./schedules.yaml',
   '  exit 0 ok, 1 unknown schedule, 2 bad usage, 3 Redis unreachable',
 ].join('\n');
 
@@ -33,11 +52,12 @@ function printDetail(d: ScheduleDetail, io: CliIO): void {
 
 async function list(args: string[], io: CliIO, ctx: CliContext): Promise<number> {
   const calendar = new MarketCalendar({ extraClosures: ctx.config.MARKET_CLOSURES });
-  const all = await describeSchedules(ctx.redis, ctx.keys, ctx.queues, calendar, new Date());
+  const [all, conflicts] = await Promise.all([describeSchedules(ctx.redis, ctx.keys, ctx.queues, calendar, new Date()), readSourceConflicts(ctx.redis, ctx.keys, new Date())]);
   if (args.includes('--json')) {
     io.stdout(`${JSON.stringify(all, null, 2)}\n`);
     return EXIT.ok;
   }
+  for (const c of conflicts) io.stdout(`ERROR: scheduler ${c.scheduler}: ${c.message}\n`);
   if (all.length === 0) {
     io.stdout('no schedules loaded (is the scheduler running?)\n');
     return EXIT.ok;
@@ -51,11 +71,57 @@ async function list(args: string[], io: CliIO, ctx: CliContext): Promise<number>
   return EXIT.ok;
 }
 
+const localFile = (args: string[], io: CliIO) => args.find((a) => !a.startsWith('--')) ?? io.env.SCHEDULES_FILE ?? './schedules.yaml';
+
+/** Like diff(1): exit 0 when the local file is the published one, 1 when they differ. */
+async function diff(args: string[], io: CliIO, ctx: CliContext): Promise<number> {
+  const file = localFile(args, io);
+  const local = await loadScheduleFile(file);
+  const source = await readPublishedSource(ctx.redis, ctx.keys);
+  if (!source) {
+    io.stdout(`nothing published yet; ${file} (${shortHash(local.hash)}) is published when a scheduler takes the lead\n`);
+    return EXIT.failed;
+  }
+  const lines = lineDiff(source.text, local.text);
+  if (args.includes('--json')) {
+    io.stdout(`${JSON.stringify({ same: lines.length === 0, local: { file, hash: local.hash }, published: { file: source.file, host: source.host, hash: source.hash, published_at: source.published_at }, diff: lines }, null, 2)}\n`);
+    return lines.length ? EXIT.failed : EXIT.ok;
+  }
+  if (!lines.length) {
+    io.stdout(`${file} is the published schedule (${shortHash(local.hash)})\n`);
+    return EXIT.ok;
+  }
+  io.stdout(`--- published ${source.file} on ${source.host} (${shortHash(source.hash)}, ${source.published_at})\n+++ local ${file} (${shortHash(local.hash)})\n${lines.join('\n')}\n`);
+  return EXIT.failed;
+}
+
+/** Makes a validated local file the published schedule; the leader runs it from its next round. */
+async function publish(args: string[], io: CliIO, ctx: CliContext): Promise<number> {
+  const file = localFile(args, io);
+  const set = await loadScheduleFile(file);
+  await publishScheduleSet(ctx.redis, ctx.keys, { ...set, file: resolve(file) }, new Date(), { host: hostname(), scheduler: 'tradeloop schedules publish' });
+  await ctx.redis.publish(ctx.keys.controlChannel, 'reload');
+  io.stdout(`published ${file} (${shortHash(set.hash)}); the leading scheduler runs it from its next round\n`);
+  return EXIT.ok;
+}
+
 const command: CliCommand = {
-  summary: 'list schedules; show one (next runs, counts, today\'s slots); pause or resume one',
+  summary: 'list schedules; show one (next runs, counts, today\'s slots); pause or resume one; diff or publish the schedule file',
   usage: USAGE,
   run: (args, io) => {
     const [sub, id] = args.filter((a, i) => !a.startsWith('--') && !['--note', '--next'].includes(args[i - 1] ?? ''));
+    if (sub === 'diff' || sub === 'publish') {
+      const rest = args.slice(args.indexOf(sub) + 1);
+      return withCli(io, async (ctx) => {
+        try {
+          return sub === 'diff' ? await diff(rest, io, ctx) : await publish(rest, io, ctx);
+        } catch (err) {
+          if (!(err instanceof ScheduleFileError)) throw err;
+          for (const issue of err.issues) io.stderr(`${formatIssue(issue)}\n`);
+          return EXIT.failed;
+        }
+      });
+    }
     if (sub && !['show', 'pause', 'resume'].includes(sub)) {
       io.stderr(`tradeloop schedules: unknown subcommand "${sub}"\nusage:\n${USAGE}\n`);
       return Promise.resolve(EXIT.usage);

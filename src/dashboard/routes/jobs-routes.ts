@@ -24,6 +24,7 @@ import type { ApiContext } from '../api-context.ts';
 import { createdBound } from '../created-bound.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 import { admitCycles } from './cycle-admission.ts';
+import { acknowledgeDurably } from '../replica-ack.ts';
 
 const createJobBody = z
   .object({
@@ -118,6 +119,7 @@ export function jobsRoutes(ctx: ApiContext): Router {
       overlap: 'allow',
     } satisfies CycleJobInput);
     const view = await withDeadline(enqueueCycle(ctx.queues, body.queue, data, store, ctx.config), REDIS_DEADLINE_MS);
+    await acknowledgeDurably(ctx, body.queue, [view.job_id]);
     res.status(202).location(`/api/jobs/${view.job_id}`).json(view);
   });
 

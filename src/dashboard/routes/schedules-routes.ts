@@ -4,6 +4,7 @@ import { MarketCalendar } from '../../calendar/index.ts';
 import { BUILTIN_AGENTS, ownEntry, PRIORITY_QUEUE, tickerSchema } from '../../core/index.ts';
 import { describeSchedule, describeSchedules, MAX_NEXT_RUNS, readPublishedAgents, readPublishedSchedules, setSchedulePaused } from '../../scheduler/index.ts';
 import { enqueueManualCycles } from '../../tasks/index.ts';
+import { acknowledgeDurably } from '../replica-ack.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 import { admitCycles } from './cycle-admission.ts';
@@ -66,6 +67,7 @@ export function schedulesRoutes(ctx: ApiContext): Router {
     if (!profile) throw new HttpError(409, `agent "${entry.agent}" is not loaded`);
     await admitCycles(ctx, req, PRIORITY_QUEUE, tickers.length);
     const jobIds = await withDeadline(enqueueManualCycles({ redis: ctx.redis, keys: ctx.keys, queues: ctx.queues }, entry, profile, tickers, now, undefined, ctx.config), DEADLINE_MS);
+    await acknowledgeDurably(ctx, PRIORITY_QUEUE, jobIds);
     res.status(202).json({ schedule_id: entry.id, job_ids: jobIds, queue: PRIORITY_QUEUE });
   });
 
