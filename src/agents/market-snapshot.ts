@@ -1,3 +1,4 @@
+import { nyDate } from '../calendar/index.ts';
 import { PermanentCycleError, type Logger } from '../core/index.ts';
 import type { MarketSnapshot } from './analysis-types.ts';
 import { UnknownTickerError, type MarketDataProvider } from './data/market-data-provider.ts';
@@ -12,7 +13,7 @@ export interface SnapshotRequest {
   ticker: string;
   /** Analysis date, YYYY-MM-DD in New York. */
   date: string;
-  /** True when the date is today: intraday bars and a live quote are worth fetching. */
+  /** True when the date is today: a live quote is worth fetching. */
   live: boolean;
   signal: AbortSignal;
   logger: Logger;
@@ -32,6 +33,8 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
     if (err instanceof UnknownTickerError) throw new PermanentCycleError(err.message);
     throw err;
   }
+  // Point in time: a source that answers with bars after the analysis date must not leak them in.
+  daily = daily.filter((b) => nyDate(new Date(b.t)) <= date);
   if (daily.length === 0) throw new PermanentCycleError(`no price history for ${ticker} up to ${date}`);
   const optional = async <T>(what: string, load: () => Promise<T | null>): Promise<T | null> => {
     try {
@@ -42,22 +45,35 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
       return null;
     }
   };
-  const [intraday, quote, fundamentals, news] = await Promise.all([
-    req.live ? optional('intraday bars', () => provider.getIntradayBars(ticker, { date, interval: '5m', signal })) : Promise.resolve(null),
+  const [rawIntraday, quote, fundamentals, news] = await Promise.all([
+    optional('intraday bars', () => provider.getIntradayBars(ticker, { date, interval: '5m', signal })),
     req.live ? optional('quote', () => provider.getQuote(ticker, { signal })) : Promise.resolve(null),
-    optional('fundamentals', () => provider.getFundamentals(ticker, { signal })),
-    optional('news', () => provider.getNews(ticker, { signal })),
+    // These sources answer with today's fundamentals and news: for a past date that is look-ahead, so unavailable.
+    req.live ? optional('fundamentals', () => provider.getFundamentals(ticker, { signal })) : Promise.resolve(null),
+    req.live ? optional('news', () => provider.getNews(ticker, { signal })) : Promise.resolve(null),
   ]);
+  // Point in time: only bars of the analysis date itself, never a later one a source might add.
+  const intraday = rawIntraday ? rawIntraday.filter((b) => nyDate(new Date(b.t)) === date) : null;
   const lastClose = daily.at(-1)!.c;
   let trustedQuote = quote;
   if (quote && Math.abs(quote.price / lastClose - 1) > MAX_QUOTE_GAP) {
     logger.warn({ ticker, quote: quote.price, last_close: lastClose }, 'market data: quote too far from the last close, ignored');
     trustedQuote = null;
   }
+  const unavailable = [
+    ...(intraday === null || intraday.length === 0 ? ['intraday'] : []),
+    ...(fundamentals === null ? ['fundamentals'] : []),
+    ...(news === null ? ['news'] : []),
+    ...(req.live && trustedQuote === null ? ['quote'] : []),
+  ];
+  // The decision is taken at the last bar seen: its close is the price, its time the as-of instant.
+  const lastBar = intraday?.at(-1) ?? daily.at(-1)!;
   const snapshot: MarketSnapshot = {
     ticker,
     date,
     data_source: provider.name,
+    as_of: lastBar.t,
+    unavailable,
     daily,
     intraday,
     quote: trustedQuote,
@@ -65,7 +81,5 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
     news,
     indicators: computeIndicators(daily),
   };
-  // The latest price at decision time: a live quote, else the last 5-minute close, else the daily close.
-  const price = trustedQuote?.price ?? intraday?.at(-1)?.c ?? lastClose;
-  return { snapshot, price };
+  return { snapshot, price: lastBar.c };
 }
