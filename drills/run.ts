@@ -1,5 +1,5 @@
 /**
- * npm run drills [-- --short] [--only crash,restart,down,badinput,hung,storage] — failure drills on loopback. Each prints
+ * npm run drills [-- --short] [--only crash,restart,down,badinput,hung,storage,security] — failure drills on loopback. Each prints
  * PASS/FAIL with figures; the process exits non-zero on any FAIL. Drills use their own QUEUE_PREFIX, a private
  * redis-server where Redis is restarted or stopped, bounded loops, and kill every process they start.
  */
@@ -13,10 +13,11 @@ import { Redis } from 'ioredis';
 import { BUILTIN_AGENTS, CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, deleteKeysByPrefix, openQueues, QUEUE_NAMES } from '../src/core/index.ts';
 import { storageFaultDrill } from './storage-fault-drill.ts';
 import { alive, cpuSeconds, dashboardUrl, killAll, privateRedis, startProcess, waitFor } from './drill-kit.ts';
+import { runSecurityDrill } from './security-drill.ts';
 
 const { values: opt } = parseArgs({ options: { short: { type: 'boolean' }, only: { type: 'string' } } });
 const short = opt.short === true;
-const ONLY = new Set((opt.only ?? 'crash,restart,down,badinput,hung,storage').split(','));
+const ONLY = new Set((opt.only ?? 'crash,restart,down,badinput,hung,storage,security').split(','));
 const DRILL_CYCLE = resolve('drills/drill-cycle.ts');
 const results: Array<{ drill: string; pass: boolean; figures: string }> = [];
 const report = (drill: string, pass: boolean, figures: string) => {
@@ -282,6 +283,20 @@ async function hungDrill() {
   server.close();
 }
 
+// 6. Security: every attack of the threat model, black-box against a running install.
+async function securityDrill() {
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const pfx = prefix();
+  const stack = await productStack(redisUrl, pfx);
+  await waitFor(async () => (await fetch(`${stack.base}/readyz`)).status === 200, 20_000);
+  const findings = await runSecurityDrill({ base: stack.base, env: stack.env, processes: [stack.scheduler, stack.worker, stack.dashboard] });
+  for (const f of findings) report(`security: ${f.attack}`, f.pass, f.figures);
+  killAll();
+  const redis = new Redis(redisUrl);
+  for (const p of [pfx, `${pfx}-auth`, `${pfx}-rate`]) await cleanPrefix(redis, p);
+  redis.disconnect();
+}
+
 process.on('SIGINT', () => {
   killAll();
   process.exit(130);
@@ -293,6 +308,7 @@ try {
   if (ONLY.has('badinput')) await badInputDrill();
   if (ONLY.has('hung')) await hungDrill();
   if (ONLY.has('storage')) await storageFaultDrill({ short, report });
+  if (ONLY.has('security')) await securityDrill();
 } catch (err) {
   report('drills', false, `aborted: ${(err as Error).stack}`);
 } finally {

@@ -1,4 +1,4 @@
-import type { AgentProfile, CycleOptions, Decision, Rating, Reports, Usage } from '../core/index.ts';
+import type { AgentProfile, CycleOptions, CycleResult, Decision, Rating, Reports, Usage } from '../core/index.ts';
 
 /** One OHLCV bar; `t` is the bar's open time as ISO-8601 UTC. */
 export interface Bar {
@@ -15,6 +15,7 @@ export interface NewsItem {
   publisher?: string;
   published_at?: string;
   url?: string;
+  summary?: string;
 }
 
 /**
@@ -49,6 +50,10 @@ export interface AnalysisOutcome {
   reports: Reports;
   models: string[];
   usage: Usage;
+  /** LLM engine: its audit trail (every call, each role's output, the lessons used). */
+  calls?: CycleResult['calls'];
+  role_reports?: CycleResult['role_reports'];
+  lessons_used?: CycleResult['lessons_used'];
 }
 
 export interface EngineInput {

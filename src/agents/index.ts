@@ -23,3 +23,8 @@ export { applyDecision, getPortfolio, listPortfolioAgents, type PortfolioView, t
 export { getScorecard, type Scorecard, type ScorecardSummary } from './scorecard/scorecard.ts';
 export { recordDecision, type ScoredDecision } from './scorecard/decision-log.ts';
 export { updateForwardReturns, scoreTickerFromBars } from './scorecard/forward-returns.ts';
+
+// The LLM desk's memory and audit trail (for the dashboard)
+export { listLessons, type Lesson } from './memory/lesson-log.ts';
+export { readDeskRun, type DeskRun } from './llm/desk-run-store.ts';
+export { pruneAgentHistory, type HistoryRetention } from './history-retention.ts';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { nyDate } from '../calendar/index.ts';
-import { CycleAbortedError, cycleJobDataSchema, incrementCounter, PermanentCycleError, productKeys, type Config, type CycleJobData, type CycleResult } from '../core/index.ts';
+import { CycleAbortedError, cycleJobDataSchema, incrementCounter, PermanentCycleError, productKeys, RESULT_CHART_BARS, type Config, type CycleJobData, type CycleResult } from '../core/index.ts';
 import type { AnalysisOutcome, EngineInput, MarketSnapshot } from './analysis-types.ts';
 import type { CycleContext } from './cycle-context.ts';
 import type { MarketDataProvider } from './data/market-data-provider.ts';
@@ -141,7 +141,7 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
     engine = 'quant';
   }
   const engineInput: EngineInput = { agent: job.agent, snapshot, profile: job.profile, options: job.options };
-  const outcome = engine === 'llm' ? await llm(engineInput, ctx) : await quant(snapshot, ctx);
+  const outcome = engine === 'llm' ? await llm(engineInput, ctx, deps) : await quant(snapshot, ctx);
   checkAborted(signal);
 
   await ctx.reportProgress('decision', 95);
@@ -175,13 +175,15 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
     as_of: snapshot.as_of,
     fill: null,
     fill_note: 'not settled yet',
+    ...(outcome.calls ? { calls: outcome.calls, role_reports: outcome.role_reports, lessons_used: outcome.lessons_used } : {}),
+    bars: snapshot.daily.slice(-RESULT_CHART_BARS),
   };
 }
 
 /** The LLM engine lives in its own module, loaded only by cycles that use it. */
-async function llm(input: EngineInput, ctx: CycleContext): Promise<AnalysisOutcome> {
+async function llm(input: EngineInput, ctx: CycleContext, deps: CycleDeps): Promise<AnalysisOutcome> {
   const { runLlmAnalysis } = await import('./llm/index.ts');
-  return runLlmAnalysis(input, ctx);
+  return runLlmAnalysis(input, ctx, { fetch: deps.fetch });
 }
 
 /** The quant engine is instant; its stages are reported so progress looks the same for every engine. */

@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import {
+  assertNoEviction,
   closeQueues,
   ConfigError,
   createRedisConnection,
@@ -13,6 +13,7 @@ import {
   type QueueName,
 } from '../core/index.ts';
 import type { Queue } from 'bullmq';
+import { embeddedRedisUrl } from '../launcher/index.ts';
 import { EXIT, type CliIO } from './cli-command.ts';
 
 export interface CliContext {
@@ -39,9 +40,9 @@ export class CliExit extends Error {
  */
 export async function openCli(io: CliIO): Promise<CliContext> {
   const env = { ...io.env };
-  if (!env.REDIS_URL && existsSync('var/redis/embedded.json')) {
-    const { port } = JSON.parse(readFileSync('var/redis/embedded.json', 'utf8')) as { port: number };
-    env.REDIS_URL = `redis://127.0.0.1:${port}`;
+  if (!env.REDIS_URL) {
+    const embedded = embeddedRedisUrl('var/redis');
+    if (embedded) env.REDIS_URL = embedded;
   }
   let config: Config;
   try {
@@ -59,6 +60,13 @@ export async function openCli(io: CliIO): Promise<CliContext> {
   if (!ready) {
     redis.disconnect();
     throw new CliExit(EXIT.unavailable, `cannot reach Redis at ${describeRedisUrl(config.REDIS_URL)} (set REDIS_URL, or start the product with npm start)`);
+  }
+  try {
+    await assertNoEviction(redis, config.REDIS_URL);
+  } catch (err) {
+    redis.disconnect();
+    if (err instanceof ConfigError) throw new CliExit(EXIT.unavailable, err.message);
+    throw err;
   }
   const queues = openQueues(redis, config.QUEUE_PREFIX);
   return {

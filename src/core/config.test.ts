@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isLoopbackHost, loadConfig, parseDuration } from './index.ts';
+import { ConfigError, isLoopbackHost, loadConfig, parseDuration, withoutPassword } from './index.ts';
 
 describe('loadConfig', () => {
   it('applies the documented defaults with an empty environment', () => {
@@ -49,6 +49,33 @@ describe('loadConfig', () => {
   it('never echoes a secret in the error', () => {
     expect(() => loadConfig({ DASHBOARD_TOKEN: 'short-secret' })).toThrow(/DASHBOARD_TOKEN=\(hidden\)/);
     expect(() => loadConfig({ DASHBOARD_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+
+  it('never prints the password of a REDIS_URL it rejects', () => {
+    for (const url of ['http://user:hunter2-secret@redis.internal:6379', 'redis//:hunter2-secret@host', 'tcp://:hunter2-secret@h:1']) {
+      let message = '';
+      try {
+        loadConfig({ REDIS_URL: url });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toContain('REDIS_URL');
+      expect(message, url).not.toContain('hunter2');
+    }
+    expect(withoutPassword('rediss://:p@ss@h:1')).toBe('rediss://:***@h:1');
+  });
+
+  it('reads the security settings, with safe defaults', () => {
+    const d = loadConfig({});
+    expect(d).toMatchObject({ METRICS_PUBLIC: false, TRUST_PROXY: false, BASE_PATH: '', ALLOWED_HOSTS: [], AUTH_MAX_FAILURES: 10, JOBS_PER_MINUTE: 30, MAX_QUEUE_DEPTH: 1000 });
+    const c = loadConfig({ TRUST_PROXY: '2', BASE_PATH: '/tl/', ALLOWED_HOSTS: 'A.example.com, *.corp.example' });
+    expect(c).toMatchObject({ TRUST_PROXY: 2, BASE_PATH: '/tl', ALLOWED_HOSTS: ['a.example.com', '*.corp.example'] });
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8']);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(1);
+    expect(() => loadConfig({ BASE_PATH: 'tl' })).toThrow(/BASE_PATH/);
+    expect(() => loadConfig({ ALLOWED_HOSTS: 'https://x.example' })).toThrow(/ALLOWED_HOSTS/);
+    expect(() => loadConfig({ DASHBOARD_READ_TOKEN: 'read-token-0123456789' })).toThrow(/needs DASHBOARD_TOKEN/);
+    expect(() => loadConfig({ DASHBOARD_TOKEN: 'same-token-0123456789', DASHBOARD_READ_TOKEN: 'same-token-0123456789' })).toThrow(/must differ/);
   });
 });
 

@@ -53,8 +53,50 @@ const envSchema = z.object({
   CYCLE_MODULE: z.string().min(1).optional(),
   RESULTS_DIR: z.string().min(1).default('./results'),
   DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** A second token that can read everything and change nothing (Prometheus, a wall screen). */
+  DASHBOARD_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   DASHBOARD_READONLY: boolFlag.default(false),
-  METRICS_PUBLIC: boolFlag.default(true),
+  /** /metrics without the token even when one is set (only when given explicitly). */
+  METRICS_PUBLIC: boolFlag.default(false),
+  /** Extra host names the dashboard answers to (loopback names and IP addresses always work), e.g. "tradeloop.example.com". */
+  ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, 'host names only (no scheme or port), comma separated; "*.example.com" for subdomains'))),
+  /** Behind a reverse proxy: how far to trust X-Forwarded-* ("1" = one proxy hop, or addresses/subnets like "loopback,10.0.0.0/8"). */
+  TRUST_PROXY: z
+    .string()
+    .default('0')
+    .transform((s): false | number | string[] => {
+      const v = s.trim().toLowerCase();
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
+      if (['true', 'yes', 'on'].includes(v)) return 1;
+      if (/^\d+$/.test(v)) return Number(v);
+      return v.split(',').map((x) => x.trim()).filter(Boolean);
+    })
+    .pipe(z.union([z.literal(false), z.number().int().min(1).max(10), z.array(z.string().regex(/^[0-9a-f:./]+$|^(loopback|linklocal|uniquelocal)$/, 'a hop count, or addresses/subnets (loopback, linklocal, uniquelocal, 10.0.0.0/8 …)')).min(1)])),
+  /** Serve everything under this path prefix (a proxy forwarding https://host/tradeloop/ → BASE_PATH=/tradeloop). */
+  BASE_PATH: z
+    .string()
+    .default('')
+    .transform((s) => s.replace(/\/+$/, ''))
+    .pipe(z.union([z.literal(''), z.string().regex(/^(\/[A-Za-z0-9._~-]+)+$/, 'must look like /tradeloop (letters, digits, "._~-" segments, no trailing slash)')])),
+  /** How long a dashboard login lasts. */
+  SESSION_TTL_HOURS: positiveInt.max(24 * 90).default(168),
+  /** Failed logins / bad tokens allowed per client address per 15 minutes before 429. */
+  AUTH_MAX_FAILURES: positiveInt.max(10_000).default(10),
+  /** Cycles one client may create per minute through the API (jobs and schedule triggers). */
+  JOBS_PER_MINUTE: positiveInt.max(100_000).default(30),
+  /** API job creation is refused while this many jobs wait in the target queue. */
+  MAX_QUEUE_DEPTH: positiveInt.max(10_000_000).default(1_000),
+  /** Live event streams open at once; each may buffer this much for a slow reader before it is dropped. */
+  SSE_MAX_CLIENTS: positiveInt.max(10_000).default(256),
+  SSE_MAX_BUFFER_BYTES: positiveInt.default(1_048_576),
+  /** Retention: scored decisions kept per agent, paper trades kept per agent, job index entries per list. */
+  SCORECARD_RETAIN_DAYS: positiveInt.max(36_500).default(400),
+  PORTFOLIO_TRADES_KEEP: positiveInt.default(10_000),
+  JOB_INDEX_KEEP: positiveInt.default(100_000),
   MARKET_DATA: z.enum(['auto', 'yahoo', 'alpaca', 'simulated']).default('auto'),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().optional(),
@@ -70,6 +112,8 @@ const envSchema = z.object({
         return false;
       }
     }, 'must be JSON like {"gpt-4o":{"input":2.5,"output":10}}'),
+  /** Social posts for the LLM desk's sentiment analyst (keyless); `none` skips that analyst's input. */
+  SOCIAL_SOURCE: z.enum(['stocktwits', 'none']).default('stocktwits'),
   ALPACA_API_KEY_ID: z.string().min(1).optional(),
   ALPACA_API_SECRET_KEY: z.string().min(1).optional(),
   ALPACA_DATA_URL: z.url().default('https://data.alpaca.markets'),
@@ -83,6 +127,13 @@ const envSchema = z.object({
 
 export type Config = z.infer<typeof envSchema>;
 
+const SECRET_NAME = /TOKEN|KEY|SECRET|PASSWORD/;
+
+/** Any `user:password@` in a URL-like value, with the password masked (even when the URL does not parse). */
+export function withoutPassword(value: string): string {
+  return value.replace(/(\/\/[^/@:\s]*):[^/\s]*@/g, '$1:***@');
+}
+
 /**
  * Reads and validates configuration from an environment object.
  * Empty strings count as unset so `FOO=` in a .env file falls back to the default.
@@ -94,10 +145,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') cleaned[key] = value;
   }
   const parsed = envSchema.safeParse(cleaned);
+  if (parsed.success && parsed.data.DASHBOARD_READ_TOKEN) {
+    const problem = !parsed.data.DASHBOARD_TOKEN ? 'needs DASHBOARD_TOKEN too (the read token only narrows access)' : parsed.data.DASHBOARD_READ_TOKEN === parsed.data.DASHBOARD_TOKEN ? 'must differ from DASHBOARD_TOKEN' : null;
+    if (problem) throw new ConfigError(`Invalid configuration:\n  DASHBOARD_READ_TOKEN=(hidden): ${problem}`);
+  }
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? '(env)');
-      const shown = name.endsWith('TOKEN') || name.endsWith('KEY') ? '(hidden)' : JSON.stringify(cleaned[name]);
+      const shown = SECRET_NAME.test(name) ? '(hidden)' : JSON.stringify(withoutPassword(cleaned[name] ?? ''));
       return `  ${name}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

@@ -49,6 +49,12 @@ export type MarketHours = z.infer<typeof marketHoursSchema>;
 
 export const TRIGGERS = ['schedule', 'manual', 'api'] as const;
 
+/** `reasoning_effort` for reasoning models (gpt-5*, o-series); other models ignore it. */
+export const REASONING_EFFORT_LEVELS = ['none', 'minimal', 'low', 'medium', 'high'] as const;
+export const reasoningEffortSchema = z.enum(REASONING_EFFORT_LEVELS);
+/** No cycle may be given a larger token budget than this, whatever its profile says. */
+export const MAX_TOKENS_PER_CYCLE_CEILING = 2_000_000;
+
 /** Per-cycle options a caller may pass (`config` in POST /api/jobs); validated, never free-form. */
 export const cycleOptionsSchema = z
   .object({
@@ -59,7 +65,9 @@ export const cycleOptionsSchema = z
     risk_rounds: z.number().int().min(0).max(5).optional(),
     analysts: z.array(z.enum(['market', 'fundamentals', 'news', 'sentiment'])).min(1).max(4).optional(),
     temperature: z.number().min(0).max(2).optional(),
-    max_tokens_per_cycle: z.number().int().min(1000).max(5_000_000).optional(),
+    quick_reasoning_effort: reasoningEffortSchema.optional(),
+    deep_reasoning_effort: reasoningEffortSchema.optional(),
+    max_tokens_per_cycle: z.number().int().min(1000).max(MAX_TOKENS_PER_CYCLE_CEILING).optional(),
   })
   .strict();
 export type CycleOptions = z.infer<typeof cycleOptionsSchema>;
@@ -88,8 +96,20 @@ export const agentProfileSchema = z
       .default(['market', 'fundamentals', 'news', 'sentiment']),
     debate_rounds: z.number().int().min(0).max(5).default(1),
     risk_rounds: z.number().int().min(0).max(5).default(1),
+    /** Sent to models that take it; reasoning models (gpt-5*, o-series) get none. */
     temperature: z.number().min(0).max(2).default(0.2),
-    max_tokens_per_cycle: z.number().int().min(1000).default(200_000),
+    /** Reasoning effort of the quick roles (analysts, researchers, trader, risk stances, reflection). */
+    quick_reasoning_effort: reasoningEffortSchema.default('low'),
+    /** Reasoning effort of the deep roles (research manager, portfolio manager). */
+    deep_reasoning_effort: reasoningEffortSchema.default('medium'),
+    /** Output cap per call of a reasoning model (`max_completion_tokens`, reasoning tokens included). */
+    max_completion_tokens: z.number().int().min(256).max(200_000).default(16_000),
+    /** Lessons from the agent's scored decisions given to the portfolio manager: this ticker's, and other tickers'. */
+    lessons_same_ticker: z.number().int().min(0).max(20).default(3),
+    lessons_other_tickers: z.number().int().min(0).max(20).default(2),
+    max_tokens_per_cycle: z.number().int().min(1000).max(MAX_TOKENS_PER_CYCLE_CEILING).default(200_000),
+    /** Models a job's `config` may pick besides quick_model and deep_model (nothing else can be chosen per job). */
+    allowed_models: z.array(z.string().min(1).max(100)).max(50).default([]),
     max_tool_calls_per_analyst: z.number().int().min(0).max(50).default(4),
     portfolio: portfolioSettingsSchema.default({
       starting_cash: 100_000,
@@ -142,6 +162,8 @@ export const usageSchema = z.object({
   total_tokens: z.number().int().min(0),
   cost_usd: z.number().min(0),
   calls: z.number().int().min(0),
+  /** True when a hosted model without a known price was called: cost_usd then leaves those calls out. */
+  cost_unknown: z.boolean().optional(),
 });
 export type Usage = z.infer<typeof usageSchema>;
 export const ZERO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost_usd: 0, calls: 0 };
@@ -160,6 +182,36 @@ export const paperFillSchema = z.object({
   cash_after: z.number(),
 });
 export type PaperFill = z.infer<typeof paperFillSchema>;
+
+/** One LLM call of a cycle; a cycle's calls sum to its usage. */
+export const llmCallSchema = z.object({
+  role: z.string(),
+  model: z.string(),
+  prompt_tokens: z.number().int().min(0),
+  completion_tokens: z.number().int().min(0),
+  cost_usd: z.number().min(0),
+  cost_unknown: z.boolean().optional(),
+  latency_ms: z.number().min(0),
+  /** 1 for a first try; more when transient errors (429, 5xx) were retried. */
+  attempt: z.number().int().min(1),
+});
+export type LlmCall = z.infer<typeof llmCallSchema>;
+
+/** The LLM desk's roles, each output kept on its own. */
+export const ROLE_REPORT_KEYS = [
+  'market_analyst', 'fundamentals_analyst', 'news_analyst', 'sentiment_analyst',
+  'bull_researcher', 'bear_researcher', 'research_manager', 'trader',
+  'aggressive_risk', 'conservative_risk', 'neutral_risk', 'portfolio_manager',
+] as const;
+export type RoleReportKey = (typeof ROLE_REPORT_KEYS)[number];
+export const roleReportsSchema = z.partialRecord(z.enum(ROLE_REPORT_KEYS), z.string());
+export type RoleReports = z.infer<typeof roleReportsSchema>;
+/** One OHLCV bar; `t` is the bar's open time as ISO-8601 UTC. */
+export const barSchema = z.object({ t: z.string(), o: z.number(), h: z.number(), l: z.number(), c: z.number(), v: z.number() });
+export type BarData = z.infer<typeof barSchema>;
+
+/** How many of the daily bars a cycle analysed its result keeps, for the job page's chart. */
+export const RESULT_CHART_BARS = 130;
 
 /** The analysis a cycle produces, whatever the engine. */
 export const cycleResultSchema = z.object({
@@ -184,6 +236,14 @@ export const cycleResultSchema = z.object({
   fill: paperFillSchema.nullable().default(null),
   /** Why `fill` is null, when it is (a past session, a HOLD, no trade needed, awaiting settlement). */
   fill_note: z.string().optional(),
+  /** LLM engine: every call, in order. */
+  calls: z.array(llmCallSchema).optional(),
+  /** LLM engine: each role's own output. */
+  role_reports: roleReportsSchema.optional(),
+  /** LLM engine: the lessons from earlier scored decisions the portfolio manager was given. */
+  lessons_used: z.array(z.object({ ticker: z.string(), date: z.string(), lesson: z.string() })).optional(),
+  /** The last RESULT_CHART_BARS daily bars the cycle analysed (results written before this field have none). */
+  bars: z.array(barSchema).optional(),
 });
 export type CycleResult = z.infer<typeof cycleResultSchema>;
 
@@ -251,6 +311,17 @@ export const scheduleEntrySchema = z
     tickers: [...new Set(tickers ?? (ticker ? [ticker] : []))],
   }));
 export type ScheduleEntry = z.infer<typeof scheduleEntrySchema>;
+
+/**
+ * The job ids this product issues: a UUID (API, CLI), `repeat:<schedule>:<ticker>:<millis>` (BullMQ job
+ * schedulers) and `catchup:<schedule>:<ticker>:<millis>` (catch-up runs). Anything else is refused before
+ * it reaches Redis, where a raw id like `meta` or `<id>:lock` would name one of BullMQ's own keys.
+ */
+export const JOB_ID_PATTERN = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?:repeat|catchup):[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}:\d{1,16})$/;
+
+export function isIssuedJobId(id: string): boolean {
+  return JOB_ID_PATTERN.test(id);
+}
 
 /** The scheduler id of one (schedule, ticker) pair: stable, so upserts are idempotent. */
 export function schedulerKey(scheduleId: string, ticker: string): string {

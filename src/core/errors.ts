@@ -13,3 +13,17 @@ export class CycleAbortedError extends Error {
     super(reason);
   }
 }
+
+/**
+ * The LLM server refused the request for a reason a retry cannot change (unsupported parameter, unknown
+ * model, context too long): the job ends at once with the server's own message.
+ */
+export class LlmRequestRejectedError extends Error {
+  override name = 'LlmRequestRejectedError';
+  constructor(
+    message: string,
+    public readonly status: number,
+  ) {
+    super(message);
+  }
+}

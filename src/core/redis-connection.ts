@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 
 /**
  * `worker`: long-lived consumers (BullMQ Worker, QueueEvents, scheduler) — commands wait
@@ -50,4 +50,40 @@ export async function deleteKeysByPrefix(client: Redis, prefix: string): Promise
     cursor = next;
     if (keys.length) await client.unlink(...keys);
   } while (cursor !== '0');
+}
+
+/**
+ * Every process refuses a Redis that may evict keys: an evicted record-once marker, fill marker or
+ * leader lease would mean duplicate fills, double-recorded runs and two scheduler leaders.
+ * Answers 'unreachable' when Redis cannot be asked now (the process starts and keeps reconnecting).
+ */
+export async function checkEvictionPolicy(config: Pick<Config, 'REDIS_URL'>, timeoutMs = 3_000): Promise<'ok' | 'unreachable' | 'unknown'> {
+  const client = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: timeoutMs, retryStrategy: () => null });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch {
+    client.disconnect();
+    return 'unreachable';
+  }
+  try {
+    return await assertNoEviction(client, config.REDIS_URL);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** The eviction check on a connection already open (the CLI's), so a command pays no second connect. */
+export async function assertNoEviction(client: Redis, url: string): Promise<'ok' | 'unknown'> {
+  let policy = /maxmemory_policy:(\S+)/.exec(await client.info('memory'))?.[1];
+  if (!policy) policy = ((await client.call('CONFIG', 'GET', 'maxmemory-policy').catch(() => [])) as string[])[1];
+  if (!policy) return 'unknown';
+  if (policy !== 'noeviction') {
+    throw new ConfigError(
+      `Redis at ${describeRedisUrl(url)} has maxmemory-policy ${policy}; tradeloop needs noeviction. ` +
+        'Evicting keys would drop record-once markers, paper-fill markers and leader leases (duplicate fills, two scheduler leaders). ' +
+        'Fix: CONFIG SET maxmemory-policy noeviction, and set it in redis.conf so it survives a restart.',
+    );
+  }
+  return 'ok';
 }

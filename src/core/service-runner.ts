@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { checkEvictionPolicy } from './redis-connection.ts';
 
 export interface RunningService {
   /** Stops taking work and releases resources; must settle within the shutdown deadline. */
@@ -29,6 +30,8 @@ export async function runService(
   const logger = createLogger(config, name);
   let service: RunningService;
   try {
+    const policy = await checkEvictionPolicy(config);
+    if (policy !== 'ok') logger.warn({ check: policy }, 'could not read Redis maxmemory-policy at start-up: it must be noeviction');
     service = await start(config, logger);
   } catch (err) {
     if (err instanceof ConfigError) {

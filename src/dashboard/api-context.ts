@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config, Logger, ProductKeys } from '../core/index.ts';
 import type { QueueSet } from '../tasks/index.ts';
+import type { RequestLimits } from './request-limits.ts';
 
 /** What every API route may use; passed in so tests run the app against a real Redis and their own prefix. */
 export interface ApiContext {
@@ -11,4 +12,6 @@ export interface ApiContext {
   keys: ProductKeys;
   queues: QueueSet;
   now: () => Date;
+  /** Per-client request limits; createApp makes one when none is given. */
+  limits?: RequestLimits;
 }

@@ -1,20 +1,25 @@
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
+import helmet from 'helmet';
 import { isRedisReady } from '../core/index.ts';
 import { readLoadStatus } from '../scheduler/index.ts';
 import type { ApiContext } from './api-context.ts';
-import { readOnlyGuard, requireAuth, SESSION_COOKIE, sessionValue, tokenMatches } from './auth.ts';
+import { readOnlyGuard, readSessionCookie, requireAuth, roleForToken, roleOf, safeNext, SESSION_COOKIE } from './auth.ts';
+import { withBasePath } from './base-path.ts';
+import { eventStream } from './event-stream.ts';
 import { errorHandler, HttpError, notFoundHandler, RedisUnavailableError } from './http-errors.ts';
 import type { LiveEvents } from './live-events.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
-import { loginPage, shellPage } from './pages.ts';
+import { loginPage, shellPage, type PageView } from './pages.ts';
+import { crossSiteGuard, hostGuard } from './request-guard.ts';
+import { RequestLimits } from './request-limits.ts';
 import { API_ROUTERS } from './routes/api-routers.ts';
+import { mountVendorAssets } from './vendor-assets.ts';
+import { SessionStore } from './session-store.ts';
 
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
-const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
 
 export interface AppExtras {
   /** Live events (SSE and metrics histograms); the server creates one, tests may pass theirs. */
@@ -23,12 +28,56 @@ export interface AppExtras {
   mount?: (app: Express) => void;
 }
 
-/** The HTTP app: JSON API under /api, pages, SSE, metrics, health; Bull Board mounted by the server. */
+/**
+ * Security headers (helmet): a strict script policy for our pages and Bull Board's (neither runs inline
+ * scripts); Bull Board's inline styles and web fonts allowed. HSTS only where TLS is in front of us.
+ */
+function securityHeaders(behindProxy: boolean): express.RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      directives: {
+        'script-src': ["'self'"],
+        'style-src': ["'self'", "'unsafe-inline'", 'https://fonts.googleapis.com'],
+        'font-src': ["'self'", 'data:', 'https://fonts.gstatic.com'],
+        'img-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"],
+        'frame-ancestors': ["'none'"],
+        // Plain http on loopback is the default install: upgrading its sub-resources would break it.
+        'upgrade-insecure-requests': behindProxy ? [] : null,
+      },
+    },
+    strictTransportSecurity: behindProxy,
+    referrerPolicy: { policy: 'same-origin' },
+  });
+}
+
+/**
+ * The HTTP app: JSON API under /api, pages, SSE, metrics, health; Bull Board mounted by the server.
+ * Every request first passes the Host allow-list, the security headers and the cross-site refusal;
+ * with BASE_PATH everything is served under that prefix.
+ */
 export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
-  const app = express();
   const { config } = ctx;
-  app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  const base = config.BASE_PATH;
+  const root = express();
+  const app = base ? express() : root;
+  for (const a of new Set([root, app])) {
+    a.disable('x-powered-by');
+    a.set('trust proxy', config.TRUST_PROXY);
+  }
+  root.use(hostGuard(config.ALLOWED_HOSTS));
+  root.use(securityHeaders(config.TRUST_PROXY !== false));
+  root.use(crossSiteGuard);
+  if (base) {
+    root.use(base, app);
+    root.get('/', (_req, res) => res.redirect(302, `${base}/`));
+    root.use(notFoundHandler);
+    root.use(errorHandler(ctx.logger));
+  }
+  const sessions = new SessionStore(ctx.redis, ctx.keys, config.SESSION_TTL_HOURS * 3600);
+  const limits = ctx.limits ?? new RequestLimits(ctx.redis, ctx.keys, config);
+  const routeCtx: ApiContext = { ...ctx, limits };
+  const page = (html: string) => withBasePath(html, base);
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, uptime_s: Math.round(process.uptime()) });
@@ -47,32 +96,51 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
   });
 
   app.use('/assets', express.static(PUBLIC_DIR, { maxAge: '1h' }));
-  app.use('/assets/uplot', express.static(UPLOT_DIR, { maxAge: '1d' }));
+  mountVendorAssets(app);
 
-  // Login: the form posts the token; the cookie holds an HMAC of it (HttpOnly, SameSite=Strict).
+  // Login: the form posts a token; the cookie holds a random session id kept in Redis (HttpOnly,
+  // SameSite=Strict, Secure whenever the browser reached us over TLS), revoked by logout.
+  const cookiePath = base || '/';
   app.get('/login', (req, res) => {
-    res.type('html').send(loginPage(String(req.query.next ?? '/'), req.query.error === '1'));
+    res.type('html').send(page(loginPage(safeNext(req.query.next, base), req.query.error === '1')));
   });
-  app.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
-    const next = typeof req.body?.next === 'string' && req.body.next.startsWith('/') && !req.body.next.startsWith('//') ? req.body.next : '/';
-    if (!config.DASHBOARD_TOKEN || tokenMatches(config.DASHBOARD_TOKEN, String(req.body?.token ?? ''))) {
-      if (config.DASHBOARD_TOKEN) {
-        const secure = req.secure ? '; Secure' : '';
-        res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${sessionValue(config.DASHBOARD_TOKEN)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=604800${secure}`);
+  app.post('/login', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res, next) => {
+    try {
+      const target = safeNext(req.body?.next, base);
+      if (!config.DASHBOARD_TOKEN) return res.redirect(303, target);
+      await limits.checkAuth(req.ip ?? '');
+      const role = roleForToken({ token: config.DASHBOARD_TOKEN, readToken: config.DASHBOARD_READ_TOKEN }, String(req.body?.token ?? ''));
+      if (!role) {
+        await limits.recordAuthFailure(req.ip ?? '');
+        return res.redirect(303, `${base}/login?error=1&next=${encodeURIComponent(target)}`);
       }
-      res.redirect(303, next);
-      return;
+      if (!isRedisReady(ctx.redis)) throw new RedisUnavailableError();
+      const id = await sessions.create(role);
+      const secure = req.secure ? '; Secure' : '';
+      res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=${cookiePath}; Max-Age=${config.SESSION_TTL_HOURS * 3600}${secure}`);
+      res.redirect(303, target);
+    } catch (err) {
+      next(err);
     }
-    res.redirect(303, `/login?error=1&next=${encodeURIComponent(next)}`);
   });
-  app.post('/logout', (_req, res) => {
-    res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
-    res.redirect(303, '/login');
+  app.post('/logout', async (req, res, next) => {
+    try {
+      let id: string | null = null;
+      try {
+        id = readSessionCookie(req);
+      } catch {
+        // a malformed cookie is simply cleared
+      }
+      if (id) await sessions.revoke(id);
+      res.setHeader('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=${cookiePath}; Max-Age=0${req.secure ? '; Secure' : ''}`);
+      res.redirect(303, `${base}/login`);
+    } catch (err) {
+      next(err);
+    }
   });
 
-  const metrics = extras.live ? createMetrics(ctx, extras.live) : null;
+  const metrics = createMetrics(ctx);
   const serveMetrics: express.RequestHandler = async (_req, res, next) => {
-    if (!metrics) return next(new HttpError(404, 'metrics not enabled'));
     if (!isRedisReady(ctx.redis)) return next(new RedisUnavailableError());
     try {
       res.type(metrics.contentType).send(await metrics.metrics());
@@ -80,41 +148,34 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
       next(err);
     }
   };
+  // With a token set, /metrics needs it (the read token is enough) unless METRICS_PUBLIC=1 says otherwise.
   if (config.METRICS_PUBLIC) app.get('/metrics', serveMetrics);
 
-  app.use(requireAuth(config.DASHBOARD_TOKEN));
+  app.use(requireAuth({ token: config.DASHBOARD_TOKEN, readToken: config.DASHBOARD_READ_TOKEN, sessions, limits, basePath: base }));
   if (!config.METRICS_PUBLIC) app.get('/metrics', serveMetrics);
   app.use(readOnlyGuard(config.DASHBOARD_READONLY));
 
-  app.get('/', (_req, res) => {
-    res.type('html').send(shellPage('overview', { readOnly: config.DASHBOARD_READONLY, auth: Boolean(config.DASHBOARD_TOKEN) }));
-  });
-  app.get('/jobs/:id', (_req, res) => {
-    res.type('html').send(shellPage('job', { readOnly: config.DASHBOARD_READONLY, auth: Boolean(config.DASHBOARD_TOKEN) }));
-  });
+  const shell = (view: PageView): express.RequestHandler => (_req, res) => {
+    res.type('html').send(page(shellPage(view, { readOnly: config.DASHBOARD_READONLY || roleOf(res) === 'read', auth: Boolean(config.DASHBOARD_TOKEN) })));
+  };
+  app.get('/', shell('overview'));
+  app.get('/jobs', shell('jobs'));
+  app.get('/jobs/:id', shell('job'));
 
   const api = express.Router();
   api.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
-  api.get('/events', (req, res) => {
-    if (!extras.live) throw new HttpError(404, 'live events not enabled');
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
-    res.write(`retry: 3000\n: connected\n\n`);
-    const off = extras.live.on((e) => res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`));
-    const beat = setInterval(() => res.write(`: keep-alive ${Date.now()}\n\n`), 15_000);
-    req.on('close', () => {
-      off();
-      clearInterval(beat);
-    });
+  api.get('/events', extras.live ? eventStream(extras.live, { maxClients: config.SSE_MAX_CLIENTS, maxBufferBytes: config.SSE_MAX_BUFFER_BYTES, logger: ctx.logger }) : () => {
+    throw new HttpError(404, 'live events not enabled');
   });
   api.use(express.json({ limit: '100kb', strict: true }));
   // A quick 503 while Redis is down, rather than waiting on a connection that is not there.
   api.use((_req, _res, next) => next(isRedisReady(ctx.redis) ? undefined : new RedisUnavailableError()));
-  for (const routes of API_ROUTERS) api.use(routes(ctx));
+  for (const routes of API_ROUTERS) api.use(routes(routeCtx));
   app.use('/api', api);
   extras.mount?.(app);
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
-  return app;
+  return root;
 }

@@ -22,10 +22,13 @@ export const schedulerEditGuard: RequestHandler = (req, _res, next) => {
   next();
 };
 
-/** Mounts Bull Board for every product queue; `readOnly` truly blocks its write endpoints. */
-export function mountBullBoard(app: Express, queues: QueueSet, readOnly: boolean): void {
+/**
+ * Mounts Bull Board for every product queue; `readOnly` truly blocks its write endpoints. `basePath`
+ * (BASE_PATH) is where the app itself is mounted: Bull Board's page needs the full public path.
+ */
+export function mountBullBoard(app: Express, queues: QueueSet, readOnly: boolean, basePath = ''): void {
   const serverAdapter = new ExpressAdapter();
-  serverAdapter.setBasePath(BULL_BOARD_PATH);
+  serverAdapter.setBasePath(`${basePath}${BULL_BOARD_PATH}`);
   createBullBoard({
     queues: Object.values(queues).map(
       (q) =>
@@ -33,11 +36,13 @@ export function mountBullBoard(app: Express, queues: QueueSet, readOnly: boolean
           readOnlyMode: readOnly,
           description: QUEUE_NOTE,
           // Each job links to our job page (decision, reports, progress).
-          externalJobUrl: (job) => ({ href: `/jobs/${encodeURIComponent(String(job.id ?? ''))}`, displayText: 'tradeloop job page' }),
+          externalJobUrl: (job) => ({ href: `${basePath}/jobs/${encodeURIComponent(String(job.id ?? ''))}`, displayText: 'tradeloop job page' }),
         }),
     ),
     serverAdapter,
-    options: { uiConfig: { boardTitle: 'tradeloop', miscLinks: [{ text: 'tradeloop overview', url: '/' }], hideDocsLink: true } },
+    options: { uiConfig: { boardTitle: 'tradeloop', miscLinks: [{ text: 'tradeloop overview', url: `${basePath}/` }], hideDocsLink: true } },
   });
-  app.use(BULL_BOARD_PATH, schedulerEditGuard, serverAdapter.getRouter());
+  const board = serverAdapter.getRouter() as Express;
+  board.disable('x-powered-by');
+  app.use(BULL_BOARD_PATH, schedulerEditGuard, board);
 }

@@ -28,15 +28,15 @@ export async function startDashboard(config: Config, logger: Logger): Promise<Da
   const queues = openQueues(redis, config.QUEUE_PREFIX);
   const ctx = { config, logger, redis, keys: productKeys(config.QUEUE_PREFIX), queues, now: () => new Date() };
   const live = new LiveEvents(config, ctx.keys, queues, logger);
-  const app = createApp(ctx, { live, mount: (a) => mountBullBoard(a, queues, config.DASHBOARD_READONLY) });
+  const app = createApp(ctx, { live, mount: (a) => mountBullBoard(a, queues, config.DASHBOARD_READONLY, config.BASE_PATH) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-  logger.info({ url, redis: describeRedisUrl(config.REDIS_URL) }, `dashboard listening on ${url} (Bull Board at ${url}/admin/queues)`);
+  const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}${config.BASE_PATH}`;
+  logger.info({ url, redis: describeRedisUrl(config.REDIS_URL) }, `dashboard listening on ${url} (Bull Board at ${url}/admin/queues${config.DASHBOARD_READ_TOKEN ? '; read-only token enabled' : ''})`);
   return {
     url,
     server,

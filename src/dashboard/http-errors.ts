@@ -59,6 +59,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
     let http: HttpError;
     if (err instanceof HttpError) http = err;
+    else if (err instanceof URIError) http = new HttpError(400, 'malformed request', [{ field: '(url)', message: 'bad percent-encoding' }]);
     else if (isRedisOutage(err)) http = new RedisUnavailableError();
     else if (isBodyParserError(err)) {
       http =
@@ -69,6 +70,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       logger.error({ err }, 'unhandled API error');
       http = new HttpError(500, 'internal error');
     }
+    const retryAfter = (http as HttpError & { retryAfterSeconds?: number }).retryAfterSeconds;
+    if (retryAfter !== undefined && !res.headersSent) res.setHeader('Retry-After', String(retryAfter));
     if (!res.headersSent) res.status(http.status).json({ error: http.message, details: http.details });
   };
 }

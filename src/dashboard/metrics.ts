@@ -1,26 +1,39 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { QUEUE_NAMES, readCounters } from '../core/index.ts';
-import { dueTimeFromJobId, readWorkers } from '../tasks/index.ts';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { MarketCalendar } from '../calendar/index.ts';
+import { QUEUE_NAMES, readCounters, readHistograms, readLastSuccess } from '../core/index.ts';
+import { readLoadStatus, readPausedIds, readPublishedSchedules } from '../scheduler/index.ts';
+import { readWorkers } from '../tasks/index.ts';
 import type { ApiContext } from './api-context.ts';
-import type { LiveEvents } from './live-events.ts';
+import { histogramText } from './histogram-text.ts';
+import { scheduleSilence, type ScheduleSilence } from './schedule-silence.ts';
 
-/** Counters other processes keep in Redis, exported under these names at scrape time. */
-const REDIS_COUNTERS: Record<string, { help: string; labels: string[] }> = {
+interface ScrapeState {
+  lastSuccess: Awaited<ReturnType<typeof readLastSuccess>>;
+  schedules: ScheduleSilence[];
+  counters: Awaited<ReturnType<typeof readCounters>>;
+}
+
+/** Counters every process keeps in Redis, exported under these names at scrape time. */
+export const REDIS_COUNTERS: Record<string, { help: string; labels: string[] }> = {
   cycles_completed_total: { help: 'Trading cycles completed', labels: ['queue', 'agent'] },
   cycles_failed_total: { help: 'Trading cycles failed (after their last attempt) or cancelled', labels: ['queue', 'agent'] },
   cycles_skipped_total: { help: 'Cycles recorded as skipped (market_closed, stale, overlap, cancelled)', labels: ['schedule', 'reason'] },
   schedule_rearmed_total: { help: 'Job schedulers re-armed by the watchdog', labels: ['schedule'] },
-  llm_tokens_total: { help: 'LLM tokens used', labels: ['agent', 'model', 'kind'] },
-  llm_cost_usd_total: { help: 'LLM cost in USD from the price table', labels: ['agent', 'model'] },
+  llm_tokens_total: { help: 'LLM tokens used (every call, failed cycles included)', labels: ['agent', 'model', 'kind'] },
+  llm_cost_usd_total: { help: 'LLM cost in USD from the price table (every call, failed cycles included)', labels: ['agent', 'model'] },
+  cycle_cost_usd_total: { help: 'LLM cost in USD of completed cycles, per schedule and agent', labels: ['schedule', 'agent'] },
   data_fallback_total: { help: 'Cycles whose market data fell back to SIMULATED because the real source was unavailable', labels: ['from', 'to'] },
 };
 
 /**
- * /metrics: queue depth per state (the autoscaling signal), workers online, cross-process counters
- * read from Redis at scrape time, and cycle duration / schedule lag histograms fed by live events.
+ * /metrics, all of it read from Redis at scrape time so it survives restarts and every dashboard
+ * answers the same: queue depth per state (the autoscaling signal), workers online, the counters
+ * and histograms workers record, the last success per schedule and the market/schedule state the
+ * alert rules join against.
  */
-export function createMetrics(ctx: ApiContext, live: LiveEvents): Registry {
+export function createMetrics(ctx: ApiContext): { contentType: string; metrics: () => Promise<string> } {
   const registry = new Registry();
+  const calendar = new MarketCalendar({ extraClosures: ctx.config.MARKET_CLOSURES });
   new Gauge({
     name: 'tradeloop_queue_jobs',
     help: 'Jobs per queue and state (scale workers on waiting + prioritized)',
@@ -35,6 +48,15 @@ export function createMetrics(ctx: ApiContext, live: LiveEvents): Registry {
     },
   });
   new Gauge({
+    name: 'tradeloop_queue_paused',
+    help: '1 when the queue is paused',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      for (const name of QUEUE_NAMES) this.set({ queue: name }, (await ctx.queues[name].isPaused()) ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'tradeloop_workers_online',
     help: 'Worker processes with a fresh heartbeat',
     registers: [registry],
@@ -42,43 +64,73 @@ export function createMetrics(ctx: ApiContext, live: LiveEvents): Registry {
       this.set((await readWorkers(ctx.redis, ctx.keys)).filter((w) => w.online).length);
     },
   });
-  // One collect reads the Redis hash for all counters.
-  let snapshot: Awaited<ReturnType<typeof readCounters>> = [];
-  const counters = Object.entries(REDIS_COUNTERS).map(([name, def], i) =>
+  new Gauge({
+    name: 'tradeloop_market_open',
+    help: '1 while the regular NYSE session is open (market calendar of this install)',
+    registers: [registry],
+    collect() {
+      this.set(calendar.isOpen(ctx.now(), 'regular') ? 1 : 0);
+    },
+  });
+  // One read of Redis per scrape, before the collectors run (prom-client runs them concurrently).
+  let scrape: ScrapeState = { lastSuccess: [], schedules: [], counters: [] };
+  new Gauge({
+    name: 'tradeloop_schedule_last_success_timestamp_seconds',
+    help: 'Unix time of the last completed run fired by the schedule (manual triggers excluded)',
+    labelNames: ['schedule', 'ticker'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of scrape.lastSuccess) this.set({ schedule: s.schedule, ticker: s.ticker }, s.at_s);
+    },
+  });
+  const scheduleGauge = (name: string, help: string, value: (s: ScheduleSilence) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['schedule', 'ticker'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of scrape.schedules) {
+          const v = value(s);
+          if (v !== null) this.set({ schedule: s.schedule, ticker: s.ticker }, v);
+        }
+      },
+    });
+  scheduleGauge('tradeloop_schedule_silence_seconds', 'Seconds without a successful scheduled run while the schedule should be running (its session open, enabled, not paused); 0 otherwise', (s) => s.silence_s);
+  scheduleGauge('tradeloop_schedule_interval_seconds', "The schedule's `every` interval (cron schedules have none)", (s) => s.interval_s);
+  scheduleGauge('tradeloop_schedule_paused', '1 when the schedule is paused', (s) => (s.paused ? 1 : 0));
+  for (const [name, def] of Object.entries(REDIS_COUNTERS)) {
     new Counter({
       name: `tradeloop_${name}`,
       help: def.help,
       labelNames: def.labels,
       registers: [registry],
-      async collect() {
-        if (i === 0) snapshot = await readCounters(ctx.redis, ctx.keys);
+      collect() {
         this.reset();
-        for (const c of snapshot) if (c.name === name) this.inc(c.labels, c.value);
+        for (const c of scrape.counters) if (c.name === name) this.inc(c.labels, c.value);
       },
-    }),
-  );
-  void counters;
-  const duration = new Histogram({
-    name: 'tradeloop_cycle_duration_seconds',
-    help: 'Time from a cycle start to its end',
-    labelNames: ['queue', 'status'],
-    buckets: [0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800],
-    registers: [registry],
-  });
-  const lag = new Histogram({
-    name: 'tradeloop_schedule_lag_seconds',
-    help: 'Delay from a scheduled cycle due time to its start',
-    labelNames: ['queue'],
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
-    registers: [registry],
-  });
-  live.on((e) => {
-    if (e.type !== 'cycle.completed' && e.type !== 'cycle.skipped') return;
-    const processed = Number(e.processed_on);
-    const finished = Number(e.finished_on);
-    if (processed && finished) duration.observe({ queue: String(e.queue), status: e.type.slice(6) }, (finished - processed) / 1000);
-    const due = dueTimeFromJobId(String(e.job_id));
-    if (due && processed) lag.observe({ queue: String(e.queue) }, Math.max(0, processed - due) / 1000);
-  });
-  return registry;
+    });
+  }
+  const load = async (): Promise<ScrapeState> => {
+    const [entries, paused, lastSuccess, status, counters] = await Promise.all([
+      readPublishedSchedules(ctx.redis, ctx.keys),
+      readPausedIds(ctx.redis, ctx.keys),
+      readLastSuccess(ctx.redis, ctx.keys),
+      readLoadStatus(ctx.redis, ctx.keys),
+      readCounters(ctx.redis, ctx.keys),
+    ]);
+    const schedules = scheduleSilence({ entries, paused, lastSuccess, calendar, now: ctx.now(), loadedAt: status ? Date.parse(status.loaded_at) : null });
+    return { lastSuccess, schedules, counters };
+  };
+  return {
+    contentType: registry.contentType,
+    async metrics() {
+      const [state, histograms] = await Promise.all([load(), readHistograms(ctx.redis, ctx.keys)]);
+      scrape = state;
+      const text = await registry.metrics();
+      return text + histogramText(histograms);
+    },
+  };
 }

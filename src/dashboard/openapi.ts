@@ -36,7 +36,7 @@ export function openApiDocument() {
             rating: { type: 'string', enum: ['Buy', 'Overweight', 'Hold', 'Underweight', 'Sell'] }, confidence: { type: 'number' }, price: { type: 'number', nullable: true },
             reports: { type: 'object', additionalProperties: { type: 'string' } }, indicators: { type: 'object', additionalProperties: { type: 'number', nullable: true } },
             data_source: { type: 'string' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, usage: { type: 'object' },
-            started_at: { type: 'string' }, finished_at: { type: 'string' }, dry_run: { type: 'boolean' }, fill: { type: 'object', nullable: true },
+            started_at: { type: 'string' }, finished_at: { type: 'string' }, dry_run: { type: 'boolean' }, fill: { type: 'object', nullable: true }, bars: { type: 'array', items: ref('Bar') },
           },
         },
         CreateJob: {
@@ -48,6 +48,7 @@ export function openApiDocument() {
           },
         },
         Schedule: { type: 'object', properties: { id: { type: 'string' }, agent: { type: 'string' }, tickers: { type: 'array', items: { type: 'string' } }, every: { type: 'string', nullable: true }, cron: { type: 'string', nullable: true }, market_hours: { type: 'string' }, enabled: { type: 'boolean' }, paused: { type: 'boolean' }, next_run: { type: 'string', nullable: true }, last_run: { type: 'object', nullable: true }, skipped: { type: 'object' }, rearmed: { type: 'integer' } } },
+        Bar: { type: 'object', properties: { t: { type: 'string', format: 'date-time' }, o: { type: 'number' }, h: { type: 'number' }, l: { type: 'number' }, c: { type: 'number' }, v: { type: 'number' } } },
         MarketStatus: { type: 'object', properties: { open: { type: 'boolean' }, session: { type: 'string', enum: ['pre', 'regular', 'post', 'closed'] }, now: { type: 'string' }, next_open: { type: 'string' }, next_close: { type: 'string' }, early_close: { type: 'boolean' }, holiday: { type: 'string' } } },
       },
     },
@@ -56,7 +57,8 @@ export function openApiDocument() {
       '/api/jobs': {
         get: {
           summary: 'List jobs, newest first',
-          parameters: ['status', 'ticker', 'agent', 'schedule', 'queue', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })).concat([{ name: 'limit', in: 'query', schema: { type: 'integer' } } as never]),
+          description: 'Filters combine. `from`/`to` bound the creation time: a New York date (YYYY-MM-DD, the whole day) or an ISO-8601 date-time with offset; `to` is exclusive for date-times. Page on with `cursor` = the previous answer\'s next_cursor.',
+          parameters: ['status', 'ticker', 'agent', 'schedule', 'queue', 'decision', 'from', 'to', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })).concat([{ name: 'limit', in: 'query', schema: { type: 'integer' } } as never]),
           responses: { '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') }, next_cursor: { type: 'string', nullable: true } } }), ...errors },
         },
         post: { summary: 'Analyse a ticker now', requestBody: { required: true, content: { 'application/json': { schema: ref('CreateJob') } } }, responses: { '202': json(ref('Job'), 'Accepted: pending'), ...errors } },
@@ -66,6 +68,25 @@ export function openApiDocument() {
         delete: { summary: 'Cancel a job', parameters: [idParam('id', 'job id')], responses: { '200': json(ref('Job'), 'Pending job cancelled'), '202': json(ref('Job'), 'Running job is being cancelled'), '404': json(ref('Error')), '409': json(ref('Error'), 'Already finished'), ...errors } },
       },
       '/api/jobs/{id}/result': { get: { summary: 'A completed job\'s decision and reports', parameters: [idParam('id', 'job id')], responses: { '200': json(ref('Result')), '404': json(ref('Error')), '409': json(ref('Error'), 'Not completed'), ...errors } } },
+      '/api/jobs/{id}/bars': {
+        get: {
+          summary: 'The daily bars a completed cycle analysed, with its indicators, decision and fill (for the chart)',
+          parameters: [idParam('id', 'job id')],
+          responses: {
+            '200': json({ type: 'object', properties: { job_id: { type: 'string' }, ticker: { type: 'string' }, date: { type: 'string' }, data_source: { type: 'string' }, bars_from: { type: 'string', enum: ['result', 'cache'] }, bars: { type: 'array', items: ref('Bar') }, indicators: { type: 'object', additionalProperties: { type: 'number', nullable: true } }, decision: { type: 'string' }, price: { type: 'number', nullable: true }, decided_at: { type: 'string' }, fill: { type: 'object', nullable: true } } }),
+            '404': json(ref('Error'), 'No such job, or its bars are no longer available'),
+            '409': json(ref('Error'), 'Not completed'),
+            ...errors,
+          },
+        },
+      },
+      '/api/stats/throughput': {
+        get: {
+          summary: 'Cycles finished per time bucket by status, counted in Redis by the workers (draw in America/New_York)',
+          parameters: [{ name: 'range', in: 'query', schema: { type: 'string', enum: ['1h', '6h', '24h', '7d'], default: '1h' }, description: 'buckets of 1m, 5m, 15m and 1h' }],
+          responses: { '200': json({ type: 'object', properties: { range: { type: 'string' }, bucket_s: { type: 'integer' }, time_zone: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, totals: { type: 'object' }, buckets: { type: 'array', items: { type: 'object', properties: { t: { type: 'integer', description: 'bucket start, Unix seconds' }, completed: { type: 'integer' }, failed: { type: 'integer' }, skipped: { type: 'integer' }, cancelled: { type: 'integer' } } } } } }), ...errors },
+        },
+      },
       '/api/schedules': { get: { summary: 'Schedules with next runs (market calendar applied), last runs and counters', responses: { '200': json({ type: 'object', properties: { schedules: { type: 'array', items: ref('Schedule') } } }), ...errors } } },
       '/api/schedules/{id}': { get: { summary: 'One schedule', parameters: [idParam('id', 'schedule id')], responses: { '200': json(ref('Schedule')), '404': json(ref('Error')), ...errors } } },
       '/api/schedules/{id}/pause': { post: { summary: 'Pause a schedule (kept in Redis)', parameters: [idParam('id', 'schedule id')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
@@ -84,6 +105,20 @@ export function openApiDocument() {
       '/api/portfolio': { get: { summary: 'Paper portfolios of every agent', responses: { '200': json({ type: 'object' }), ...errors } } },
       '/api/portfolio/{agent}': { get: { summary: 'One agent\'s paper portfolio', parameters: [idParam('agent', 'agent profile')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
       '/api/agents/{agent}/scorecard': { get: { summary: 'Hit rate, forward returns, cost and cycle time', parameters: [idParam('agent', 'agent profile')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
+      '/api/agents/{agent}/lessons': {
+        get: {
+          summary: 'Lessons the LLM desk wrote from its scored decisions, newest outcome first',
+          parameters: [idParam('agent', 'agent profile'), { name: 'ticker', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }],
+          responses: { '200': json({ type: 'object', properties: { agent: { type: 'string' }, lessons: { type: 'array', items: { type: 'object' } } } }), ...errors },
+        },
+      },
+      '/api/jobs/{id}/reports': {
+        get: {
+          summary: 'The LLM desk\'s reports and calls for a job, kept as each role finished (also for a failed or budget-aborted cycle)',
+          parameters: [idParam('id', 'job id')],
+          responses: { '200': json({ type: 'object', properties: { status: { type: 'string', enum: ['running', 'completed', 'failed'] }, error: { type: 'string' }, role_reports: { type: 'object' }, calls: { type: 'array', items: { type: 'object' } }, usage: { type: 'object' } } }), '404': json(ref('Error')), ...errors },
+        },
+      },
       '/api/events': { get: { summary: 'Server-Sent Events: cycle.started|progress|completed|failed|skipped, schedule.changed, worker.online|offline', responses: { '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } } } },
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': json({ type: 'object' }) } } },
     },

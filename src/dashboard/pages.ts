@@ -2,7 +2,14 @@
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function shellPage(view: 'overview' | 'job', opts: { readOnly: boolean; auth: boolean }): string {
+/** Scripts every page loads, in order: libraries, shared pieces, then one file per page. */
+const SCRIPTS = ['/assets/uplot/uPlot.iife.min.js', '/assets/core.js', '/assets/overview.js', '/assets/jobs-explorer.js', '/assets/job-page.js', '/assets/desk-panel.js'];
+/** The job page also renders markdown and draws a candlestick chart. */
+const JOB_SCRIPTS = ['/assets/marked/marked.umd.js', '/assets/dompurify/purify.min.js', '/assets/lightweight-charts/lightweight-charts.standalone.production.js', '/assets/markdown.js', '/assets/job-chart.js'];
+
+export type PageView = 'overview' | 'jobs' | 'job';
+
+export function shellPage(view: PageView, opts: { readOnly: boolean; auth: boolean }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -17,14 +24,13 @@ export function shellPage(view: 'overview' | 'job', opts: { readOnly: boolean; a
   <a class="brand" href="/">tradeloop</a>
   <span id="market" class="chip">market …</span>
   <span id="live" class="chip muted" title="live updates">● live</span>
-  <nav><a href="/">Overview</a> <a href="/admin/queues">Queues (Bull Board)</a> <a href="/metrics">Metrics</a> <a href="/api/openapi.json">API</a>${opts.auth ? ' <form method="post" action="/logout" class="inline"><button class="link">Log out</button></form>' : ''}</nav>
+  <nav><a href="/">Overview</a> <a href="/jobs">Jobs</a> <a href="/admin/queues">Queues (Bull Board)</a> <a href="/metrics">Metrics</a> <a href="/api/openapi.json">API</a>${opts.auth ? ' <form method="post" action="/logout" class="inline"><button class="link">Log out</button></form>' : ''}</nav>
 </header>
 <div id="banner" class="banner" hidden></div>
 <div id="redis-down" class="banner error" hidden>Redis is unreachable: data below may be stale. Retrying…</div>
 ${opts.readOnly ? '<div class="banner info">Read-only dashboard: actions are disabled.</div>' : ''}
 <main id="main"></main>
-<script src="/assets/uplot/uPlot.iife.min.js"></script>
-<script src="/assets/app.js"></script>
+${[...SCRIPTS, ...(view === 'job' ? JOB_SCRIPTS : []), '/assets/app.js'].map((src) => `<script src="${src}"></script>`).join('\n')}
 </body>
 </html>`;
 }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 
@@ -72,6 +73,32 @@ async function freePort(preferred: number): Promise<number> {
   return (await tryPort(preferred)) ?? (await tryPort(0))!;
 }
 
+/**
+ * The private server's password: generated once, kept in `<dataDir>/password` (0600, owner only), so
+ * other users of a shared host cannot reach our Redis even on loopback.
+ */
+export function embeddedRedisPassword(dataDir: string): string {
+  const file = join(resolve(dataDir), 'password');
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    return readFileSync(file, 'utf8').trim();
+  }
+  mkdirSync(resolve(dataDir), { recursive: true, mode: 0o700 });
+  const password = randomBytes(24).toString('hex');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+/** The URL of a private Redis started by `npm start` in this directory, or null when none runs. */
+export function embeddedRedisUrl(dataDir: string): string | null {
+  const stateFile = join(resolve(dataDir), 'embedded.json');
+  if (!existsSync(stateFile)) return null;
+  const { port } = JSON.parse(readFileSync(stateFile, 'utf8')) as { port: number };
+  const passwordFile = join(resolve(dataDir), 'password');
+  const password = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : '';
+  return password ? `redis://:${password}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`;
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -104,18 +131,24 @@ export async function chooseRedis(opts: {
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; port: number };
     if (processAlive(state.pid) && (await pingRedis('127.0.0.1', state.port))) {
       opts.log(`reusing private redis-server (pid ${state.pid}) on port ${state.port}`);
-      return { url: `redis://127.0.0.1:${state.port}`, embedded: handle(null, state.pid, state.port, stateFile) };
+      return { url: embeddedRedisUrl(dataDir)!, embedded: handle(null, state.pid, state.port, stateFile) };
     }
     rmSync(stateFile, { force: true });
   }
 
   const binary = findOnPath('redis-server', opts.env.PATH);
   if (!binary) throw new RedisNotInstalledError();
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const password = embeddedRedisPassword(dataDir);
+  // The password goes in a 0600 config file, never on the command line (where `ps` shows it to everyone).
+  const confFile = join(dataDir, 'redis.conf');
+  writeFileSync(confFile, `requirepass ${password}\n`, { mode: 0o600 });
+  chmodSync(confFile, 0o600);
   const port = await freePort(6380);
   const child = spawn(
     binary,
     [
+      confFile,
       '--port', String(port),
       '--bind', '127.0.0.1',
       '--dir', dataDir,
@@ -132,9 +165,9 @@ export async function chooseRedis(opts: {
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   for (let i = 0; i < 100; i++) {
     if (await pingRedis('127.0.0.1', port, 200)) {
-      writeFileSync(stateFile, JSON.stringify({ pid: child.pid, port }));
-      opts.log(`started private redis-server (pid ${child.pid}) on port ${port}, data in ${dataDir}`);
-      return { url: `redis://127.0.0.1:${port}`, embedded: handle(child, child.pid!, port, stateFile) };
+      writeFileSync(stateFile, JSON.stringify({ pid: child.pid, port }), { mode: 0o600 });
+      opts.log(`started private redis-server (pid ${child.pid}) on port ${port}, data in ${dataDir}, password in ${join(dataDir, 'password')}`);
+      return { url: `redis://:${password}@127.0.0.1:${port}`, embedded: handle(child, child.pid!, port, stateFile) };
     }
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig, loadDotEnv } from '../core/index.ts';
+import { ConfigError, describeRedisUrl, loadConfig, loadDotEnv } from '../core/index.ts';
 import { chooseRedis, RedisNotInstalledError } from './embedded-redis.ts';
 import { startProcessTree } from './process-tree.ts';
 
@@ -35,7 +35,7 @@ const tree = startProcessTree(
   env,
   log,
 );
-log(`running scheduler, worker and dashboard on ${choice.embedded ? `private Redis port ${choice.embedded.port}` : choice.url}; Ctrl-C stops all`);
+log(`running scheduler, worker and dashboard on ${choice.embedded ? `private Redis port ${choice.embedded.port}` : describeRedisUrl(choice.url)}; Ctrl-C stops all`);
 
 let stopping = false;
 const shutdown = async (signal: string) => {

@@ -33,6 +33,8 @@ export function desiredSchedulers(
   paused: ReadonlySet<string>,
   calendar: SessionCalendar,
   now: Date,
+  /** The config's CYCLE_ATTEMPTS / CYCLE_BACKOFF_MS; a schedule's own `attempts` wins. */
+  env: Parameters<typeof cycleJobOptions>[1] = {},
 ): DesiredScheduler[] {
   const out: DesiredScheduler[] = [];
   // Schedules with the same timing share their window: thousands of entries cost a few calendar walks.
@@ -76,7 +78,7 @@ export function desiredSchedulers(
             soft_time_limit_ms: entry.soft_time_limit ?? null,
             hard_time_limit_ms: entry.hard_time_limit ?? null,
           },
-          opts: { ...cycleJobOptions(entry.queue), ...(entry.attempts ? { attempts: entry.attempts } : {}) },
+          opts: { ...cycleJobOptions(entry.queue, env), ...(entry.attempts ? { attempts: entry.attempts } : {}) },
         },
       });
     }

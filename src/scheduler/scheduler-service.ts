@@ -18,6 +18,7 @@ import { catchUpMissedRuns } from './catch-up.ts';
 import { desiredSchedulers, type DesiredScheduler } from './desired-schedulers.ts';
 import { LeaderLease, LeaseLostError } from './leader-lease.ts';
 import { reconcileSchedulers, type ReconcileReport } from './reconcile.ts';
+import { RETENTION_EVERY_MS, runRetentionPass } from './retention-pass.ts';
 import { loadScheduleFile, ScheduleFileError, type ScheduleSet } from './schedule-file.ts';
 import { watchScheduleFile } from './schedule-file-watcher.ts';
 import { publishLoadFailure, publishScheduleSet, readPausedIds } from './schedule-registry.ts';
@@ -95,7 +96,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   };
 
   const desiredNow = async (set: ScheduleSet): Promise<DesiredScheduler[]> =>
-    desiredSchedulers(set, await readPausedIds(redis, keys), calendar, now());
+    desiredSchedulers(set, await readPausedIds(redis, keys), calendar, now(), config);
 
   const existingKeys = async (): Promise<Set<string>> => {
     const lists = await Promise.all(Object.values(queues).map((q) => q.getJobSchedulers(0, -1, true)));
@@ -167,12 +168,18 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     else log.warn({ err: (err as Error).message }, `${what} failed; retrying on the next tick`);
   };
 
+  let lastRetention = 0;
   /** Every tick: re-arm windows whose session has no run left (an empty diff otherwise), watchdog when due. */
   const tick = async () => {
     if (stopped || !current) return;
     try {
       await serial(() => lead(current!, 're-arm'));
       if (lease.isHeld() && Date.now() - lastWatchdog >= (deps.watchdogMs ?? 30_000)) await runWatchdog();
+      if (lease.isHeld() && Date.now() - lastRetention >= RETENTION_EVERY_MS) {
+        lastRetention = Date.now();
+        const removed = await runRetentionPass(redis, keys, config, now());
+        if (removed.decisions + removed.trades + removed.indexEntries > 0) log.info(removed, 'retention pass: old history removed');
+      }
     } catch (err) {
       onRoundError(err, 'scheduler tick');
     }

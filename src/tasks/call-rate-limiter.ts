@@ -20,10 +20,20 @@ export function createCallRateLimiter(redis: Redis, keys: ProductKeys, queue: st
       // Redis refusing writes for a moment (OOM, failover) makes the call wait, not the cycle fail.
       const wait = Number(await redis.eval(TAKE, 1, keys.custom('rate', queue, kind, String(window)), limit.max, limit.durationMs).catch(() => 250));
       if (wait === 0) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(10, wait));
-        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      await pause(Math.max(10, wait), signal);
     }
   };
+}
+
+/** Waits `ms` or until the signal aborts; the abort listener goes with the wait, so long waits never pile them up. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -56,6 +56,7 @@ const FINAL_ERRORS = new Set([
   'HardTimeLimit',
   'TokenBudgetExceededError',
   'StructuredOutputError',
+  'LlmRequestRejectedError',
   'UnrecoverableError',
 ]);
 
@@ -96,7 +97,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     }
     const data = parsed.data;
     const dueAt = dueTimeOf(job, data);
-    const record = (outcome: FinalOutcome) => recordFinalOutcome(store, { id: jobId, queue, data, dueAt }, outcome);
+    const record = (outcome: FinalOutcome) => recordFinalOutcome(store, { id: jobId, queue, data, dueAt, processedOn: job.processedOn }, outcome);
     // Both in flight at once: one round trip's wait instead of two on every job.
     const [, tombstone] = await Promise.all([
       indexJob(deps.redis, deps.keys, { queue, jobId, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id }),
@@ -200,7 +201,7 @@ export async function recordStalledFailure(deps: Pick<CycleProcessorDeps, 'redis
   const data = parsed.data;
   const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR };
   const error = job.failedReason || STALLED_REASON;
-  const first = await recordFinalOutcome(store, { id: String(job.id), queue, data, dueAt: dueTimeOf(job, data) }, { status: 'failed', error });
+  const first = await recordFinalOutcome(store, { id: String(job.id), queue, data, dueAt: dueTimeOf(job, data), processedOn: job.processedOn }, { status: 'failed', error });
   const pair = overlapPair(data);
   if (pair) await releaseOverlapLease(deps.redis, deps.keys, pair, String(job.id));
   if (first) {

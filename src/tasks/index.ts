@@ -4,4 +4,5 @@ export { enqueueCycle, enqueueManualCycles, findJob, getJobView, listJobs, cance
 export { toJobView, resultOf, dueTimeFromJobId, nyDate, type JobView } from './job-view.ts';
 export { readWorkers, type WorkerView, type WorkerHeartbeat } from './worker-heartbeat.ts';
 export { admit, MIN_STALE_MS, type Admission, type SkipReason } from './admission.ts';
+export { pruneJobIndex } from './job-index.ts';
 export type { CycleFunction } from './cycle-execution.ts';

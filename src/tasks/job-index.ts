@@ -17,6 +17,10 @@ export interface JobFilter {
   agent?: string;
   schedule?: string;
   queue?: QueueName;
+  /** Created at or after (epoch ms). */
+  from?: number;
+  /** Created before (epoch ms). */
+  to?: number;
 }
 
 const RETAIN_MS = 8 * 24 * 3600_000; // a little beyond the 7-day job retention
@@ -40,8 +44,28 @@ export async function indexJob(
   for (const key of indexKeys(keys, { ...job })) {
     multi.zadd(key, 'NX', job.createdAt, member);
     multi.zremrangebyscore(key, '-inf', job.createdAt - RETAIN_MS);
+    // A list nobody adds to any more (a ticker no longer analysed) expires with its last job.
+    multi.pexpire(key, RETAIN_MS);
   }
   await multi.exec();
+}
+
+/**
+ * Bounds every index list: entries past the retention age go, and each list keeps at most `keep`
+ * newest entries (a busy install's "all" list would otherwise hold every job of the last 8 days).
+ */
+export async function pruneJobIndex(redis: Redis, keys: ProductKeys, keep: number, now = Date.now()): Promise<number> {
+  let removed = 0;
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${keys.custom('jobs')}:*`, 'COUNT', 1000, 'TYPE', 'zset');
+    cursor = next;
+    for (const key of found) {
+      const [byAge, byCount] = (await redis.multi().zremrangebyscore(key, '-inf', now - RETAIN_MS).zremrangebyrank(key, 0, -(keep + 1)).exec()) ?? [];
+      removed += Number(byAge?.[1] ?? 0) + Number(byCount?.[1] ?? 0);
+    }
+  } while (cursor !== '0');
+  return removed;
 }
 
 export async function unindexJob(redis: Redis, keys: ProductKeys, queue: QueueName, jobId: string, job: { ticker?: string; agent?: string; schedule?: string | null }): Promise<void> {
@@ -74,7 +98,9 @@ export async function readIndexPage(
   // Entries sharing the cursor's score are re-read and skipped by member order; loop past a run of them.
   for (;;) {
     const batch = count + 50;
-    const raw = await redis.zrevrangebyscore(key, cursor ? cursor.score : '+inf', '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
+    // The created-at window narrows the score range; `to` is exclusive.
+    const max = Math.min(cursor ? cursor.score : Infinity, filter.to !== undefined ? filter.to - 1 : Infinity);
+    const raw = await redis.zrevrangebyscore(key, max === Infinity ? '+inf' : max, filter.from ?? '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
     for (let i = 0; i < raw.length; i += 2) {
       const member = raw[i]!;
       const score = Number(raw[i + 1]);

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
+import { CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type Decision, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
 import { CANCEL_REASON, readTombstone, requestRunningCancel, tombstoneKey, writeTombstone } from './job-control.ts';
 import { decodeCursor, encodeCursor, indexJob, readIndexPage, type JobFilter } from './job-index.ts';
 import { readJobHashes } from './job-hashes.ts';
 import { toJobView, type JobView } from './job-view.ts';
 
 export type QueueSet = Record<QueueName, Queue>;
+/** CYCLE_ATTEMPTS and CYCLE_BACKOFF_MS (the config), so the documented retry settings reach every job. */
+type QueueEnv = Parameters<typeof cycleJobOptions>[1];
 
 /** The job store the API reads: BullMQ's job hashes, our index for listing, tombstones for cancels. */
 export interface JobStore {
@@ -17,8 +19,8 @@ export interface JobStore {
 }
 
 /** Adds one trading cycle to a queue; the job id is a UUID the caller can poll. */
-export async function enqueueCycle(queues: QueueSet, queue: QueueName, data: CycleJobData, store?: Pick<JobStore, 'redis' | 'keys'>): Promise<JobView> {
-  const job = await queues[queue].add(CYCLE_JOB_NAME, data, { ...cycleJobOptions(queue), jobId: randomUUID() });
+export async function enqueueCycle(queues: QueueSet, queue: QueueName, data: CycleJobData, store?: Pick<JobStore, 'redis' | 'keys'>, env?: QueueEnv): Promise<JobView> {
+  const job = await queues[queue].add(CYCLE_JOB_NAME, data, { ...cycleJobOptions(queue, env), jobId: randomUUID() });
   if (store) {
     await indexJob(store.redis, store.keys, { queue, jobId: String(job.id), createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id });
   }
@@ -55,6 +57,7 @@ export async function getJobView(store: JobStore | QueueSet, id: string): Promis
 
 export interface ListQuery extends JobFilter {
   status?: JobStatus;
+  decision?: Decision;
   limit: number;
   cursor?: string;
 }
@@ -103,7 +106,10 @@ function matches(view: JobView, q: ListQuery): boolean {
     (!q.agent || view.agent === q.agent) &&
     (!q.schedule || view.schedule_id === q.schedule) &&
     (!q.queue || view.queue === q.queue) &&
-    (!q.status || view.status === q.status)
+    (!q.status || view.status === q.status) &&
+    (!q.decision || view.decision === q.decision) &&
+    (q.from === undefined || Date.parse(view.created_at) >= q.from) &&
+    (q.to === undefined || Date.parse(view.created_at) < q.to)
   );
 }
 
@@ -196,7 +202,7 @@ export async function cancelJob(store: JobStore, id: string): Promise<CancelResu
  * A manual run of a schedule now, one job per ticker on the priority queue (a human never waits behind
  * a backlog). It ignores the market gate; callers that respect it check the calendar first.
  */
-export async function enqueueManualCycles(store: JobStore, entry: ScheduleEntry, profile: AgentProfile, tickers: string[], now: Date, date?: string): Promise<string[]> {
+export async function enqueueManualCycles(store: JobStore, entry: ScheduleEntry, profile: AgentProfile, tickers: string[], now: Date, date?: string, env?: QueueEnv): Promise<string[]> {
   const ids: string[] = [];
   for (const ticker of tickers) {
     const data = cycleJobDataSchema.parse({
@@ -213,7 +219,8 @@ export async function enqueueManualCycles(store: JobStore, entry: ScheduleEntry,
       soft_time_limit_ms: entry.soft_time_limit ?? null,
       hard_time_limit_ms: entry.hard_time_limit ?? null,
     });
-    ids.push((await enqueueCycle(store.queues, PRIORITY_QUEUE, data, store)).job_id);
+    const opts = entry.attempts ? { ...env, CYCLE_ATTEMPTS: entry.attempts } : env;
+    ids.push((await enqueueCycle(store.queues, PRIORITY_QUEUE, data, store, opts)).job_id);
   }
   return ids;
 }

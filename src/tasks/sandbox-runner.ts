@@ -36,6 +36,9 @@ export function createSandboxRunner(opts: SandboxOptions): CycleRunner {
 
   const spawnChild = (): Child => {
     const proc = fork(entry, [], { env: opts.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    // A send to a child that just died is reported as an 'error' event (ERR_IPC_CHANNEL_CLOSED); unheard,
+    // it would kill the worker. The exit handler settles whatever the child was running.
+    proc.on('error', (err) => opts.logger.debug({ err, pid: proc.pid }, 'sandbox child channel error'));
     const ready = new Promise<void>((resolve, reject) => {
       const onMessage = (m: FromChild) => {
         if (m.type === 'ready') {
@@ -109,8 +112,11 @@ export function createSandboxRunner(opts: SandboxOptions): CycleRunner {
           else resolve(result!);
         };
         const send = (m: ToChild) => {
+          if (!proc.connected) return;
           try {
-            proc.send(m);
+            proc.send(m, (err) => {
+              if (err) opts.logger.debug({ err, jobId: req.jobId, pid: proc.pid }, 'sandbox child gone before a message reached it');
+            });
           } catch {
             // the child is gone; its exit handler settles the job
           }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Worker } from 'bullmq';
+import { MetricsTime, Worker } from 'bullmq';
 import { MarketCalendar } from '../calendar/index.ts';
 import {
   createRedisConnection,
@@ -100,6 +100,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: config.WORKER_MAX_STALLED,
       settings: { backoffStrategy: cappedBackoff(config) },
+      // Per-minute completed/failed counts kept in Redis for a week: Bull Board's charts draw them.
+      metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
     });
     worker.on('error', (err) => logger.error({ err: err.message, queue }, 'worker error'));
     worker.on('active', (job) => {

@@ -9,7 +9,15 @@ export interface FakeYahooOptions {
   malformedFor?: string[];
   /** Serve quoteSummary fundamentals (otherwise 404 "Quote not found", as for many ETFs). */
   fundamentals?: boolean;
+  /** quoteSummary `price` + `assetProfile` per symbol (the company's name, sector and industry). */
+  profiles?: Record<string, { name: string; sector?: string; industry?: string }>;
+  /** Headline feed items per symbol (/rss/2.0/headline?s=); other symbols get an empty channel. */
+  news?: Record<string, Array<{ title: string; summary?: string; at: string; publisher?: string }>>;
+  /** Quarterly statements per symbol for fundamentals-timeseries: period end and values by field (totalRevenue …). */
+  statements?: Record<string, Array<{ end: string; values: Record<string, number> }>>;
 }
+
+const xmlEscape = (s: string) => s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
 
 const tradingPeriod = (start: number, end: number) => ({ timezone: 'EST', start, end, gmtoffset: -18000 });
 
@@ -92,9 +100,57 @@ export async function startFakeYahoo(opts: FakeYahooOptions = {}) {
         },
       });
     }
+    if (url.pathname === '/rss/2.0/headline') {
+      const symbol = url.searchParams.get('s') ?? '';
+      const items = (opts.news?.[symbol] ?? [])
+        .map((n, i) => `<item><title>${xmlEscape(n.title)}</title><link>https://finance.example.com/${i}</link>${n.summary !== undefined ? `<description>${xmlEscape(n.summary)}</description>` : ''}${n.publisher ? `<source url="https://example.com">${xmlEscape(n.publisher)}</source>` : ''}<guid isPermaLink="false">${symbol}-${i}</guid><pubDate>${new Date(n.at).toUTCString()}</pubDate></item>`)
+        .join('');
+      res.writeHead(200, { 'content-type': 'application/rss+xml;charset=utf-8' }).end(`<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Yahoo! Finance: ${xmlEscape(symbol)} News</title><link>https://finance.yahoo.com/q/h?s=${symbol}</link><description>Latest Financial News for ${xmlEscape(symbol)}</description>${items}</channel></rss>`);
+      return;
+    }
+    const series = /^\/ws\/fundamentals-timeseries\/v1\/finance\/timeseries\/([^/]+)$/.exec(url.pathname);
+    if (series) {
+      const symbol = decodeURIComponent(series[1]!);
+      const p1 = Number(url.searchParams.get('period1'));
+      const p2 = Number(url.searchParams.get('period2'));
+      const rows = (opts.statements?.[symbol] ?? []).filter((r) => {
+        const t = Date.parse(`${r.end}T00:00:00Z`) / 1000;
+        return t >= p1 && t <= p2;
+      });
+      const types = (url.searchParams.get('type') ?? '').split(',').filter(Boolean);
+      const result = types.map((type) => {
+        const field = type.replace(/^(quarterly|annual|trailing)/, '');
+        const key = field[0]!.toLowerCase() + field.slice(1);
+        const have = rows.filter((r) => r.values[key] !== undefined);
+        if (have.length === 0) return { meta: { symbol: [symbol], type: [type] } };
+        // The client reads each series from the third key of its object: meta, timestamp, then the data.
+        return {
+          meta: { symbol: [symbol], type: [type] },
+          timestamp: have.map((r) => Date.parse(`${r.end}T00:00:00Z`) / 1000),
+          [type]: have.map((r) => ({ dataId: 20_100, asOfDate: r.end, periodType: '3M', currencyCode: 'USD', reportedValue: { raw: r.values[key], fmt: String(r.values[key]) } })),
+        };
+      });
+      return json(200, { timeseries: { result, error: null } });
+    }
     const summary = /^\/v10\/finance\/quoteSummary\/([^/]+)$/.exec(url.pathname);
     if (summary) {
       const symbol = decodeURIComponent(summary[1]!);
+      const modules = (url.searchParams.get('modules') ?? '').split(',');
+      const profile = opts.profiles?.[symbol];
+      if (modules.includes('assetProfile') || modules.includes('price')) {
+        if (!profile) return json(404, { quoteSummary: { result: null, error: { code: 'Not Found', description: `Quote not found for symbol: ${symbol}` } } });
+        return json(200, {
+          quoteSummary: {
+            result: [
+              {
+                assetProfile: { maxAge: 86400, sector: profile.sector, industry: profile.industry, country: 'United States', fullTimeEmployees: 1000 },
+                price: { maxAge: 1, symbol, longName: profile.name, shortName: profile.name.slice(0, 20), currency: 'USD', quoteType: 'EQUITY', exchangeName: 'NasdaqGS', marketState: 'REGULAR', priceHint: 2 },
+              },
+            ],
+            error: null,
+          },
+        });
+      }
       if (!opts.fundamentals || !closesOf(symbol)) return json(404, { quoteSummary: { result: null, error: { code: 'Not Found', description: `Quote not found for symbol: ${symbol}` } } });
       return json(200, {
         quoteSummary: {

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { MarketCalendar } from '../../calendar/index.ts';
 import type { Bar, NewsItem } from '../analysis-types.ts';
+import { cutoffOf } from './point-in-time.ts';
 import { DataSourceUnavailableError, UnknownTickerError, type MarketDataProvider } from './market-data-provider.ts';
 
 const calendar = new MarketCalendar();
@@ -83,10 +84,12 @@ export function createAlpacaProvider(opts: { keyId: string; secretKey: string; b
     async getFundamentals() {
       return null; // Alpaca's market data has no fundamentals
     },
-    async getNews(ticker, { signal }) {
-      const body = await get<{ news?: Array<{ headline?: string; source?: string; created_at?: string; url?: string }> }>('/v1beta1/news', { symbols: ticker, limit: '10', sort: 'desc' }, ticker, signal);
+    async getNews(ticker, { signal, asOf }) {
+      // Alpaca's news API takes an end time: a backdated cycle asks for what was out by that day's close.
+      const end: Record<string, string> = asOf ? { end: cutoffOf(asOf).toISOString() } : {};
+      const body = await get<{ news?: Array<{ headline?: string; summary?: string; source?: string; created_at?: string; url?: string }> }>('/v1beta1/news', { symbols: ticker, limit: '10', sort: 'desc', ...end }, ticker, signal);
       if (!Array.isArray(body.news)) return null;
-      return body.news.filter((n) => typeof n.headline === 'string' && n.headline).map((n): NewsItem => ({ title: n.headline!, publisher: n.source, published_at: n.created_at, url: n.url }));
+      return body.news.filter((n) => typeof n.headline === 'string' && n.headline).map((n): NewsItem => ({ title: n.headline!, publisher: n.source, published_at: n.created_at, url: n.url, ...(n.summary ? { summary: n.summary.slice(0, 400) } : {}) }));
     },
   };
 }

@@ -73,7 +73,7 @@ export function withRedisCache(provider: MarketDataProvider, redis: Redis, keys:
     getDailyBars: (t, o) => cached(['daily', t, o.to, String(o.lookbackDays)], ttl.dailyS, o.signal, () => provider.getDailyBars(t, o)),
     getIntradayBars: (t, o) => cached([o.interval ?? '5m', t, o.date], ttl.intradayS, o.signal, () => provider.getIntradayBars(t, o)),
     getQuote: (t, o) => cached(['quote', t], ttl.quoteS, o.signal, () => provider.getQuote(t, o)),
-    getFundamentals: (t, o) => cached(['fundamentals', t], ttl.slowS, o.signal, () => provider.getFundamentals(t, o)),
-    getNews: (t, o) => cached(['news', t], ttl.slowS, o.signal, () => provider.getNews(t, o)),
+    getFundamentals: (t, o) => cached(['fundamentals', t, o.asOf ?? 'latest'], ttl.slowS, o.signal, () => provider.getFundamentals(t, o)),
+    getNews: (t, o) => cached(['news', t, o.asOf ?? 'latest'], ttl.slowS, o.signal, () => provider.getNews(t, o)),
   };
 }

@@ -8,8 +8,13 @@ export interface MarketDataProvider {
   /** Intraday bars (5-minute, the only interval used) of the regular session on `date`, oldest first (empty before the open). */
   getIntradayBars(ticker: string, opts: { date: string; interval?: '5m'; signal?: AbortSignal }): Promise<Bar[] | null>;
   getQuote(ticker: string, opts: { signal?: AbortSignal }): Promise<{ price: number; time: string } | null>;
-  getFundamentals(ticker: string, opts: { signal?: AbortSignal }): Promise<Record<string, number | string | null> | null>;
-  getNews(ticker: string, opts: { signal?: AbortSignal }): Promise<NewsItem[] | null>;
+  /**
+   * `asOf` (YYYY-MM-DD, New York) keeps the answer point-in-time: what the source cannot give as of
+   * that date is null, never today's value.
+   */
+  getFundamentals(ticker: string, opts: { signal?: AbortSignal; asOf?: string }): Promise<Record<string, number | string | null> | null>;
+  /** `asOf`: only items published by that day's close in New York. */
+  getNews(ticker: string, opts: { signal?: AbortSignal; asOf?: string }): Promise<NewsItem[] | null>;
 }
 
 /** The symbol does not exist at the source: retrying cannot help. */

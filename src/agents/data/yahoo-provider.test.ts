@@ -41,6 +41,12 @@ describe('yahoo provider (real yahoo-finance2 client, local server in Yahoo\'s w
     expect(news?.[0]).toMatchObject({ title: 'SPY rallies on earnings', publisher: 'Wire', url: 'https://example.com/a' });
   });
 
+  it('is point-in-time: a backdated cycle gets no news published after its close and none of today\'s ratios', async () => {
+    // The fake's search items are published now; its ratios are today's.
+    expect(await provider.getNews('SPY', { asOf: '2026-01-05' })).toBeNull();
+    expect(await provider.getFundamentals('SPY', { asOf: '2026-01-05' })).toBeNull();
+  });
+
   it('reads fundamentals from quoteSummary, and says none when Yahoo has none', async () => {
     expect(await provider.getFundamentals('SPY', {})).toMatchObject({ market_cap: 3_400_000_000_000, trailing_pe: 31.2, profit_margins: 0.24, recommendation: 'buy', peg_ratio: 2.1 });
     const bare = await startFakeYahoo({ closes: { SPY: closes } });

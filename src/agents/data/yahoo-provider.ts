@@ -1,6 +1,8 @@
 import YahooFinance from 'yahoo-finance2';
 import { DateTime } from 'luxon';
+import { nyDate } from '../../calendar/index.ts';
 import type { Bar, NewsItem } from '../analysis-types.ts';
+import { cutoffOf } from './point-in-time.ts';
 import { DataSourceUnavailableError, UnknownTickerError, type MarketDataProvider } from './market-data-provider.ts';
 
 /** Yahoo rate-limits non-browser clients: look like a browser. */
@@ -114,7 +116,9 @@ export function createYahooProvider(opts: { fetch?: typeof fetch; timeoutMs?: nu
       if (!finite(price) || price <= 0) return null;
       return { price, time: isoTime(c.meta?.regularMarketTime, now()) };
     },
-    async getFundamentals(ticker, { signal }) {
+    async getFundamentals(ticker, { signal, asOf }) {
+      // These ratios are today's: a backdated cycle gets none rather than values from after its date.
+      if (asOf && asOf < nyDate(now())) return null;
       let s: Record<string, Record<string, unknown> | undefined>;
       try {
         s = (await yf.quoteSummary(ticker, { modules: ['summaryDetail', 'defaultKeyStatistics', 'financialData'] }, moduleOptions(signal))) as never;
@@ -141,7 +145,7 @@ export function createYahooProvider(opts: { fetch?: typeof fetch; timeoutMs?: nu
       };
       return Object.values(out).some((v) => v !== null) ? out : null;
     },
-    async getNews(ticker, { signal }) {
+    async getNews(ticker, { signal, asOf }) {
       let r: { news?: unknown };
       try {
         r = (await yf.search(ticker, { newsCount: 10, quotesCount: 0 }, moduleOptions(signal))) as never;
@@ -150,7 +154,7 @@ export function createYahooProvider(opts: { fetch?: typeof fetch; timeoutMs?: nu
         return null;
       }
       if (!r || !Array.isArray(r.news)) return null;
-      return (r.news as Array<{ title?: unknown; publisher?: unknown; providerPublishTime?: Date | number; link?: unknown }>)
+      const items = (r.news as Array<{ title?: unknown; publisher?: unknown; providerPublishTime?: Date | number; link?: unknown }>)
         .filter((n) => typeof n.title === 'string' && n.title.length > 0)
         .map((n): NewsItem => ({
           title: n.title as string,
@@ -158,6 +162,11 @@ export function createYahooProvider(opts: { fetch?: typeof fetch; timeoutMs?: nu
           published_at: n.providerPublishTime ? isoTime(n.providerPublishTime, now()) : undefined,
           url: typeof n.link === 'string' ? n.link : undefined,
         }));
+      if (!asOf) return items;
+      // Search serves the latest items only: undated ones or ones after the cutoff are not the date's news.
+      const cutoff = cutoffOf(asOf, now()).getTime();
+      const seen = items.filter((n) => n.published_at && Date.parse(n.published_at) <= cutoff);
+      return seen.length ? seen : null;
     },
   };
 }

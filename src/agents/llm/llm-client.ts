@@ -2,9 +2,10 @@ import { setMaxListeners } from 'node:events';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { z } from 'zod';
-import { CycleAbortedError, incrementCounter, PermanentCycleError, productKeys, type Config, type Usage } from '../../core/index.ts';
+import { CycleAbortedError, incrementCounter, LlmRequestRejectedError, productKeys, type Config, type LlmCall, type Usage } from '../../core/index.ts';
 import type { CycleContext } from '../cycle-context.ts';
-import { callCost, type PriceTable } from './llm-pricing.ts';
+import { priceCall, type PriceTable } from './llm-pricing.ts';
+import { capabilitiesOf, effortFor, type ReasoningEffort } from './model-capabilities.ts';
 
 export function createOpenAIClient(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>): OpenAI {
   return new OpenAI({
@@ -32,16 +33,22 @@ export class StructuredOutputError extends Error {
   override name = 'StructuredOutputError';
 }
 
-export interface CallUsage {
-  role: string;
-  model: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cost_usd: number;
-  latency_ms: number;
-}
+export type CallUsage = LlmCall;
 
 const TRANSIENT = new Set([408, 409, 429, 500, 502, 503, 504]);
+/** Hosted models already warned about for having no price (one warning per model and process). */
+const unpricedWarned = new Set<string>();
+
+export interface CallOptions {
+  /** The role tier's reasoning effort; sent only to models that take one. */
+  effort?: ReasoningEffort;
+}
+
+/** The server's own words for a refused request, as the SDK reports them. */
+function serverMessage(err: unknown): string {
+  const e = err as APIError & { error?: { message?: string } };
+  return String(e.error?.message ?? e.message ?? err).slice(0, 500);
+}
 
 /**
  * One cycle's LLM calls: retries of transient errors with backoff, abort on the cycle's signal, the
@@ -54,7 +61,18 @@ export class LlmSession {
   constructor(
     private readonly client: OpenAI,
     private readonly ctx: CycleContext,
-    private readonly opts: { budget: number; prices: PriceTable; temperature: number; agent: string; sleep?: (ms: number) => Promise<void> },
+    private readonly opts: {
+      budget: number;
+      prices: PriceTable;
+      /** The server is local (Ollama …): unknown models cost 0 instead of an unknown cost. */
+      local: boolean;
+      temperature: number;
+      maxCompletionTokens: number;
+      agent: string;
+      sleep?: (ms: number) => Promise<void>;
+      /** Told of every finished call (the run's audit trail is written as it goes). */
+      onCall?: (call: LlmCall) => Promise<void>;
+    },
   ) {
     // Each SDK call listens on the cycle's signal; a cycle makes a dozen or more, all legitimately.
     setMaxListeners(200, ctx.signal);
@@ -65,7 +83,14 @@ export class LlmSession {
       (a, c) => ({ prompt_tokens: a.prompt_tokens + c.prompt_tokens, completion_tokens: a.completion_tokens + c.completion_tokens, cost_usd: a.cost_usd + c.cost_usd }),
       { prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 },
     );
-    return { ...u, total_tokens: u.prompt_tokens + u.completion_tokens, cost_usd: Math.round(u.cost_usd * 1e6) / 1e6, calls: this.calls.length };
+    const unknown = this.calls.some((c) => c.cost_unknown);
+    return {
+      ...u,
+      total_tokens: u.prompt_tokens + u.completion_tokens,
+      cost_usd: Math.round(u.cost_usd * 1e6) / 1e6,
+      calls: this.calls.length,
+      ...(unknown ? { cost_unknown: true } : {}),
+    };
   }
 
   models(): string[] {
@@ -73,17 +98,17 @@ export class LlmSession {
   }
 
   /** Free-text answer. */
-  async text(role: string, model: string, messages: ChatCompletionMessageParam[]): Promise<string> {
-    const { content } = await this.complete(role, model, messages);
+  async text(role: string, model: string, messages: ChatCompletionMessageParam[], opts: CallOptions = {}): Promise<string> {
+    const { content } = await this.complete(role, model, messages, opts);
     return content.trim();
   }
 
   /** A JSON answer validated against `schema`; one repair re-ask, then a clear failure. */
-  async structured<T>(role: string, model: string, messages: ChatCompletionMessageParam[], schema: z.ZodType<T>, jsonSchema: Record<string, unknown>): Promise<T> {
+  async structured<T>(role: string, model: string, messages: ChatCompletionMessageParam[], schema: z.ZodType<T>, jsonSchema: Record<string, unknown>, opts: CallOptions = {}): Promise<T> {
     let convo = [...messages];
     let lastError = '';
     for (let round = 0; round < 2; round++) {
-      const { content, finish } = await this.complete(role, model, convo, jsonSchema);
+      const { content, finish } = await this.complete(role, model, convo, opts, jsonSchema);
       const parsed = parseJson(content);
       const checked = parsed === undefined ? null : schema.safeParse(parsed);
       if (checked?.success && finish !== 'length') return checked.data;
@@ -106,10 +131,10 @@ export class LlmSession {
     throw new StructuredOutputError(`${role} returned invalid structured output after 1 repair: ${lastError}`);
   }
 
-  private async complete(role: string, model: string, messages: ChatCompletionMessageParam[], jsonSchema?: Record<string, unknown>): Promise<{ content: string; finish: string | null }> {
+  private async complete(role: string, model: string, messages: ChatCompletionMessageParam[], opts: CallOptions, jsonSchema?: Record<string, unknown>): Promise<{ content: string; finish: string | null }> {
     const { signal, logger } = this.ctx;
     this.checkBudget();
-    let body = this.request(model, messages, jsonSchema);
+    let body = this.request(model, messages, opts, jsonSchema);
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) throw new CycleAbortedError(String(signal.reason ?? 'aborted'));
       await this.ctx.acquireCallSlot?.('llm');
@@ -119,17 +144,25 @@ export class LlmSession {
         const choice = res.choices[0];
         const promptTokens = res.usage?.prompt_tokens ?? 0;
         const completionTokens = res.usage?.completion_tokens ?? 0;
+        // Priced by the model asked for: a server's own name for it (a dated snapshot) costs the same.
+        const price = priceCall(this.opts.prices, model, promptTokens, completionTokens, { local: this.opts.local });
         const call: CallUsage = {
           role,
           model: res.model || model,
           prompt_tokens: promptTokens,
           completion_tokens: completionTokens,
-          cost_usd: callCost(this.opts.prices, model, promptTokens, completionTokens),
+          cost_usd: price.cost_usd,
+          ...(price.cost_unknown ? { cost_unknown: true } : {}),
           latency_ms: Date.now() - startedAt,
+          attempt: attempt + 1,
         };
+        if (price.cost_unknown && !unpricedWarned.has(model)) {
+          unpricedWarned.add(model);
+          logger.warn({ model }, 'no price known for this hosted model: its cost is reported as unknown (set LLM_PRICES to price it)');
+        }
         this.calls.push(call);
-        logger.debug({ role, model, tokens: promptTokens + completionTokens, ms: call.latency_ms }, 'llm call');
-        await this.count(call);
+        logger.debug({ role, model, tokens: promptTokens + completionTokens, ms: call.latency_ms, attempt: call.attempt }, 'llm call');
+        await Promise.all([this.count(call), this.opts.onCall?.(call).catch(() => undefined)]);
         this.checkBudget();
         return { content: choice?.message?.content ?? '', finish: choice?.finish_reason ?? null };
       } catch (err) {
@@ -140,12 +173,16 @@ export class LlmSession {
         if (status === 400 && jsonSchema && !this.jsonInText && /response_format|json_schema|structured/i.test((err as Error).message)) {
           this.jsonInText = true;
           logger.warn({ role, model }, 'server rejected structured output; asking for JSON in the text');
-          body = this.request(model, messages, jsonSchema);
+          body = this.request(model, messages, opts, jsonSchema);
           attempt--;
           continue;
         }
-        if (status === 401) throw new PermanentCycleError(`LLM server refused the API key (401): check OPENAI_API_KEY`);
-        if (status === 404) throw new PermanentCycleError(`LLM server answered 404 for model "${model}": check the model name and OPENAI_BASE_URL (Ollama: http://localhost:11434/v1)`);
+        // A refusal that a retry would only repeat (and pay for again): end the job with the server's words.
+        if (status === 401 || status === 403) throw new LlmRequestRejectedError(`LLM server refused the API key (${status}): ${serverMessage(err)} — check OPENAI_API_KEY`, status);
+        if (status === 404) throw new LlmRequestRejectedError(`LLM server answered 404 for model "${model}" (${role}): ${serverMessage(err)} — check the model name and OPENAI_BASE_URL (Ollama: http://localhost:11434/v1)`, status);
+        if (status !== undefined && status >= 400 && status < 500 && !TRANSIENT.has(status)) {
+          throw new LlmRequestRejectedError(`LLM server rejected the ${role} request to "${model}" (${status}): ${serverMessage(err)}`, status);
+        }
         const transient = (status !== undefined && TRANSIENT.has(status)) || err instanceof APIConnectionError;
         if (!transient || attempt >= 3) throw err;
         const retryAfter = err instanceof APIError ? Number(err.headers?.get?.('retry-after')) : NaN;
@@ -156,8 +193,13 @@ export class LlmSession {
     }
   }
 
-  private request(model: string, messages: ChatCompletionMessageParam[], jsonSchema?: Record<string, unknown>) {
-    const base = { model, messages, temperature: this.opts.temperature };
+  /** The body this model family accepts: reasoning models get no temperature, a completion cap and their effort. */
+  private request(model: string, messages: ChatCompletionMessageParam[], opts: CallOptions, jsonSchema?: Record<string, unknown>) {
+    const caps = capabilitiesOf(model);
+    const effort = opts.effort ? effortFor(model, opts.effort) : undefined;
+    const base = caps.reasoning
+      ? { model, messages, max_completion_tokens: this.opts.maxCompletionTokens, ...(effort ? { reasoning_effort: effort } : {}) }
+      : { model, messages, temperature: this.opts.temperature };
     if (!jsonSchema) return base;
     if (this.jsonInText) {
       const instruction = `Reply with only a JSON object (no prose, no code fence) matching this JSON schema:\n${JSON.stringify(jsonSchema)}`;

@@ -6,7 +6,10 @@ import type { CycleContext, CycleStage } from '../cycle-context.ts';
 import type { MarketSnapshot } from '../analysis-types.ts';
 import { createSimulatedProvider } from '../data/simulated-provider.ts';
 import { defaultAnswer, startFakeOpenAI } from '../../../test/support/fake-openai-server.ts';
+import { startFakeResearch } from '../../../test/support/fake-research.ts';
+import { researchSourcesFor } from '../data/research-sources.ts';
 import { deletePrefix, silentLogger, testConfig } from '../../../test/support/redis-test-env.ts';
+import { LlmRequestRejectedError } from '../../core/index.ts';
 import { runLlmAnalysis, StructuredOutputError, TokenBudgetExceededError } from './index.ts';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -15,7 +18,9 @@ const prefixes: string[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
+const research = await startFakeResearch();
 afterAll(async () => {
+  await research.close();
   redis.disconnect();
   await Promise.all(prefixes.map((p) => deletePrefix(p)));
 });
@@ -50,11 +55,13 @@ async function setup(handler: Parameters<typeof startFakeOpenAI>[0], profile: Re
     jobId: 'job-1',
     attempt: 1,
     reportProgress: async (stage, percent) => void progress.push([stage, percent]),
+    now: () => new Date('2026-11-20T23:00:00Z'),
   };
   const input = { agent: 'llm-desk', snapshot, profile: agentProfileSchema.parse({ engine: 'llm', ...profile }), options: {} };
   return { server, ctx, input, progress, controller, config };
 }
 
+const sources = researchSourcesFor('yahoo', { SOCIAL_SOURCE: 'stocktwits' }, { fetch: research.fetch, now: () => new Date('2026-11-20T23:00:00Z') });
 const prices = { 'gpt-4o': { input: 2.5, output: 10 }, 'gpt-4o-mini': { input: 0.15, output: 0.6 } };
 
 describe('llm engine against a local OpenAI-compatible server (real openai client)', () => {
@@ -63,10 +70,9 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
       (r) => ({ content: defaultAnswer(r.role), delayMs: r.role.endsWith('analyst') && !r.role.includes('risk') ? 150 : 0 }),
       { debate_rounds: 2, risk_rounds: 1 },
     );
-    const out = await runLlmAnalysis(input, ctx, { prices });
+    const out = await runLlmAnalysis(input, ctx, { prices, research: sources });
     const analysts = server.requests.filter((r) => /^(market|fundamentals|news|sentiment) analyst$/.test(r.role));
-    // Fundamentals are unavailable from simulated data: no call is made for them.
-    expect(analysts.map((a) => a.role).sort()).toEqual(['market analyst', 'news analyst', 'sentiment analyst']);
+    expect(analysts.map((a) => a.role).sort()).toEqual(['fundamentals analyst', 'market analyst', 'news analyst', 'sentiment analyst']);
     const lastArrival = Math.max(...analysts.map((a) => a.arrivedAt));
     const firstFinish = Math.min(...analysts.map((a) => a.finishedAt));
     expect(lastArrival).toBeLessThan(firstFinish); // all three were in flight together
@@ -74,7 +80,7 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
     expect(server.requests.filter((r) => r.role.endsWith('risk analyst'))).toHaveLength(3);
     expect(out.rating).toBe('Overweight');
     expect(out.decision).toBe('BUY');
-    expect(out.reports.fundamentals).toMatch(/unavailable from simulated/);
+    expect(out.reports.fundamentals).toBe('fundamentals analyst says: looks fine.');
     expect(out.reports.debate).toMatch(/Bull \(round 2\)/);
     expect(progress.map(([s]) => s)).toEqual(['analysts', 'debate', 'trader', 'risk', 'decision']);
     const pm = server.requests.find((r) => r.role === 'portfolio manager')!;
@@ -84,11 +90,11 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
 
   it('sums usage and cost per call, and counts tokens per agent and model', async () => {
     const { ctx, input, config } = await setup((r) => ({ content: defaultAnswer(r.role), usage: { prompt_tokens: 1000, completion_tokens: 200 } }), { debate_rounds: 1, risk_rounds: 1 });
-    const out = await runLlmAnalysis(input, ctx, { prices });
-    // 3 analysts + 2 researchers + trader + 3 risk = 9 quick calls; manager + PM = 2 deep calls.
-    expect(out.usage.calls).toBe(11);
-    expect(out.usage.total_tokens).toBe(11 * 1200);
-    const quick = 9 * (1000 * 0.15 + 200 * 0.6) / 1e6;
+    const out = await runLlmAnalysis(input, ctx, { prices, research: sources });
+    // 4 analysts + 2 researchers + trader + 3 risk = 10 quick calls; manager + PM = 2 deep calls.
+    expect(out.usage.calls).toBe(12);
+    expect(out.usage.total_tokens).toBe(12 * 1200);
+    const quick = 10 * (1000 * 0.15 + 200 * 0.6) / 1e6;
     const deep = 2 * (1000 * 2.5 + 200 * 10) / 1e6;
     expect(out.usage.cost_usd).toBeCloseTo(quick + deep, 6);
     expect(out.models.sort()).toEqual(['gpt-4o', 'gpt-4o-mini']);
@@ -102,14 +108,14 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
       if (r.role === 'portfolio manager' && pmCalls++ === 0) return { content: '{"rating":"Strong Buy","confidence":2}' };
       return { content: defaultAnswer(r.role, 'Underweight') };
     });
-    const out = await runLlmAnalysis(input, ctx, { prices });
+    const out = await runLlmAnalysis(input, ctx, { prices, research: sources });
     expect(pmCalls).toBe(2);
     expect(out.decision).toBe('SELL');
   });
 
   it('fails hard when the answer is still invalid after one repair — never a free-text guess', async () => {
     const { ctx, input } = await setup((r) => (r.role === 'portfolio manager' ? { content: 'I think you should probably buy.' } : { content: defaultAnswer(r.role) }));
-    const err = await runLlmAnalysis(input, ctx, { prices }).catch((e: unknown) => e);
+    const err = await runLlmAnalysis(input, ctx, { prices, research: sources }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StructuredOutputError);
     expect((err as Error).message).toBe('portfolio manager returned invalid structured output after 1 repair: the answer was not JSON');
   });
@@ -119,7 +125,7 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
       if (r.body.response_format) return { status: 400, error: { message: "Invalid parameter: 'response_format' is not supported" } };
       return { content: r.role === 'portfolio manager' ? '```json\n{"rating":"Hold","confidence":0.5,"summary":"wait","rationale":"mixed"}\n```' : defaultAnswer(r.role) };
     });
-    const out = await runLlmAnalysis(input, ctx, { prices });
+    const out = await runLlmAnalysis(input, ctx, { prices, research: sources });
     expect(out.decision).toBe('HOLD');
     expect(server.requests.filter((r) => r.body.response_format)).toHaveLength(1);
   });
@@ -133,7 +139,7 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
       }
       return { content: defaultAnswer(r.role) };
     });
-    const out = await runLlmAnalysis(input, ctx, { prices });
+    const out = await runLlmAnalysis(input, ctx, { prices, research: sources });
     expect(out.decision).toBe('BUY');
     expect(server.requests.filter((r) => r.role === 'trader')).toHaveLength(2);
   });
@@ -142,7 +148,7 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
     const { ctx, input, controller } = await setup((r) => (r.role === 'bull researcher' ? { hang: true } : { content: defaultAnswer(r.role) }));
     setTimeout(() => controller.abort('soft time limit exceeded'), 300);
     const started = Date.now();
-    const err = await runLlmAnalysis(input, ctx, { prices }).catch((e: unknown) => e);
+    const err = await runLlmAnalysis(input, ctx, { prices, research: sources }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CycleAbortedError);
     expect((err as Error).message).toBe('soft time limit exceeded');
     expect(Date.now() - started).toBeLessThan(3_000);
@@ -150,19 +156,24 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
 
   it('aborts the cycle when the token budget is exceeded, with the usage so far', async () => {
     const { server, ctx, input } = await setup((r) => ({ content: defaultAnswer(r.role), usage: { prompt_tokens: 4000, completion_tokens: 1000 } }), { max_tokens_per_cycle: 12_000 });
-    const err = await runLlmAnalysis(input, ctx, { prices }).catch((e: unknown) => e);
+    const err = await runLlmAnalysis(input, ctx, { prices, research: sources }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenBudgetExceededError);
     const e = err as TokenBudgetExceededError;
-    // Three parallel analysts (15 000 tokens) already exceed 12 000: the cycle stops before the debate.
-    expect(e.message).toBe('token budget exceeded (used 15000 of 12000)');
-    expect(e.usage.total_tokens).toBe(15_000);
+    // The parallel analysts (5 000 tokens each) already exceed 12 000: the cycle stops before the debate.
+    expect(e.message).toBe(`token budget exceeded (used ${e.used} of 12000)`);
+    expect(e.used).toBeGreaterThanOrEqual(15_000);
+    expect(e.usage.total_tokens).toBe(e.used);
     expect(server.requests.some((r) => r.role.endsWith('researcher'))).toBe(false);
   });
 
   it('explains a 404 (wrong base URL or model) without retrying', async () => {
     const { server, ctx, input } = await setup(() => ({ status: 404, error: { message: 'model not found' } }));
-    const err = await runLlmAnalysis(input, ctx, { prices }).catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/check the model name and OPENAI_BASE_URL \(Ollama: http:\/\/localhost:11434\/v1\)/);
-    expect(server.requests.length).toBeLessThanOrEqual(3);
+    const err = await runLlmAnalysis(input, ctx, { prices, research: sources }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LlmRequestRejectedError);
+    expect((err as Error).message).toMatch(/model not found — check the model name and OPENAI_BASE_URL \(Ollama: http:\/\/localhost:11434\/v1\)/);
+    // Only analysts were asked (they run together), and none of them twice: a 404 is not retried.
+    const roles = server.requests.map((r) => r.role);
+    expect(roles.every((r) => r.endsWith(' analyst'))).toBe(true);
+    expect(new Set(roles).size).toBe(roles.length);
   });
 });

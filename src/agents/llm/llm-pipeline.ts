@@ -1,13 +1,46 @@
 import type OpenAI from 'openai';
 import { z } from 'zod';
-import { RATINGS, type Decision, type Rating } from '../../core/index.ts';
+import { RATINGS, type Decision, type Rating, type RoleReportKey, type RoleReports } from '../../core/index.ts';
 import type { AnalysisOutcome, EngineInput, MarketSnapshot } from '../analysis-types.ts';
 import type { CycleContext } from '../cycle-context.ts';
+import { describeUnavailable } from '../data/point-in-time.ts';
+import { loadResearch, researchSourcesFor, type ResearchData, type ResearchSources } from '../data/research-sources.ts';
+import { lessonsForDecision } from '../memory/lesson-log.ts';
+import { getPortfolio } from '../portfolio/paper-ledger.ts';
+import { deskRunRecorder } from './desk-run-store.ts';
 import { createOpenAIClient, LlmSession, type CallUsage } from './llm-client.ts';
-import { DEFAULT_PRICES, parsePriceOverrides, type PriceTable } from './llm-pricing.ts';
+import { DEFAULT_PRICES, isLocalServer, parsePriceOverrides, type PriceTable } from './llm-pricing.ts';
+import type { ReasoningEffort } from './model-capabilities.ts';
+import { aggressiveRiskSystem } from './prompts/aggressive-risk.ts';
+import { bearResearcherSystem } from './prompts/bear-researcher.ts';
+import { bullResearcherSystem, researcherUser } from './prompts/bull-researcher.ts';
+import { conservativeRiskSystem } from './prompts/conservative-risk.ts';
+import { analystBrief as briefOf, type DeskFacts, type DeskPosition } from './prompts/desk-brief.ts';
+import { fundamentalsAnalystSystem, fundamentalsAnalystUser } from './prompts/fundamentals-analyst.ts';
+import { marketAnalystSystem, marketAnalystUser } from './prompts/market-analyst.ts';
+import { neutralRiskSystem } from './prompts/neutral-risk.ts';
+import { newsAnalystSystem, newsAnalystUser } from './prompts/news-analyst.ts';
+import { portfolioManagerSystem, portfolioManagerUser } from './prompts/portfolio-manager.ts';
+import { researchManagerSystem, researchManagerUser } from './prompts/research-manager.ts';
+import { riskUser } from './prompts/risk-discussion.ts';
+import { sentimentAnalystSystem, sentimentAnalystUser } from './prompts/sentiment-analyst.ts';
+import { traderSystem, traderUser } from './prompts/trader.ts';
+import { reflectOnScoredDecisions } from './reflection.ts';
 
 export interface LlmAnalysisOutcome extends AnalysisOutcome {
   calls: CallUsage[];
+  role_reports: RoleReports;
+  lessons_used: Array<{ ticker: string; date: string; lesson: string }>;
+}
+
+export interface LlmDeps {
+  client?: OpenAI;
+  prices?: PriceTable;
+  sleep?: (ms: number) => Promise<void>;
+  /** Replaces global fetch for the research sources (tests point it at local servers). */
+  fetch?: typeof fetch;
+  /** Replaces the research sources chosen from the snapshot's data source. */
+  research?: ResearchSources;
 }
 
 const planSchema = z.object({ recommendation: z.enum(RATINGS), rationale: z.string().min(1), plan: z.string() });
@@ -50,131 +83,204 @@ export function decisionFromRating(rating: Rating): Decision {
   return rating === 'Buy' || rating === 'Overweight' ? 'BUY' : rating === 'Sell' || rating === 'Underweight' ? 'SELL' : 'HOLD';
 }
 
-const sys = (role: string, ticker: string, date: string) => ({
-  role: 'system' as const,
-  content: `You are the ${role.toLowerCase()} of a trading desk analysing ${ticker} for ${date}. Use only the data given; if something is missing, say so instead of inventing it. Be concise.`,
-});
+type AnalystKind = 'market' | 'fundamentals' | 'news' | 'sentiment';
 
-function marketData(s: MarketSnapshot): string {
-  const last = s.daily.slice(-20).map((b) => `${b.t.slice(0, 10)} o${b.o} h${b.h} l${b.l} c${b.c} v${b.v}`).join('\n');
-  const ind = Object.entries(s.indicators).map(([k, v]) => `${k}=${v === null ? 'n/a' : Number(v.toFixed(4))}`).join(', ');
-  return `Data source: ${s.data_source}.\nLast 20 daily bars:\n${last}\nIndicators: ${ind}\nQuote: ${s.quote ? `${s.quote.price} at ${s.quote.time}` : 'n/a'}`;
-}
-
-/** The analysts' prompts; a null prompt means the data is unavailable and no call is made. */
-function analystPrompt(kind: string, s: MarketSnapshot): string | null {
+/** Each analyst's prompt from the research, or why it has nothing to read (no call is made then). */
+function analystRequest(kind: AnalystKind, s: MarketSnapshot, r: ResearchData, f: DeskFacts): { system: string; user: string } | { skipped: string } {
   switch (kind) {
     case 'market':
-      return `Write a technical analysis (trend, momentum, volatility, key levels).\n${marketData(s)}`;
+      return { system: marketAnalystSystem(f), user: marketAnalystUser(s) };
     case 'fundamentals':
-      return s.fundamentals ? `Assess the fundamentals:\n${JSON.stringify(s.fundamentals)}` : null;
+      return r.fundamentals.available
+        ? { system: fundamentalsAnalystSystem(f), user: fundamentalsAnalystUser(r.fundamentals.data, r.fundamentals.note) }
+        : { skipped: `Fundamentals analyst skipped: financial statements ${describeUnavailable(r.fundamentals)}.` };
     case 'news':
-      return s.news ? `Summarise what these headlines mean for the stock:\n${s.news.map((n) => `- ${n.title}${n.publisher ? ` (${n.publisher})` : ''}`).join('\n')}` : null;
+      return r.news.available || r.market_news.available
+        ? { system: newsAnalystSystem(f), user: newsAnalystUser(r.news, r.market_news) }
+        : { skipped: `News analyst skipped: company news ${describeUnavailable(r.news as Extract<typeof r.news, { available: false }>)}.` };
     case 'sentiment':
-      return s.news
-        ? `Judge the sentiment (bullish/bearish/neutral, with reasons) from the headlines and recent price action.\nHeadlines:\n${s.news.map((n) => `- ${n.title}`).join('\n')}\n${marketData(s)}`
-        : `Judge market sentiment from price action alone (no headlines are available from ${s.data_source}).\n${marketData(s)}`;
-    default:
-      return null;
+      // Social posts only: the news analyst's headlines are not sentiment evidence a second time.
+      return r.social.available && r.social.data.length > 0
+        ? { system: sentimentAnalystSystem(f), user: sentimentAnalystUser(r.social.source, r.social.data) }
+        : { skipped: `Sentiment analyst skipped: social posts ${r.social.available ? `unavailable for ${r.social.as_of} from ${r.social.source}: none published` : describeUnavailable(r.social)}.` };
   }
+}
+
+async function currentPosition(ctx: CycleContext, agent: string, ticker: string, price: number, targetPercent: number): Promise<DeskPosition | null> {
+  const p = await getPortfolio(ctx.redis, ctx.config.QUEUE_PREFIX, agent, { trades: 1, curve: 1, markPrices: { [ticker]: price } });
+  if (!p) return null;
+  const pos = p.positions.find((x) => x.ticker === ticker);
+  return {
+    shares: pos?.quantity ?? 0,
+    avg_price: pos?.avg_price ?? null,
+    market_value: pos?.market_value ?? 0,
+    unrealized_pnl: pos?.unrealized_pnl ?? 0,
+    cash: p.cash,
+    equity: p.equity,
+    target_percent: targetPercent,
+  };
 }
 
 /**
- * The multi-agent analysis, after the published TradingAgents framework: analysts (in parallel) →
- * bull/bear debate → research manager → trader → aggressive/conservative/neutral risk discussion →
- * portfolio manager. Outputs the next step relies on are structured and validated.
+ * The multi-agent analysis, after the published TradingAgents framework: analysts (in parallel, each on
+ * its own point-in-time evidence) → bull/bear debate → research manager → trader → aggressive,
+ * conservative and neutral risk discussion → portfolio manager, with lessons from the desk's scored
+ * decisions. Outputs the next step relies on are structured and validated. Every role's output and
+ * every call is recorded under the job id as it finishes, so a failed cycle keeps what it did.
  */
-export async function runLlmAnalysis(
-  input: EngineInput,
-  ctx: CycleContext,
-  deps: { client?: OpenAI; prices?: PriceTable; sleep?: (ms: number) => Promise<void> } = {},
-): Promise<LlmAnalysisOutcome> {
+export async function runLlmAnalysis(input: EngineInput, ctx: CycleContext, deps: LlmDeps = {}): Promise<LlmAnalysisOutcome> {
   const { snapshot: s, profile, options } = input;
+  const agent = input.agent ?? 'llm';
   const quick = options.quick_model ?? profile.quick_model;
   const deep = options.deep_model ?? profile.deep_model;
+  const quickEffort: ReasoningEffort = options.quick_reasoning_effort ?? profile.quick_reasoning_effort;
+  const deepEffort: ReasoningEffort = options.deep_reasoning_effort ?? profile.deep_reasoning_effort;
   const analysts = options.analysts ?? profile.analysts;
   const debateRounds = options.debate_rounds ?? profile.debate_rounds;
   const riskRounds = options.risk_rounds ?? profile.risk_rounds;
+  const prefix = ctx.config.QUEUE_PREFIX;
+  const recorder = deskRunRecorder(ctx.redis, prefix, { job_id: ctx.jobId, agent, ticker: s.ticker, date: s.date, attempt: ctx.attempt });
   const llm = new LlmSession(deps.client ?? createOpenAIClient(ctx.config), ctx, {
     budget: options.max_tokens_per_cycle ?? profile.max_tokens_per_cycle,
     prices: deps.prices ?? { ...DEFAULT_PRICES, ...parsePriceOverrides(ctx.config.LLM_PRICES) },
+    // No base URL means api.openai.com: hosted.
+    local: isLocalServer(ctx.config.OPENAI_BASE_URL),
     temperature: options.temperature ?? profile.temperature,
-    agent: input.agent ?? 'llm',
+    maxCompletionTokens: profile.max_completion_tokens,
+    agent,
     sleep: deps.sleep,
+    onCall: (call) => recorder.call(call),
   });
-  const T = s.ticker;
-  const D = s.date;
-
-  await ctx.reportProgress('analysts', 10);
-  const reports = { market: '', fundamentals: '', news: '', sentiment: '' } as Record<'market' | 'fundamentals' | 'news' | 'sentiment', string>;
-  await Promise.all(
-    (['market', 'fundamentals', 'news', 'sentiment'] as const).map(async (kind) => {
-      if (!analysts.includes(kind)) {
-        reports[kind] = `${kind} analyst not part of this profile.`;
-        return;
-      }
-      const prompt = analystPrompt(kind, s);
-      reports[kind] = prompt
-        ? await llm.text(`${kind} analyst`, quick, [sys(`${kind} analyst`, T, D), { role: 'user', content: prompt }])
-        : `${kind[0]!.toUpperCase()}${kind.slice(1)} data unavailable from ${s.data_source}; no analysis made.`;
-    }),
-  );
-  const analystBrief = (['market', 'fundamentals', 'news', 'sentiment'] as const).map((k) => `## ${k}\n${reports[k]}`).join('\n\n');
-
-  await ctx.reportProgress('debate', 25);
-  const debate: string[] = [];
-  for (let round = 1; round <= debateRounds; round++) {
-    for (const side of ['Bull', 'Bear'] as const) {
-      const turn = await llm.text(`${side.toLowerCase()} researcher`, quick, [
-        sys(`${side} researcher`, T, D),
-        { role: 'user', content: `Analyst reports:\n${analystBrief}\n\nDebate so far:\n${debate.join('\n\n') || '(none)'}\n\nMake the ${side.toLowerCase()} case (round ${round}), answering the other side's last points.` },
-      ]);
-      debate.push(`${side} (round ${round}): ${turn}`);
-    }
-  }
-  const plan = await llm.structured('research manager', deep, [
-    sys('research manager', T, D),
-    { role: 'user', content: `Analyst reports:\n${analystBrief}\n\nDebate:\n${debate.join('\n\n') || '(no debate rounds)'}\n\nRule on the debate: a recommendation (Buy, Overweight, Hold, Underweight, Sell), the rationale and an investment plan.` },
-  ], planSchema, planJson);
-
-  await ctx.reportProgress('trader', 55);
-  const trader = await llm.structured('trader', quick, [
-    sys('trader', T, D),
-    { role: 'user', content: `Investment plan (${plan.recommendation}): ${plan.plan}\nRationale: ${plan.rationale}\nLatest price: ${s.quote?.price ?? s.daily.at(-1)?.c}. ATR14: ${s.indicators.atr14 ?? 'n/a'}.\nPropose the trade: action, entry, stop, target, sizing and rationale.` },
-  ], traderSchema, traderJson);
-  const traderText = `${trader.action} — entry ${trader.entry ?? 'n/a'}, stop ${trader.stop ?? 'n/a'}, target ${trader.target ?? 'n/a'}; sizing: ${trader.sizing}. ${trader.rationale}`;
-
-  await ctx.reportProgress('risk', 70);
-  const risk: string[] = [];
-  for (let round = 1; round <= riskRounds; round++) {
-    for (const stance of ['Aggressive', 'Conservative', 'Neutral'] as const) {
-      const turn = await llm.text(`${stance.toLowerCase()} risk analyst`, quick, [
-        sys(`${stance.toLowerCase()} risk analyst`, T, D),
-        { role: 'user', content: `Proposed trade: ${traderText}\nPlan: ${plan.plan}\nDiscussion so far:\n${risk.join('\n\n') || '(none)'}\n\nGive the ${stance.toLowerCase()} view (round ${round}).` },
-      ]);
-      risk.push(`${stance} (round ${round}): ${turn}`);
-    }
-  }
-
-  await ctx.reportProgress('decision', 85);
-  const final = await llm.structured('portfolio manager', deep, [
-    sys('portfolio manager', T, D),
-    { role: 'user', content: `Research plan: ${plan.recommendation} — ${plan.rationale}\nTrader: ${traderText}\nRisk discussion:\n${risk.join('\n\n') || '(no risk rounds)'}\n\nDecide: rating (Buy, Overweight, Hold, Underweight, Sell), confidence 0..1, a one-line summary and the rationale.` },
-  ], decisionSchema, decisionJson);
-
-  return {
-    decision: decisionFromRating(final.rating),
-    rating: final.rating,
-    confidence: final.confidence,
-    reports: {
-      ...reports,
-      debate: `${debate.join('\n\n')}\n\nResearch manager: ${plan.recommendation} — ${plan.rationale}\nPlan: ${plan.plan}`.trim(),
-      trader: traderText,
-      risk: risk.join('\n\n') || '(no risk rounds)',
-      final: `${final.rating} (confidence ${final.confidence}): ${final.summary}\n${final.rationale}`,
-    },
-    models: llm.models(),
-    usage: llm.usage(),
-    calls: llm.calls,
+  await recorder.start();
+  const roleReports: RoleReports = {};
+  const keep = async (role: RoleReportKey, text: string) => {
+    roleReports[role] = text;
+    await recorder.report(role, text).catch(() => undefined);
   };
+  try {
+    const outcome = await desk();
+    await recorder.finish('completed');
+    return outcome;
+  } catch (err) {
+    await recorder.finish('failed', (err as Error).message).catch(() => undefined);
+    throw err;
+  }
+
+  async function desk(): Promise<LlmAnalysisOutcome> {
+    const T = s.ticker;
+    // The price the decision is taken at: the last bar the snapshot saw.
+    const price = (s.intraday?.at(-1) ?? s.daily.at(-1)!).c;
+    const research = await loadResearch(deps.research ?? researchSourcesFor(s.data_source, ctx.config, { fetch: deps.fetch, now: ctx.now }), {
+      ticker: T,
+      date: s.date,
+      dataSource: s.data_source,
+      signal: ctx.signal,
+      logger: ctx.logger,
+      redis: ctx.redis,
+      prefix,
+      now: ctx.now,
+    });
+    const facts: DeskFacts = { ticker: T, date: s.date, company: research.company, dataSource: s.data_source };
+    const position = await currentPosition(ctx, agent, T, price, profile.portfolio.target_percent);
+
+    await ctx.reportProgress('analysts', 10);
+    const reports = { market: '', fundamentals: '', news: '', sentiment: '' } as Record<AnalystKind, string>;
+    await Promise.all([
+      ...(['market', 'fundamentals', 'news', 'sentiment'] as const).map(async (kind) => {
+        if (!analysts.includes(kind)) {
+          reports[kind] = `${kind} analyst not part of this profile.`;
+          return;
+        }
+        const req = analystRequest(kind, s, research, facts);
+        reports[kind] =
+          'skipped' in req
+            ? req.skipped
+            : await llm.text(`${kind} analyst`, quick, [{ role: 'system', content: req.system }, { role: 'user', content: req.user }], { effort: quickEffort });
+        await keep(`${kind}_analyst`, reports[kind]);
+      }),
+      // Past decisions whose outcome is now known become lessons before the portfolio manager decides.
+      reflectOnScoredDecisions(llm, ctx, { agent, facts, daily: s.daily, dataSource: s.data_source, model: quick, effort: quickEffort }),
+    ]);
+    const brief = briefOf(reports);
+
+    await ctx.reportProgress('debate', 25);
+    const debate: string[] = [];
+    const turns = { Bull: [] as string[], Bear: [] as string[] };
+    for (let round = 1; round <= debateRounds; round++) {
+      for (const side of ['Bull', 'Bear'] as const) {
+        const system = side === 'Bull' ? bullResearcherSystem(facts) : bearResearcherSystem(facts);
+        const turn = await llm.text(`${side.toLowerCase()} researcher`, quick, [{ role: 'system', content: system }, { role: 'user', content: researcherUser(side === 'Bull' ? 'bull' : 'bear', brief, debate, round) }], { effort: quickEffort });
+        debate.push(`${side} (round ${round}): ${turn}`);
+        turns[side].push(`Round ${round}: ${turn}`);
+        await keep(side === 'Bull' ? 'bull_researcher' : 'bear_researcher', turns[side].join('\n\n'));
+      }
+    }
+    const plan = await llm.structured('research manager', deep, [{ role: 'system', content: researchManagerSystem(facts) }, { role: 'user', content: researchManagerUser(brief, debate) }], planSchema, planJson, { effort: deepEffort });
+    await keep('research_manager', `${plan.recommendation} — ${plan.rationale}\nPlan: ${plan.plan}`);
+
+    await ctx.reportProgress('trader', 55);
+    const trader = await llm.structured(
+      'trader',
+      quick,
+      [{ role: 'system', content: traderSystem(facts) }, { role: 'user', content: traderUser({ ticker: T, plan, price, atr14: s.indicators.atr14 ?? null, position }) }],
+      traderSchema,
+      traderJson,
+      { effort: quickEffort },
+    );
+    const traderText = `${trader.action} — entry ${trader.entry ?? 'n/a'}, stop ${trader.stop ?? 'n/a'}, target ${trader.target ?? 'n/a'}; sizing: ${trader.sizing}. ${trader.rationale}`;
+    await keep('trader', traderText);
+
+    await ctx.reportProgress('risk', 70);
+    const risk: string[] = [];
+    const stances = [
+      { name: 'Aggressive', key: 'aggressive_risk', system: aggressiveRiskSystem(facts), turns: [] as string[] },
+      { name: 'Conservative', key: 'conservative_risk', system: conservativeRiskSystem(facts), turns: [] as string[] },
+      { name: 'Neutral', key: 'neutral_risk', system: neutralRiskSystem(facts), turns: [] as string[] },
+    ] as const;
+    const planText = `${plan.recommendation} — ${plan.plan} (${plan.rationale})`;
+    for (let round = 1; round <= riskRounds; round++) {
+      for (const stance of stances) {
+        const turn = await llm.text(
+          `${stance.name.toLowerCase()} risk analyst`,
+          quick,
+          [{ role: 'system', content: stance.system }, { role: 'user', content: riskUser(stance.name.toLowerCase(), { analystBrief: brief, plan: planText, traderPlan: traderText, discussion: risk, round }) }],
+          { effort: quickEffort },
+        );
+        risk.push(`${stance.name} (round ${round}): ${turn}`);
+        stance.turns.push(`Round ${round}: ${turn}`);
+        await keep(stance.key, stance.turns.join('\n\n'));
+      }
+    }
+
+    await ctx.reportProgress('decision', 85);
+    const lessons = await lessonsForDecision(ctx.redis, prefix, agent, T, s.date, { same: profile.lessons_same_ticker, others: profile.lessons_other_tickers });
+    const final = await llm.structured(
+      'portfolio manager',
+      deep,
+      [{ role: 'system', content: portfolioManagerSystem(facts) }, { role: 'user', content: portfolioManagerUser({ ticker: T, plan, traderPlan: traderText, risk, position, lessons }) }],
+      decisionSchema,
+      decisionJson,
+      { effort: deepEffort },
+    );
+    const finalText = `${final.rating} (confidence ${final.confidence}): ${final.summary}\n${final.rationale}`;
+    await keep('portfolio_manager', finalText);
+
+    return {
+      decision: decisionFromRating(final.rating),
+      rating: final.rating,
+      confidence: final.confidence,
+      reports: {
+        ...reports,
+        debate: `${debate.join('\n\n')}\n\nResearch manager: ${plan.recommendation} — ${plan.rationale}\nPlan: ${plan.plan}`.trim(),
+        trader: traderText,
+        risk: risk.join('\n\n') || '(no risk rounds)',
+        final: finalText,
+      },
+      models: llm.models(),
+      usage: llm.usage(),
+      calls: llm.calls,
+      role_reports: roleReports,
+      lessons_used: [...lessons.same, ...lessons.others].map((l) => ({ ticker: l.ticker, date: l.date, lesson: l.lesson })),
+    };
+  }
 }

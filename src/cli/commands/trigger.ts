@@ -1,4 +1,4 @@
-import { BUILTIN_AGENTS, cycleJobDataSchema, isRealCalendarDate, PRIORITY_QUEUE, TICKER_PATTERN } from '../../core/index.ts';
+import { BUILTIN_AGENTS, cycleJobDataSchema, isRealCalendarDate, ownEntry, PRIORITY_QUEUE, TICKER_PATTERN } from '../../core/index.ts';
 import { readPublishedAgents, readPublishedSchedules } from '../../scheduler/index.ts';
 import { enqueueCycle, enqueueManualCycles, nyDate } from '../../tasks/index.ts';
 import { EXIT, type CliCommand } from '../cli-command.ts';
@@ -40,13 +40,13 @@ const command: CliCommand = {
       let ids: string[];
       if (schedule) {
         if (ticker && !schedule.tickers.includes(ticker)) throw new CliExit(EXIT.usage, `${ticker} is not in schedule ${schedule.id} (${schedule.tickers.join(', ')})`);
-        const profile = agents[schedule.agent];
+        const profile = ownEntry(agents, schedule.agent);
         if (!profile) throw new CliExit(EXIT.failed, `agent ${schedule.agent} is not loaded`);
-        ids = await enqueueManualCycles(ctx, schedule, profile, ticker ? [ticker] : schedule.tickers, now, date);
-      } else if (agents[target]) {
+        ids = await enqueueManualCycles(ctx, schedule, profile, ticker ? [ticker] : schedule.tickers, now, date, ctx.config);
+      } else if (ownEntry(agents, target)) {
         if (!ticker) throw new CliExit(EXIT.usage, `${target} is an agent: say which ticker with --ticker`);
         const data = cycleJobDataSchema.parse({ agent: target, ticker, trigger: 'manual', requested_at: now.toISOString(), date: date ?? nyDate(now.getTime()), profile: agents[target], overlap: 'allow' });
-        ids = [(await enqueueCycle(ctx.queues, PRIORITY_QUEUE, data, ctx)).job_id];
+        ids = [(await enqueueCycle(ctx.queues, PRIORITY_QUEUE, data, ctx, ctx.config)).job_id];
       } else {
         throw new CliExit(EXIT.usage, `"${target}" is neither a loaded schedule nor an agent (agents: ${Object.keys(agents).sort().join(', ')})`);
       }

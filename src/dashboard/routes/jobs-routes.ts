@@ -3,9 +3,13 @@ import { z } from 'zod';
 import {
   agentNameSchema,
   BUILTIN_AGENTS,
+  checkCycleOptions,
   cycleJobDataSchema,
+  DECISIONS,
   cycleOptionsSchema,
+  isIssuedJobId,
   isoDateSchema,
+  ownEntry,
   PRIORITY_QUEUE,
   JOB_STATUSES,
   QUEUE_NAMES,
@@ -16,7 +20,9 @@ import {
 import { readPublishedAgents } from '../../scheduler/index.ts';
 import { cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
+import { createdBound } from '../created-bound.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
+import { admitCycles } from './cycle-admission.ts';
 
 const createJobBody = z
   .object({
@@ -36,6 +42,9 @@ const listQuery = z
     agent: agentNameSchema.optional(),
     schedule: z.string().min(1).max(64).optional(),
     queue: z.enum(QUEUE_NAMES).optional(),
+    decision: z.enum(DECISIONS).optional(),
+    from: createdBound('start').optional(),
+    to: createdBound('end').optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
     cursor: z.string().max(500).optional(),
   })
@@ -48,11 +57,20 @@ export function jobsRoutes(ctx: ApiContext): Router {
 
   const store = { redis: ctx.redis, keys: ctx.keys, queues: ctx.queues };
 
+  // Only ids we issue reach Redis; anything else cannot name a job (and might name a BullMQ key).
+  router.param('id', (_req, _res, next, id: string) => {
+    if (isIssuedJobId(id)) return next();
+    next(new HttpError(404, 'job not found', [{ field: 'id', message: `"${id.slice(0, 100)}" is not a job id issued by tradeloop (a UUID, or repeat:/catchup:<schedule>:<ticker>:<millis>)` }]));
+  });
+
   router.get('/jobs', async (req, res) => {
     const q = listQuery.safeParse(req.query);
     if (!q.success) throw validationError(q.error, 'query');
     if (q.data.cursor && !/^[A-Za-z0-9_-]+$/.test(q.data.cursor)) {
       throw new HttpError(400, 'invalid request query', [{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+    }
+    if (q.data.from !== undefined && q.data.to !== undefined && q.data.from >= q.data.to) {
+      throw new HttpError(400, 'invalid request query', [{ field: 'to', message: 'must be after from' }]);
     }
     res.json(await withDeadline(listJobs(store, q.data), 5_000));
   });
@@ -71,12 +89,15 @@ export function jobsRoutes(ctx: ApiContext): Router {
     if (!parsed.success) throw validationError(parsed.error);
     const body = parsed.data;
     const agents = { ...BUILTIN_AGENTS, ...(await withDeadline(readPublishedAgents(ctx.redis, ctx.keys), REDIS_DEADLINE_MS)) };
-    const profile = agents[body.agent];
+    const profile = ownEntry(agents, body.agent);
     if (!profile) {
       throw new HttpError(400, 'invalid request body', [
         { field: 'agent', message: `unknown agent "${body.agent}" (defined: ${Object.keys(agents).sort().join(', ')})` },
       ]);
     }
+    const refused = checkCycleOptions(profile, body.config);
+    if (refused.length) throw new HttpError(400, 'invalid request body', refused);
+    await admitCycles(ctx, req, body.queue, 1);
     const now = ctx.now();
     const today = nyDate(now.getTime());
     if (body.date && body.date > today) {
@@ -95,7 +116,7 @@ export function jobsRoutes(ctx: ApiContext): Router {
       options: body.config,
       overlap: 'allow',
     } satisfies CycleJobInput);
-    const view = await withDeadline(enqueueCycle(ctx.queues, body.queue, data, store), REDIS_DEADLINE_MS);
+    const view = await withDeadline(enqueueCycle(ctx.queues, body.queue, data, store, ctx.config), REDIS_DEADLINE_MS);
     res.status(202).location(`/api/jobs/${view.job_id}`).json(view);
   });
 

@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { MarketCalendar } from '../../calendar/index.ts';
-import { BUILTIN_AGENTS, PRIORITY_QUEUE, tickerSchema } from '../../core/index.ts';
+import { BUILTIN_AGENTS, ownEntry, PRIORITY_QUEUE, tickerSchema } from '../../core/index.ts';
 import { describeSchedules, readPublishedAgents, readPublishedSchedules, setSchedulePaused } from '../../scheduler/index.ts';
 import { enqueueManualCycles } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
+import { admitCycles } from './cycle-admission.ts';
 
 const triggerBody = z.object({ ticker: tickerSchema.optional() }).strict();
 const DEADLINE_MS = 3_000;
@@ -54,9 +55,10 @@ export function schedulesRoutes(ctx: ApiContext): Router {
       ]);
     }
     const agents = { ...BUILTIN_AGENTS, ...(await withDeadline(readPublishedAgents(ctx.redis, ctx.keys), DEADLINE_MS)) };
-    const profile = agents[entry.agent];
+    const profile = ownEntry(agents, entry.agent);
     if (!profile) throw new HttpError(409, `agent "${entry.agent}" is not loaded`);
-    const jobIds = await withDeadline(enqueueManualCycles({ redis: ctx.redis, keys: ctx.keys, queues: ctx.queues }, entry, profile, tickers, now), DEADLINE_MS);
+    await admitCycles(ctx, req, PRIORITY_QUEUE, tickers.length);
+    const jobIds = await withDeadline(enqueueManualCycles({ redis: ctx.redis, keys: ctx.keys, queues: ctx.queues }, entry, profile, tickers, now, undefined, ctx.config), DEADLINE_MS);
     res.status(202).json({ schedule_id: entry.id, job_ids: jobIds, queue: PRIORITY_QUEUE });
   });
 

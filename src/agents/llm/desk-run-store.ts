@@ -1,0 +1,66 @@
+import type { Redis } from 'ioredis';
+import { productKeys, type LlmCall, type RoleReportKey, type RoleReports, type Usage } from '../../core/index.ts';
+
+/** The LLM desk's audit trail of one job, written as each role finishes, so a failed cycle keeps what it did. */
+export interface DeskRun {
+  job_id: string;
+  agent: string;
+  ticker: string;
+  date: string;
+  attempt: number;
+  status: 'running' | 'completed' | 'failed';
+  error?: string;
+  role_reports: RoleReports;
+  calls: LlmCall[];
+  usage: Usage;
+}
+
+/** Kept as long as the scorecard waits for a decision's outcome, and some (reflections read it). */
+const TTL_S = 45 * 24 * 3600;
+
+const runKey = (prefix: string, jobId: string) => productKeys(prefix).custom('desk-run', jobId);
+
+export function deskRunRecorder(redis: Redis, prefix: string, run: { job_id: string; agent: string; ticker: string; date: string; attempt: number }) {
+  const key = runKey(prefix, run.job_id);
+  let calls = 0;
+  const touch = (m: ReturnType<Redis['multi']>) => m.expire(key, TTL_S).exec();
+  return {
+    /** A new attempt starts from a clean record. */
+    async start(): Promise<void> {
+      await touch(redis.multi().del(key).hset(key, 'meta', JSON.stringify({ ...run, status: 'running' })));
+    },
+    async report(role: RoleReportKey, text: string): Promise<void> {
+      await touch(redis.multi().hset(key, `report:${role}`, text));
+    },
+    async call(call: LlmCall): Promise<void> {
+      await touch(redis.multi().hset(key, `call:${String(calls++).padStart(4, '0')}`, JSON.stringify(call)));
+    },
+    async finish(status: 'completed' | 'failed', error?: string): Promise<void> {
+      await touch(redis.multi().hset(key, 'meta', JSON.stringify({ ...run, status, ...(error ? { error } : {}) })));
+    },
+  };
+}
+export type DeskRunRecorder = ReturnType<typeof deskRunRecorder>;
+
+/** One job's desk run (null when the job ran no LLM desk, or it has expired). */
+export async function readDeskRun(redis: Redis, prefix: string, jobId: string): Promise<DeskRun | null> {
+  const fields = await redis.hgetall(runKey(prefix, jobId));
+  if (!fields.meta) return null;
+  const meta = JSON.parse(fields.meta) as Omit<DeskRun, 'role_reports' | 'calls' | 'usage'>;
+  const role_reports: RoleReports = {};
+  const calls: LlmCall[] = [];
+  for (const name of Object.keys(fields).sort()) {
+    if (name.startsWith('report:')) role_reports[name.slice(7) as RoleReportKey] = fields[name]!;
+    else if (name.startsWith('call:')) calls.push(JSON.parse(fields[name]!) as LlmCall);
+  }
+  const sum = calls.reduce((a, c) => ({ p: a.p + c.prompt_tokens, c: a.c + c.completion_tokens, usd: a.usd + c.cost_usd }), { p: 0, c: 0, usd: 0 });
+  const usage: Usage = {
+    prompt_tokens: sum.p,
+    completion_tokens: sum.c,
+    total_tokens: sum.p + sum.c,
+    cost_usd: Math.round(sum.usd * 1e6) / 1e6,
+    calls: calls.length,
+    ...(calls.some((c) => c.cost_unknown) ? { cost_unknown: true } : {}),
+  };
+  return { ...meta, role_reports, calls, usage };
+}
