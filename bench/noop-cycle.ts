@@ -6,6 +6,7 @@ export async function runCycle(job: CycleJobData): Promise<CycleResult> {
   return {
     ticker: job.ticker, date: job.date ?? now.slice(0, 10), agent: job.agent, decision: 'HOLD', rating: 'Hold', confidence: 0.5, price: 100,
     reports: { market: '', fundamentals: '', news: '', sentiment: '', debate: '', trader: '', risk: '', final: 'noop' },
-    indicators: {}, data_source: 'bench', engine: 'quant', models: [], usage: ZERO_USAGE, started_at: now, finished_at: now, dry_run: true, fill: null,
+    // Epoch milliseconds with a fraction, comparable across processes: when the cycle body started.
+    indicators: { started_ms: performance.timeOrigin + performance.now() }, data_source: 'bench', engine: 'quant', models: [], usage: ZERO_USAGE, started_at: now, finished_at: now, dry_run: true, fill: null,
   };
 }

@@ -57,7 +57,9 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: positiveInt.max(256).default(2),
   /** Run cycles in child processes (hard time limit, recycling, crash isolation); 0 runs them in the worker process. */
   WORKER_SANDBOX: boolFlag.default(true),
-  WORKER_MAX_JOBS_PER_CHILD: positiveInt.default(50),
+  WORKER_MAX_JOBS_PER_CHILD: positiveInt.default(1000),
+  /** A sandbox child above this resident memory after a cycle is replaced; 0 turns the cap off. */
+  WORKER_MAX_CHILD_MEMORY_MB: z.coerce.number().int().min(0).default(512),
   WORKER_SHUTDOWN_MS: positiveInt.default(30_000),
   WORKER_HEARTBEAT_MS: positiveInt.default(5_000),
   /** BullMQ job lock: a worker that stops renewing it for this long is considered crashed. */

@@ -37,11 +37,18 @@ export function desiredSchedulers(
   env: Parameters<typeof cycleJobOptions>[1] = {},
 ): DesiredScheduler[] {
   const out: DesiredScheduler[] = [];
+  // Schedules with the same timing share their window: thousands of entries cost a few calendar walks.
+  const windows = new Map<string, ArmedWindow | null>();
+  const windowOf = (entry: TimedEntry) => {
+    const k = `${entry.market_hours}|${entry.every ?? ''}|${entry.cron ?? ''}|${entry.timezone ?? ''}`;
+    if (!windows.has(k)) windows.set(k, armedWindow(entry, calendar, now));
+    return windows.get(k)!;
+  };
   for (const entry of set.schedules) {
     if (!entry.enabled || paused.has(entry.id)) continue;
     const profile = set.agents[entry.agent];
     if (!profile) continue; // the file loader has already rejected unknown agents
-    const window = armedWindow(entry, calendar, now);
+    const window = windowOf(entry);
     if (entry.market_hours !== 'always' && !window) continue;
     const base = entry.cron ? { pattern: entry.cron, tz: entry.timezone } : { every: entry.every };
     for (const ticker of entry.tickers) {

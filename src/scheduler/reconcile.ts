@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { QueueName } from '../core/index.ts';
+import { mapConcurrent } from './bounded-concurrency.ts';
 import type { DesiredScheduler } from './desired-schedulers.ts';
 
 export interface ReconcileReport {
@@ -39,18 +40,18 @@ export async function reconcileSchedulers(
   const guard = opts.guard ?? (async () => undefined);
   const report: ReconcileReport = { added: [], updated: [], removed: [], rolled: [], deferred: [], unchanged: 0 };
   const existing = new Map<string, { queue: QueueName; scheduler: Existing }>();
-  for (const [name, queue] of Object.entries(queues) as [QueueName, Queue][]) {
-    for (const scheduler of await queue.getJobSchedulers(0, -1, true)) existing.set(`${name}\u0000${scheduler.key}`, { queue: name, scheduler });
-  }
+  const lists = await Promise.all((Object.entries(queues) as [QueueName, Queue][]).map(async ([name, queue]) => ({ name, list: await queue.getJobSchedulers(0, -1, true) })));
+  for (const { name, list } of lists) for (const scheduler of list) existing.set(`${name}\u0000${scheduler.key}`, { queue: name, scheduler });
   const wanted = new Set(desired.map((d) => `${d.queue}\u0000${d.key}`));
 
+  // The diff is computed in memory; only what changed costs Redis calls, a window of them at a time.
+  type Step = { d: DesiredScheduler; kind: 'add' | 'update' | 'roll'; recreate: boolean; current?: Existing };
+  const steps: Step[] = [];
+  const rollCandidates: Step[] = [];
   for (const d of desired) {
-    const queue = queues[d.queue];
     const current = existing.get(`${d.queue}\u0000${d.key}`)?.scheduler;
     if (!current) {
-      await guard();
-      await queue.upsertJobScheduler(d.key, d.repeat, d.template);
-      report.added.push(d.key);
+      steps.push({ d, kind: 'add', recreate: false });
       continue;
     }
     const windowSame = sameWindow(current, d);
@@ -60,23 +61,34 @@ export async function reconcileSchedulers(
       continue;
     }
     const roll = !windowSame && definitionSame && current.endDate !== undefined && d.window !== null && d.window.open > current.endDate;
-    // Never drop the last run of a session that a busy (or stopped) worker has not started yet.
-    if (roll && (await lastRunPending(queue, current))) {
-      report.deferred.push(d.key);
-      continue;
-    }
-    await guard();
-    if (!windowSame && (d.repeat.every !== undefined || current.every !== undefined)) await removeScheduler(queue, current);
-    await queue.upsertJobScheduler(d.key, d.repeat, d.template);
-    (roll ? report.rolled : report.updated).push(d.key);
+    const step: Step = { d, kind: roll ? 'roll' : 'update', recreate: !windowSame && (d.repeat.every !== undefined || current.every !== undefined), current };
+    (roll ? rollCandidates : steps).push(step);
   }
-  for (const [id, { queue, scheduler }] of existing) {
-    if (wanted.has(id)) continue;
-    await guard();
-    await removeScheduler(queues[queue], scheduler);
-    report.removed.push(scheduler.key);
-  }
+  // Never drop the last run of a session that a busy (or stopped) worker has not started yet.
+  const pending = await mapConcurrent(rollCandidates, WINDOW, (st) => lastRunPending(queues[st.d.queue], st.current!));
+  rollCandidates.forEach((st, i) => (pending[i] ? report.deferred.push(st.d.key) : steps.push(st)));
+  const removals = [...existing].filter(([id]) => !wanted.has(id)).map(([, v]) => v);
+
+  // One fencing check per window of writes (a lost lease stops the round within one window).
+  await inWindows(steps, guard, async (st) => {
+    const queue = queues[st.d.queue];
+    if (st.recreate) await removeScheduler(queue, st.current!);
+    await queue.upsertJobScheduler(st.d.key, st.d.repeat, st.d.template);
+  });
+  for (const st of steps) (st.kind === 'add' ? report.added : st.kind === 'roll' ? report.rolled : report.updated).push(st.d.key);
+  await inWindows(removals, guard, ({ queue, scheduler }) => removeScheduler(queues[queue], scheduler));
+  for (const r of removals) report.removed.push(r.scheduler.key);
   return report;
+}
+
+/** How many scheduler writes or reads are in flight at once. */
+const WINDOW = 64;
+
+async function inWindows<T>(items: T[], guard: () => Promise<void>, fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += WINDOW) {
+    await guard();
+    await Promise.all(items.slice(i, i + WINDOW).map(fn));
+  }
 }
 
 /**

@@ -93,8 +93,15 @@ export function parseScheduleText(text: string, file = 'schedules.yaml', opts: P
   for (const c of crossChecks(raw)) issues.push({ ...locate(c.path), message: c.message });
   if (parsed.success && issues.length === 0) {
     const now = opts.now ?? new Date();
+    // Entries with the same timing meet the session alike: a file of thousands checks each timing once.
+    const meets = new Map<string, boolean>();
+    const meetsSession = (entry: (typeof parsed.data.schedules)[number]) => {
+      const k = `${entry.market_hours}|${entry.cron}|${entry.timezone}`;
+      if (!meets.has(k)) meets.set(k, armedWindow(entry, opts.calendar ?? defaultCalendar(), now) !== null);
+      return meets.get(k)!;
+    };
     parsed.data.schedules.forEach((entry, index) => {
-      if (entry.cron && entry.market_hours !== 'always' && !armedWindow(entry, opts.calendar ?? defaultCalendar(), now)) {
+      if (entry.cron && entry.market_hours !== 'always' && !meetsSession(entry)) {
         issues.push({
           ...locate(['schedules', index, 'cron']),
           message: `no instant of "${entry.cron}" (${entry.timezone}) falls inside the ${entry.market_hours} session within a year; use market_hours: always or another pattern`,
@@ -124,6 +131,7 @@ function crossChecks(raw: unknown): Array<{ path: PropertyKey[]; message: string
   const defined = new Set([...Object.keys(BUILTIN_AGENTS), ...(isRecord(doc.agents) ? Object.keys(doc.agents) : [])]);
   const schedules = Array.isArray(doc.schedules) ? (doc.schedules as unknown[]) : [];
   const seen = new Map<string, number>();
+  const cronWhy = new Map<string, string | null>();
   schedules.forEach((item, index) => {
     if (!isRecord(item)) return;
     const at = (field: string) => ['schedules', index, field];
@@ -138,7 +146,9 @@ function crossChecks(raw: unknown): Array<{ path: PropertyKey[]; message: string
     const zoneOk = isValidZone(tz);
     if (!zoneOk) out.push({ path: at('timezone'), message: `unknown time zone "${tz}"` });
     if (typeof item.cron === 'string' && item.cron.trim() !== '') {
-      const why = cronError(item.cron, zoneOk ? tz : 'UTC');
+      const k = `${item.cron}\u0000${zoneOk ? tz : 'UTC'}`;
+      if (!cronWhy.has(k)) cronWhy.set(k, cronError(item.cron, zoneOk ? tz : 'UTC'));
+      const why = cronWhy.get(k)!;
       if (why) out.push({ path: at('cron'), message: `invalid cron "${item.cron}": ${why}` });
     }
   });
@@ -162,7 +172,14 @@ function ordered(issues: ScheduleFileIssue[]): ScheduleFileIssue[] {
     .sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
+const zones = new Map<string, boolean>();
 function isValidZone(zone: string): boolean {
+  // Few distinct zones exist; each is checked once per process.
+  if (!zones.has(zone) && zones.size < 1000) zones.set(zone, checkZone(zone));
+  return zones.get(zone) ?? checkZone(zone);
+}
+
+function checkZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
     return true;

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { QueueName } from '../core/index.ts';
+import { mapConcurrent } from './bounded-concurrency.ts';
 import { cronNext } from './cron-pattern.ts';
 import type { DesiredScheduler } from './desired-schedulers.ts';
 
@@ -31,41 +32,49 @@ export async function findStalledSchedulers(
   now: number,
   graceMs = 5_000,
 ): Promise<StalledScheduler[]> {
-  const stalled: StalledScheduler[] = [];
-  for (const d of desired) {
-    const found = (reason: string, action: StalledScheduler['action'] = 'upsert') =>
-      stalled.push({ key: d.key, scheduleId: d.scheduleId, queue: d.queue, reason, action });
-    const queue = queues[d.queue];
-    const scheduler = await queue.getJobScheduler(d.key);
-    if (!scheduler) {
-      found('job scheduler missing');
-      continue;
+  // One listing per queue instead of one lookup per scheduler; then one state call per scheduler, a
+  // window of them in flight at once.
+  const byQueue = new Map<QueueName, Map<string, Scheduler>>();
+  await Promise.all(
+    [...new Set(desired.map((d) => d.queue))].map(async (name) => {
+      byQueue.set(name, new Map((await queues[name].getJobSchedulers(0, -1, true)).map((s) => [s.key, s])));
+    }),
+  );
+  const verdicts = await mapConcurrent(desired, 64, (d) => verdictOf(queues[d.queue], d, byQueue.get(d.queue)?.get(d.key), now, graceMs));
+  return desired.flatMap((d, i) => {
+    const v = verdicts[i];
+    return v ? [{ key: d.key, scheduleId: d.scheduleId, queue: d.queue, reason: v.reason, action: v.action }] : [];
+  });
+}
+
+type Scheduler = Awaited<ReturnType<Queue['getJobSchedulers']>>[number];
+type Verdict = { reason: string; action: StalledScheduler['action'] } | null;
+
+async function verdictOf(queue: Queue, d: DesiredScheduler, scheduler: Scheduler | undefined, now: number, graceMs: number): Promise<Verdict> {
+  const found = (reason: string, action: StalledScheduler['action'] = 'upsert'): Verdict => ({ reason, action });
+  if (!scheduler) return found('job scheduler missing');
+  if (d.window && (scheduler.endDate !== d.repeat.endDate || scheduler.startDate === undefined || scheduler.startDate < d.window.open - 1)) return null;
+  if (!scheduler.next) return found('no next run recorded');
+  const next = scheduler.next;
+  const jobId = `repeat:${d.key}:${next}`;
+  const raw = await queue.getJobState(jobId);
+  const state = raw === 'unknown' ? 'missing' : raw;
+  const every = d.repeat.every;
+  if (PENDING.has(state)) {
+    const armedAhead = d.window !== null && now < d.window.startDate;
+    if (every !== undefined && !armedAhead && next - now > every + graceMs) {
+      return found(`next run ${new Date(next).toISOString()} is further away than one interval`, 'recreate');
     }
-    if (d.window && (scheduler.endDate !== d.repeat.endDate || scheduler.startDate === undefined || scheduler.startDate < d.window.open - 1)) continue;
-    if (!scheduler.next) {
-      found('no next run recorded');
-      continue;
-    }
-    const next = scheduler.next;
-    const job = await queue.getJob(`repeat:${d.key}:${next}`);
-    const state = job ? await job.getState() : 'missing';
-    const every = d.repeat.every;
-    if (PENDING.has(state)) {
-      const armedAhead = d.window !== null && now < d.window.startDate;
-      if (every !== undefined && !armedAhead && next - now > every + graceMs) {
-        found(`next run ${new Date(next).toISOString()} is further away than one interval`, 'recreate');
-      }
-      continue;
-    }
-    if (!owesRunAfter(d, next)) continue;
-    if (state === 'active') {
-      // The worker adds the next run as it starts this one: a moment's grace, then it is missing.
-      if (job?.processedOn && now - job.processedOn > graceMs) found('the running cycle did not add the next run');
-      continue;
-    }
-    found(state === 'missing' ? 'next run missing from Redis' : `next run is ${state} and nothing newer is pending`);
+    return null;
   }
-  return stalled;
+  if (!owesRunAfter(d, next)) return null;
+  if (state === 'active') {
+    // The worker adds the next run as it starts this one: a moment's grace, then it is missing.
+    const job = await queue.getJob(jobId);
+    if (job?.processedOn && now - job.processedOn > graceMs) return found('the running cycle did not add the next run');
+    return null;
+  }
+  return found(state === 'missing' ? 'next run missing from Redis' : `next run is ${state} and nothing newer is pending`);
 }
 
 /** Whether the schedule has a run after `at` inside its current window (always, for `always`). */

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { CYCLE_JOB_NAME, cycleJobDataSchema, readApproval, readApprovalStatuses, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type Decision, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
 import { CANCEL_REASON, readTombstone, requestRunningCancel, saveCancelledSnapshot, tombstoneKey, writeTombstone } from './job-control.ts';
 import { decodeCursor, encodeCursor, indexJob, readIndexPage, type JobFilter } from './job-index.ts';
+import { readJobHashes } from './job-hashes.ts';
 import { approvalJobStatus, toJobView, type JobView } from './job-view.ts';
 
 export type QueueSet = Record<QueueName, Queue>;
@@ -69,24 +70,25 @@ export interface ListQuery extends JobFilter {
 export const LIST_SCAN_BUDGET = 5_000;
 
 /**
- * Loads a page of jobs with their hashes requested all at once (ioredis pipelines concurrent commands
- * on its connection). The state is read from the hash where it is certain — finished (completed/failed) or never started (pending) — so only jobs
- * that started and have not finished (running, or waiting for a retry) cost a state lookup. A job
- * removed when it was cancelled is shown from its tombstone; one removed by retention is null.
+ * Loads a page of jobs in one pipelined round trip (only the hash fields a view needs). The state is
+ * read from the hash where it is certain — finished (completed/failed) or never started (pending) — so
+ * only jobs that started and have not finished (running, or waiting for a retry) cost a state lookup.
+ * A job removed when it was cancelled is shown from its tombstone; one removed by retention is null.
  */
 async function loadViews(store: JobStore, entries: Array<{ queue: QueueName; jobId: string }>): Promise<Array<JobView | null>> {
+  const jobs = await readJobHashes(store.redis, entries.map((e) => ({ queue: store.queues[e.queue], jobId: e.jobId })));
   const views = await Promise.all(
-    entries.map(async (e): Promise<JobView | null> => {
-      const job = await store.queues[e.queue].getJob(e.jobId);
+    jobs.map(async (job, i): Promise<JobView | null> => {
       if (!job) return null;
+      const queue = entries[i]!.queue;
       const state = job.finishedOn
         ? job.returnvalue !== null && job.returnvalue !== undefined
           ? 'completed'
           : 'failed'
         : job.processedOn
-          ? await job.getState()
+          ? await store.queues[queue].getJobState(String(job.id))
           : 'waiting';
-      return toJobView(job, state, e.queue);
+      return toJobView(job, state, queue);
     }),
   );
   // Tombstones answer for removed jobs, and for a scheduler's pending run that could not be removed.

@@ -1,5 +1,5 @@
-import type { Job } from 'bullmq';
 import { DateTime } from 'luxon';
+import type { JobFields } from './job-hashes.ts';
 import { jobOutcomeSchema, type ApprovalStatus, type ApprovalView, type CycleResult, type JobOutcome, type JobStatus, type QueueName } from '../core/index.ts';
 
 /** A job as the API shows it: the contract integrators poll. */
@@ -59,7 +59,7 @@ export function parseOutcome(value: unknown): JobOutcome | null {
   return parsed.success ? parsed.data : null;
 }
 
-export function statusOf(state: string, job: Job): { status: JobStatus; outcome: JobOutcome | null } {
+export function statusOf(state: string, job: Pick<JobFields, 'returnvalue' | 'failedReason'>): { status: JobStatus; outcome: JobOutcome | null } {
   if (state === 'active') return { status: 'running', outcome: null };
   if (state === 'completed') {
     const outcome = parseOutcome(job.returnvalue);
@@ -74,7 +74,7 @@ export function statusOf(state: string, job: Job): { status: JobStatus; outcome:
   return { status: 'pending', outcome: null };
 }
 
-export function toJobView(job: Job, state: string, queue: QueueName): JobView {
+export function toJobView(job: JobFields, state: string, queue: QueueName): JobView {
   const data = (job.data ?? {}) as Record<string, unknown>;
   const { status, outcome } = statusOf(state, job);
   const due = dueTimeFromJobId(job.id);
@@ -107,7 +107,7 @@ export function toJobView(job: Job, state: string, queue: QueueName): JobView {
   return view;
 }
 
-export function resultOf(job: Job): CycleResult | null {
+export function resultOf(job: Pick<JobFields, 'returnvalue'>): CycleResult | null {
   const outcome = parseOutcome(job.returnvalue);
   return outcome?.status === 'completed' ? outcome.result : null;
 }

@@ -7,6 +7,9 @@ import type { FromChild, ToChild } from './sandbox-messages.ts';
  * A sandbox child: runs one cycle at a time for its parent worker, so a hung or crashing cycle costs a
  * child process, never the worker (which keeps renewing job locks and can kill us at the hard limit).
  */
+// The parent died: do not linger as an orphan. Registered before the slow part of start-up, and
+// checked again after it, since a channel that closed while modules were loading emitted no event.
+process.on('disconnect', () => process.exit(0));
 const config = loadConfig();
 const logger = createLogger(config, 'cycle');
 const redis = createRedisConnection(config, 'worker');
@@ -15,6 +18,22 @@ const fn = await loadCycleFunction(config);
 let controller: AbortController | null = null;
 
 const send = (msg: FromChild) => process.send?.(msg);
+
+// Progress crosses the IPC channel once per turn of the event loop, the newest report only; it is
+// flushed before the cycle's end, so the parent never sees a stage after the result.
+let progress: Extract<FromChild, { type: 'progress' }> | null = null;
+const flushProgress = () => {
+  if (progress) send(progress);
+  progress = null;
+};
+const reportProgress = (stage: Extract<FromChild, { type: 'progress' }>['stage'], percent: number) => {
+  if (!progress) setImmediate(flushProgress);
+  progress = { type: 'progress', stage, percent };
+};
+const finish = (msg: FromChild) => {
+  flushProgress();
+  send(msg);
+};
 
 process.on('message', (msg: ToChild) => {
   if (msg.type === 'abort') {
@@ -34,22 +53,21 @@ process.on('message', (msg: ToChild) => {
       signal,
       reportProgress: async (stage, percent) => {
         log.debug({ stage, percent }, 'progress');
-        send({ type: 'progress', stage, percent });
+        reportProgress(stage, percent);
       },
       acquireCallSlot: (kind) => limiter(kind, signal),
     },
     { config, redis, logger: log },
   )
-    .then((result) => send({ type: 'done', result }))
+    .then((result) => finish({ type: 'done', result, rss: process.memoryUsage.rss() }))
     .catch((err: unknown) => {
       const e = err instanceof Error ? err : new Error(String(err));
       const aborted = signal.aborted && (e instanceof CycleAbortedError || e.name === 'AbortError');
-      send({ type: 'error', name: aborted ? 'CycleAbortedError' : e.name, message: aborted ? String(signal.reason) : e.message, stack: e.stack });
+      finish({ type: 'error', name: aborted ? 'CycleAbortedError' : e.name, message: aborted ? String(signal.reason) : e.message, stack: e.stack, rss: process.memoryUsage.rss() });
     })
     .finally(() => {
       controller = null;
     });
 });
-// The parent died: do not linger as an orphan.
-process.on('disconnect', () => process.exit(0));
+if (!process.connected) process.exit(0);
 send({ type: 'ready' });

@@ -6,9 +6,9 @@ export type ToChild =
   | { type: 'run'; data: CycleJobData; jobId: string; attempt: number; queue: QueueName }
   | { type: 'abort'; reason: string };
 
-/** Sandbox child → parent. */
+/** Sandbox child → parent. A cycle's end carries the child's resident memory (bytes), for recycling by memory. */
 export type FromChild =
   | { type: 'ready' }
   | { type: 'progress'; stage: CycleStage; percent: number }
-  | { type: 'done'; result: CycleResult }
-  | { type: 'error'; name: string; message: string; stack?: string };
+  | { type: 'done'; result: CycleResult; rss?: number }
+  | { type: 'error'; name: string; message: string; stack?: string; rss?: number };

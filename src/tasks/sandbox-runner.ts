@@ -1,15 +1,25 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { CycleResult, Logger } from '../core/index.ts';
+import { LOADER_CHILD_ENTRY } from './child-bundle.ts';
 import { CycleRunError, HARD_LIMIT, SOFT_LIMIT, type CycleRunner, type CycleRunRequest } from './cycle-runner.ts';
 import type { FromChild, ToChild } from './sandbox-messages.ts';
 
-const CHILD_ENTRY = fileURLToPath(new URL('../../bin/cycle-child.mjs', import.meta.url));
+export interface SandboxOptions {
+  maxJobsPerChild: number;
+  /** A child whose RSS after a cycle is above this is replaced (Celery's max_memory_per_child); 0: no cap. */
+  maxChildMemoryMb?: number;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** The file children are forked from: the compiled bundle (child-bundle.ts), else the loader entry. */
+  entry?: string;
+}
 
 interface Child {
   process: ChildProcess;
   jobs: number;
   ready: Promise<void>;
+  /** Last reported resident memory, bytes. */
+  rss: number;
 }
 
 /**
@@ -17,13 +27,15 @@ interface Child {
  * the hard limit kills it, and a child is replaced after `maxJobsPerChild` cycles to bound memory.
  * BullMQ's own sandbox offers neither a per-job kill nor recycling, hence this small pool.
  */
-export function createSandboxRunner(opts: { maxJobsPerChild: number; env: NodeJS.ProcessEnv; logger: Logger }): CycleRunner {
+export function createSandboxRunner(opts: SandboxOptions): CycleRunner {
+  const entry = opts.entry ?? LOADER_CHILD_ENTRY;
+  const maxRss = (opts.maxChildMemoryMb ?? 0) * 1024 * 1024;
   const idle: Child[] = [];
   const all = new Set<Child>();
   let closed = false;
 
   const spawnChild = (): Child => {
-    const proc = fork(CHILD_ENTRY, [], { env: opts.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    const proc = fork(entry, [], { env: opts.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     // A send to a child that just died is reported as an 'error' event (ERR_IPC_CHANNEL_CLOSED); unheard,
     // it would kill the worker. The exit handler settles whatever the child was running.
     proc.on('error', (err) => opts.logger.debug({ err, pid: proc.pid }, 'sandbox child channel error'));
@@ -38,7 +50,9 @@ export function createSandboxRunner(opts: { maxJobsPerChild: number; env: NodeJS
       proc.once('message', onMessage);
       proc.once('exit', onExit);
     });
-    const child: Child = { process: proc, jobs: 0, ready };
+    const child: Child = { process: proc, jobs: 0, ready, rss: 0 };
+    // A start-up failure surfaces in the run that awaits it; a spare nobody awaits must not crash the worker.
+    ready.catch(() => undefined);
     all.add(child);
     proc.once('exit', () => {
       all.delete(child);
@@ -47,6 +61,18 @@ export function createSandboxRunner(opts: { maxJobsPerChild: number; env: NodeJS
     });
     return child;
   };
+
+  /**
+   * A child about to take its last job gets its replacement started now, so the replacement is warm
+   * (Node and the cycle loaded) when the retiring one leaves, and no job waits for a start-up.
+   */
+  const warmReplacementFor = (child: Child) => {
+    if (closed || child.jobs < opts.maxJobsPerChild) return;
+    idle.unshift(spawnChild());
+  };
+
+  const reusable = (child: Child) =>
+    !closed && child.jobs < opts.maxJobsPerChild && child.process.exitCode === null && (maxRss === 0 || child.rss <= maxRss);
 
   const retire = (child: Child) => {
     all.delete(child);
@@ -65,19 +91,23 @@ export function createSandboxRunner(opts: { maxJobsPerChild: number; env: NodeJS
       const child = idle.pop() ?? spawnChild();
       await child.ready;
       child.jobs++;
+      warmReplacementFor(child);
       const proc = child.process;
       let settled = false;
       return new Promise<CycleResult>((resolve, reject) => {
         const timers: NodeJS.Timeout[] = [];
-        const finish = (err: Error | null, result?: CycleResult, reusable = true) => {
+        const finish = (err: Error | null, result?: CycleResult, keep = true) => {
           if (settled) return;
           settled = true;
           timers.forEach(clearTimeout);
           proc.off('message', onMessage);
           proc.off('exit', onExit);
           req.signal.removeEventListener('abort', onAbort);
-          if (reusable && !closed && child.jobs < opts.maxJobsPerChild && proc.exitCode === null) idle.push(child);
-          else retire(child);
+          if (keep && reusable(child)) idle.push(child);
+          else {
+            if (keep && maxRss > 0 && child.rss > maxRss) opts.logger.info({ jobId: req.jobId, pid: proc.pid, rssMb: Math.round(child.rss / 2 ** 20) }, 'sandbox child over its memory cap: replaced');
+            retire(child);
+          }
           if (err) reject(err);
           else resolve(result!);
         };
@@ -91,8 +121,10 @@ export function createSandboxRunner(opts: { maxJobsPerChild: number; env: NodeJS
             // the child is gone; its exit handler settles the job
           }
         };
+        const progress = coalescedProgress(req.onProgress);
         const onMessage = (m: FromChild) => {
-          if (m.type === 'progress') void req.onProgress(m.stage, m.percent).catch(() => undefined);
+          if ('rss' in m && m.rss) child.rss = m.rss;
+          if (m.type === 'progress') progress(m.stage, m.percent);
           else if (m.type === 'done') finish(null, m.result);
           else if (m.type === 'error') {
             const name = m.name === 'CycleAbortedError' && m.message === SOFT_LIMIT ? 'SoftTimeLimit' : m.name;
@@ -118,5 +150,28 @@ export function createSandboxRunner(opts: { maxJobsPerChild: number; env: NodeJS
         if (req.signal.aborted) onAbort();
       });
     },
+  };
+}
+
+/**
+ * Progress reaches Redis one write at a time: while one is in flight, later reports replace each other
+ * and only the newest is written next (a burst of stages costs two writes, not one per stage).
+ */
+function coalescedProgress(write: CycleRunRequest['onProgress']): (stage: Parameters<CycleRunRequest['onProgress']>[0], percent: number) => void {
+  let inFlight = false;
+  let pending: [Parameters<CycleRunRequest['onProgress']>[0], number] | null = null;
+  const next = (): void => {
+    if (!pending) {
+      inFlight = false;
+      return;
+    }
+    const [stage, percent] = pending;
+    pending = null;
+    inFlight = true;
+    void write(stage, percent).catch(() => undefined).finally(next);
+  };
+  return (stage, percent) => {
+    pending = [stage, percent];
+    if (!inFlight) next();
   };
 }

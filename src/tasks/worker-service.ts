@@ -16,6 +16,7 @@ import {
   type RunningService,
 } from '../core/index.ts';
 import { cappedBackoff } from './backoff.ts';
+import { buildChildBundle } from './child-bundle.ts';
 import { childEnv } from './child-env.ts';
 import { loadSettleFunction, settleNothing, type CycleFunction, type SettleFunction } from './cycle-execution.ts';
 import { gateForApproval } from './approval-gate.ts';
@@ -50,6 +51,21 @@ export interface WorkerService extends RunningService {
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+/** Sandbox children start from the compiled bundle; a TypeScript CYCLE_MODULE is compiled with them. */
+async function sandboxRunner(config: Config, logger: Logger): Promise<CycleRunner> {
+  const bundle = await buildChildBundle(config.CYCLE_MODULE);
+  if (!bundle.compiled) logger.warn('could not compile the sandbox child; children start through the TypeScript loader');
+  const env = childEnv(config);
+  if (bundle.cycleModule) env.CYCLE_MODULE = bundle.cycleModule;
+  return createSandboxRunner({
+    maxJobsPerChild: config.WORKER_MAX_JOBS_PER_CHILD,
+    maxChildMemoryMb: config.WORKER_MAX_CHILD_MEMORY_MB,
+    env,
+    logger,
+    entry: bundle.entry,
+  });
+}
+
 /**
  * A worker process: one BullMQ Worker per queue it serves, each with `concurrency` slots (a slot is
  * taken only when free: prefetch 1). Cycles run in sandbox children unless WORKER_SANDBOX=0.
@@ -62,9 +78,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   const subscriber = createRedisConnection(config, 'worker');
   const keys = productKeys(config.QUEUE_PREFIX);
   const sandbox = opts.sandbox ?? config.WORKER_SANDBOX;
-  const runner = sandbox
-    ? createSandboxRunner({ maxJobsPerChild: config.WORKER_MAX_JOBS_PER_CHILD, env: childEnv(config), logger })
-    : createInProcessRunner(config, redis, logger, opts.runCycle);
+  const runner = sandbox ? await sandboxRunner(config, logger) : createInProcessRunner(config, redis, logger, opts.runCycle);
   const calendar = new MarketCalendar({ extraClosures: config.MARKET_CLOSURES });
   // Settling happens here in the worker process, after the analysis is on record. Loaded at the first
   // settle, not at start-up: the agents' clients are heavy and a sandboxed worker rarely needs them early.

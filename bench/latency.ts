@@ -1,0 +1,56 @@
+import { benchConfig, log, waitUntil } from './bench-context.ts';
+import { startApiStack } from './api-stack.ts';
+import { percentile, round } from './bench-stats.ts';
+
+const epochMs = () => performance.timeOrigin + performance.now();
+
+/**
+ * Sequential round trips, as the Celery baseline takes them: POST /api/jobs, then the moment the cycle
+ * body starts (stamped by the no-op cycle itself, in the sandbox child in the default mode) and the
+ * moment the worker saw it complete. Default mode (sandbox), 2 slots, warmed up first.
+ */
+export async function latency(opts: { roundtrips: number; sandbox?: boolean }) {
+  const sandbox = opts.sandbox ?? true;
+  const stack = await startApiStack(benchConfig(), { sandbox, concurrency: 2 });
+  const done = new Map<string, { at: number; started: number }>();
+  const waiting = new Map<string, () => void>();
+  for (const w of stack.worker!.workers) {
+    w.on('completed', (job) => {
+      const started = Number((job.returnvalue as { result?: { indicators?: { started_ms?: number } } })?.result?.indicators?.started_ms);
+      done.set(String(job.id), { at: epochMs(), started });
+      waiting.get(String(job.id))?.();
+    });
+  }
+  const finished = (id: string) =>
+    done.has(id) ? Promise.resolve() : Promise.race([new Promise<void>((r) => waiting.set(id, r)), waitUntil(() => done.has(id), 30_000, 100)]);
+  const post = async () => {
+    const res = await fetch(`${stack.base}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ticker: 'SPY' }) });
+    return ((await res.json()) as { job_id: string }).job_id;
+  };
+  for (let i = 0; i < 20; i++) {
+    await finished(await post());
+  }
+  const toStart: number[] = [];
+  const toDone: number[] = [];
+  for (let i = 0; i < opts.roundtrips; i++) {
+    const t0 = epochMs();
+    const id = await post();
+    await finished(id);
+    waiting.delete(id);
+    const d = done.get(id)!;
+    toStart.push(d.started - t0);
+    toDone.push(d.at - t0);
+  }
+  await stack.close();
+  const row = {
+    mode: sandbox ? 'sandbox' : 'in-process',
+    roundtrips: opts.roundtrips,
+    enqueue_to_start_p50_ms: round(percentile(toStart, 50), 2),
+    enqueue_to_start_p95_ms: round(percentile(toStart, 95), 2),
+    enqueue_to_start_p99_ms: round(percentile(toStart, 99), 2),
+    enqueue_to_completed_p50_ms: round(percentile(toDone, 50), 2),
+    enqueue_to_completed_p99_ms: round(percentile(toDone, 99), 2),
+  };
+  log(`latency (${row.mode}): start p50 ${row.enqueue_to_start_p50_ms} / p99 ${row.enqueue_to_start_p99_ms} ms, completed p50 ${row.enqueue_to_completed_p50_ms} / p99 ${row.enqueue_to_completed_p99_ms} ms`);
+  return row;
+}

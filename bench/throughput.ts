@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import { closeQueues, CYCLE_JOB_NAME, createRedisConnection, cycleJobOptions, openQueues, productKeys } from '../src/core/index.ts';
+import { startWorkers } from '../src/tasks/index.ts';
+import { benchConfig, jobData, log, silent, waitUntil } from './bench-context.ts';
+import { round } from './bench-stats.ts';
+
+export interface ThroughputOptions {
+  n: number;
+  concurrency: number[];
+}
+
+/** Jobs are sent in batches while the worker runs, as a producer at full speed would. */
+const BATCH = 500;
+const WARM_UP = 200;
+
+/**
+ * End to end, as the Celery baseline measures it: the worker is started and warmed up first (its
+ * sandbox children running), then the clock runs from the first send to the last job done, the
+ * producer sending while the worker works, both on the same CPUs.
+ * Legs: bare BullMQ (a processor returning at once), the product in process, the product in its
+ * default sandbox mode. The product's producer writes the job index as enqueueCycle does.
+ */
+export async function throughput(opts: ThroughputOptions) {
+  const rows: Array<Record<string, number | string>> = [];
+  for (const c of opts.concurrency) {
+    const bare = await bareLeg(opts.n, c);
+    const inProcess = await productLeg(false, opts.n, c);
+    const sandbox = await productLeg(true, opts.n, c);
+    rows.push({
+      concurrency: c,
+      jobs: opts.n,
+      bare_jobs_per_s: round(bare),
+      in_process_jobs_per_s: round(inProcess),
+      sandbox_jobs_per_s: round(sandbox),
+      ratio_in_process_vs_bare: round(inProcess / bare, 3),
+      ratio_sandbox_vs_bare: round(sandbox / bare, 3),
+    });
+    log(`throughput c=${c}: bare ${round(bare)}/s, in process ${round(inProcess)}/s, sandbox (default) ${round(sandbox)}/s`);
+  }
+  return rows;
+}
+
+/** Counts finished jobs on the given workers and stamps the moment the n-th finished. */
+function finishLine(workers: Worker[]) {
+  let done = 0;
+  let target = Infinity;
+  let at = 0;
+  const hit = () => {
+    done++;
+    if (done >= target && !at) at = performance.now();
+  };
+  for (const w of workers) {
+    w.on('completed', hit);
+    w.on('failed', hit);
+  }
+  return {
+    arm(n: number) {
+      done = 0;
+      at = 0;
+      target = n;
+    },
+    reached: () => at > 0,
+    at: () => at,
+    done: () => done,
+  };
+}
+
+async function bareLeg(n: number, c: number): Promise<number> {
+  const cfg = benchConfig();
+  const conn = createRedisConnection(cfg, 'worker');
+  const q = new Queue('bare', { connection: conn, prefix: cfg.QUEUE_PREFIX });
+  const w = new Worker('bare', async () => ({ ok: true }), { connection: createRedisConnection(cfg, 'worker'), prefix: cfg.QUEUE_PREFIX, concurrency: c });
+  const line = finishLine([w]);
+  const send = async (count: number) => {
+    for (let i = 0; i < count; i += BATCH) {
+      await q.addBulk(Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => ({ name: 'noop', data: jobData(i + k), opts: { removeOnComplete: { count: 10000 } } })));
+    }
+  };
+  line.arm(WARM_UP);
+  await send(WARM_UP);
+  await waitUntil(line.reached, 60_000, 5);
+  line.arm(n);
+  const t0 = performance.now();
+  await send(n);
+  await waitUntil(line.reached, 600_000, 5);
+  const s = (line.at() - t0) / 1000;
+  await w.close();
+  await q.close();
+  conn.disconnect();
+  return n / s;
+}
+
+
+async function productLeg(sandbox: boolean, n: number, c: number): Promise<number> {
+  const cfg = benchConfig();
+  const redis = createRedisConnection(cfg, 'worker');
+  const queues = openQueues(redis, cfg.QUEUE_PREFIX);
+  const keys = productKeys(cfg.QUEUE_PREFIX);
+  const opts = cycleJobOptions('trading-cycle');
+  const send = async (count: number) => {
+    for (let i = 0; i < count; i += BATCH) {
+      const batch = Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => ({ name: CYCLE_JOB_NAME, data: jobData(i + k), opts: { ...opts, jobId: randomUUID() } }));
+      const jobs = await queues['trading-cycle'].addBulk(batch);
+      const multi = redis.multi();
+      for (const j of jobs) multi.zadd(keys.custom('jobs', 'all'), 'NX', j.timestamp, `trading-cycle|${j.id}`);
+      await multi.exec();
+    }
+  };
+  const svc = await startWorkers(cfg, silent, { queues: ['trading-cycle'], concurrency: c, sandbox });
+  const line = finishLine(svc.workers);
+  line.arm(WARM_UP);
+  await send(WARM_UP);
+  await waitUntil(line.reached, 120_000, 5);
+  line.arm(n);
+  const t0 = performance.now();
+  await send(n);
+  await waitUntil(line.reached, 900_000, 5);
+  const s = (line.at() - t0) / 1000;
+  await svc.stop();
+  await closeQueues(queues);
+  redis.disconnect();
+  return n / s;
+}
