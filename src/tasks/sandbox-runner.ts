@@ -35,7 +35,7 @@ export function createSandboxRunner(opts: SandboxOptions): CycleRunner {
   let closed = false;
 
   const spawnChild = (): Child => {
-    const proc = fork(entry, [], { env: opts.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    const proc = fork(entry, [], { env: opts.env, execArgv: ['--enable-source-maps'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
     // A send to a child that just died is reported as an 'error' event (ERR_IPC_CHANNEL_CLOSED); unheard,
     // it would kill the worker. The exit handler settles whatever the child was running.
     proc.on('error', (err) => opts.logger.debug({ err, pid: proc.pid }, 'sandbox child channel error'));

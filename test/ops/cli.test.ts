@@ -94,7 +94,7 @@ describe('tradeloop CLI (spawned, real Redis and worker)', () => {
     expect(cli(['frobnicate']).code).toBe(2);
     expect(cli(['queues'], { REDIS_URL: 'redis://127.0.0.1:1' }).code).toBe(3);
     expect(cli(['schedules', '--help']).out).toMatch(/usage: tradeloop schedules/i);
-  });
+  }, 90_000);
 });
 
 describe('PM2 ecosystem', () => {

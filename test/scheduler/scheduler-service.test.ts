@@ -91,7 +91,7 @@ describe('scheduler service (real Redis, real BullMQ)', () => {
     try {
       expect((await request(app).post('/api/schedules/nope/pause')).status).toBe(404);
       const paused = await request(app).post('/api/schedules/desk/pause');
-      expect(paused.body).toEqual({ schedule_id: 'desk', paused: true });
+      expect(paused.body).toMatchObject({ schedule_id: 'desk', paused: true, pause: { by: 'api' } });
       await waitFor(async () => (await keysOf(s)).join() === 'other:SPY', 3_000);
       await s.stop();
       running.splice(running.indexOf(s), 1);
