@@ -63,7 +63,7 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
       fetch: deps.fetch,
       acquireCallSlot: ctx.acquireCallSlot ? () => ctx.acquireCallSlot!('data') : undefined,
     });
-  const { snapshot, price } = await buildMarketSnapshot(provider, { ticker: job.ticker, date, live: date === today, signal, logger: ctx.logger });
+  const { snapshot, price } = await buildMarketSnapshot(provider, { ticker: job.ticker, date, live: date === today && !job.replay, signal, logger: ctx.logger });
   checkAborted(signal);
 
   const notes: string[] = [];
@@ -79,9 +79,11 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
 
   await ctx.reportProgress('decision', 95);
   const prefix = config.QUEUE_PREFIX;
-  const fill = await applyDecision(ctx.redis, prefix, { agent: job.agent, jobId: ctx.jobId, ticker: job.ticker, decision: outcome.decision, price, settings: job.profile.portfolio, at: started });
+  // A replay's decision is filled into that replay's own ledger, in session order, by the replay room.
+  if (job.replay) notes.push(`Replay ${job.replay.id}: filled in the replay's own ledger, not the live paper portfolio or scorecard.`);
+  const fill = job.replay ? null : await applyDecision(ctx.redis, prefix, { agent: job.agent, jobId: ctx.jobId, ticker: job.ticker, decision: outcome.decision, price, settings: job.profile.portfolio, at: started });
   const finished = clock();
-  await recordDecision(ctx.redis, prefix, {
+  if (!job.replay) await recordDecision(ctx.redis, prefix, {
     job_id: ctx.jobId,
     agent: job.agent,
     ticker: job.ticker,
@@ -98,7 +100,7 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
     at: finished.toISOString(),
   });
   // Earlier decisions on this ticker get their forward returns from the bars fetched anyway.
-  await scoreTickerFromBars(ctx.redis, prefix, job.ticker, { daily: snapshot.daily, source: snapshot.data_source }, finished);
+  if (!job.replay) await scoreTickerFromBars(ctx.redis, prefix, job.ticker, { daily: snapshot.daily, source: snapshot.data_source }, finished);
   await ctx.reportProgress('decision', 100);
   return {
     ticker: job.ticker,
