@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { QUEUE_NAMES, readCounters } from '../core/index.ts';
+import { replayCounts } from '../replay/index.ts';
 import { dueTimeFromJobId, readWorkers } from '../tasks/index.ts';
 import type { ApiContext } from './api-context.ts';
 import type { LiveEvents } from './live-events.ts';
@@ -39,6 +40,28 @@ export function createMetrics(ctx: ApiContext, live: LiveEvents): Registry {
     registers: [registry],
     async collect() {
       this.set((await readWorkers(ctx.redis, ctx.keys)).filter((w) => w.online).length);
+    },
+  });
+  // Both replay gauges read one pass over the replays (collects run concurrently).
+  let replays: ReturnType<typeof replayCounts> | null = null;
+  new Gauge({
+    name: 'tradeloop_replays',
+    help: 'Replays by status (running, done, cancelled, budget_exhausted, failed)',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      replays = replayCounts(ctx);
+      const { byStatus } = await replays;
+      this.reset();
+      for (const [status, n] of Object.entries(byStatus)) this.set({ status }, n);
+    },
+  });
+  new Gauge({
+    name: 'tradeloop_replay_cycles',
+    help: 'Cycles recorded by replays, all replays together',
+    registers: [registry],
+    async collect() {
+      this.set((await (replays ?? replayCounts(ctx))).cycles);
     },
   });
   // One collect reads the Redis hash for all counters.

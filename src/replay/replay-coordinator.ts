@@ -91,7 +91,9 @@ export async function tickReplay(deps: CoordinatorDeps, id: string, lease: Repla
   let lastError = '';
   for (const i of inflight) {
     const jobId = replayJobId(id, i);
-    const job = await queue.getJob(jobId);
+    // The state first, then the job: a job read before its state could miss the return value it just got.
+    const jobState = await queue.getJobState(jobId);
+    const job = jobState === 'unknown' ? undefined : await queue.getJob(jobId);
     if (!job) {
       if (state.status === 'running') {
         // Removed by retention before it was read (or lost): run it again rather than leave a hole.
@@ -100,7 +102,7 @@ export async function tickReplay(deps: CoordinatorDeps, id: string, lease: Repla
       }
       continue;
     }
-    const cycle = cycleFrom(spec, i, job, await job.getState(), now());
+    const cycle = cycleFrom(spec, i, job, jobState, now());
     if (cycle && (await recordCycle(redis, keys, id, cycle)) && cycle.error) lastError = cycle.error;
   }
   state = (await readState(redis, keys, id))!;
