@@ -33,6 +33,10 @@ export interface MarketSnapshot {
   quote: { price: number; time: string } | null;
   fundamentals: Record<string, number | string | null> | null;
   news: NewsItem[] | null;
+  /** Time of the last bar seen (point in time: nothing after the close of `date` in New York). */
+  as_of: string;
+  /** Sections the source could not give as of `date` (reported unavailable, never filled with today's). */
+  unavailable: string[];
   /** Latest indicator values by name (sma50, sma200, ema10, rsi14, macd, macd_signal, macd_hist, bb_upper, bb_middle, bb_lower, atr14, vwma20 …). */
   indicators: Record<string, number | null>;
 }

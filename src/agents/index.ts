@@ -1,5 +1,5 @@
 /** The agents room: market data, analysis engines, paper portfolio, scorecard. Its only door. */
-export { runTradingCycle, type CycleDeps } from './trading-cycle.ts';
+export { runTradingCycle, analyseTradingCycle, settleTradingCycle, PAST_DATE_NOTE, type CycleDeps, type SettleContext } from './trading-cycle.ts';
 export { CYCLE_STAGES, type CycleStage, type CycleContext } from './cycle-context.ts';
 export type { Bar, MarketSnapshot, AnalysisOutcome, EngineInput, NewsItem } from './analysis-types.ts';
 

@@ -1,3 +1,4 @@
+import { nyDate } from '../calendar/index.ts';
 import { PermanentCycleError, type Logger } from '../core/index.ts';
 import type { MarketSnapshot } from './analysis-types.ts';
 import { UnknownTickerError, type MarketDataProvider } from './data/market-data-provider.ts';
@@ -12,8 +13,10 @@ export interface SnapshotRequest {
   ticker: string;
   /** Analysis date, YYYY-MM-DD in New York. */
   date: string;
-  /** True when the date is today: intraday bars and a live quote are worth fetching. */
+  /** True when the date is today: a live quote is worth fetching. */
   live: boolean;
+  /** An intraday instant of `date` (replays of a schedule's slots): only bars closed by then are seen. */
+  asOf?: Date;
   signal: AbortSignal;
   logger: Logger;
 }
@@ -32,6 +35,8 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
     if (err instanceof UnknownTickerError) throw new PermanentCycleError(err.message);
     throw err;
   }
+  // Point in time: a source that answers with bars after the analysis date must not leak them in.
+  daily = daily.filter((b) => nyDate(new Date(b.t)) <= date);
   if (daily.length === 0) throw new PermanentCycleError(`no price history for ${ticker} up to ${date}`);
   const optional = async <T>(what: string, load: () => Promise<T | null>): Promise<T | null> => {
     try {
@@ -42,22 +47,42 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
       return null;
     }
   };
-  const [intraday, quote, fundamentals, news] = await Promise.all([
-    req.live ? optional('intraday bars', () => provider.getIntradayBars(ticker, { date, interval: '5m', signal })) : Promise.resolve(null),
+  const [rawIntraday, quote, fundamentals, news] = await Promise.all([
+    optional('intraday bars', () => provider.getIntradayBars(ticker, { date, interval: '5m', signal })),
     req.live ? optional('quote', () => provider.getQuote(ticker, { signal })) : Promise.resolve(null),
     optional('fundamentals', () => provider.getFundamentals(ticker, { signal })),
     optional('news', () => provider.getNews(ticker, { signal })),
   ]);
+  // Point in time: only bars of the analysis date itself, never a later one a source might add.
+  let intraday = rawIntraday ? rawIntraday.filter((b) => nyDate(new Date(b.t)) === date) : null;
+  if (req.asOf && intraday) {
+    // As of an intraday instant: the 5-minute bars closed by then, and the day's bar is the session so far.
+    const cut = req.asOf.getTime();
+    intraday = intraday.filter((b) => Date.parse(b.t) + 5 * 60_000 <= cut);
+    if (nyDate(new Date(daily.at(-1)!.t)) === date) daily = daily.slice(0, -1);
+    if (intraday.length) daily = [...daily, { t: intraday[0]!.t, o: intraday[0]!.o, h: Math.max(...intraday.map((b) => b.h)), l: Math.min(...intraday.map((b) => b.l)), c: intraday.at(-1)!.c, v: intraday.reduce((n, b) => n + b.v, 0) }];
+    if (daily.length === 0) throw new PermanentCycleError(`no price history for ${ticker} as of ${req.asOf.toISOString()}`);
+  }
   const lastClose = daily.at(-1)!.c;
   let trustedQuote = quote;
   if (quote && Math.abs(quote.price / lastClose - 1) > MAX_QUOTE_GAP) {
     logger.warn({ ticker, quote: quote.price, last_close: lastClose }, 'market data: quote too far from the last close, ignored');
     trustedQuote = null;
   }
+  const unavailable = [
+    ...(intraday === null || intraday.length === 0 ? ['intraday'] : []),
+    ...(fundamentals === null ? ['fundamentals'] : []),
+    ...(news === null ? ['news'] : []),
+    ...(req.live && trustedQuote === null ? ['quote'] : []),
+  ];
+  // The decision is taken at the last bar seen: its close is the price, its time the as-of instant.
+  const lastBar = intraday?.at(-1) ?? daily.at(-1)!;
   const snapshot: MarketSnapshot = {
     ticker,
     date,
     data_source: provider.name,
+    as_of: lastBar.t,
+    unavailable,
     daily,
     intraday,
     quote: trustedQuote,
@@ -65,7 +90,5 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
     news,
     indicators: computeIndicators(daily),
   };
-  // The latest price at decision time: a live quote, else the last 5-minute close, else the daily close.
-  const price = trustedQuote?.price ?? intraday?.at(-1)?.c ?? lastClose;
-  return { snapshot, price };
+  return { snapshot, price: lastBar.c };
 }

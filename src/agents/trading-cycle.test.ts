@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { agentProfileSchema, CycleAbortedError, cycleJobDataSchema, cycleResultSchema, PermanentCycleError, type Config } from '../core/index.ts';
+import { agentProfileSchema, CycleAbortedError, cycleJobDataSchema, cycleResultSchema, PermanentCycleError, productKeys, readCounters, type Config } from '../core/index.ts';
 import { defaultAnswer, startFakeOpenAI } from '../../test/support/fake-openai-server.ts';
 import { startFakeYahoo } from '../../test/support/fake-yahoo-server.ts';
 import { deletePrefix, silentLogger, testConfig, TEST_REDIS_URL } from '../../test/support/redis-test-env.ts';
-import { createSimulatedProvider, getPortfolio, getScorecard, resetMarketDataFallback, runTradingCycle, type CycleContext, type MarketDataProvider } from './index.ts';
+import { createSimulatedProvider, getPortfolio, getScorecard, PAST_DATE_NOTE, resetMarketDataFallback, runTradingCycle, type CycleContext, type MarketDataProvider } from './index.ts';
 
 const redis = new Redis(TEST_REDIS_URL);
 const configs: Config[] = [];
@@ -30,22 +30,34 @@ const job = (over: Record<string, unknown> = {}) =>
 describe('the trading cycle (simulated data, real Redis)', () => {
   const c = config('cycle');
 
-  it('fetches, analyses with the quant engine, fills the paper portfolio once per job id and records the decision', async () => {
-    const ctx = ctxFor(c, 'job-a');
+  it('analyses a past session as of its close, and keeps it out of the live ledger and scorecard', async () => {
+    const ctx = ctxFor(c, 'job-past');
     const result = await runTradingCycle(job(), ctx);
     expect(cycleResultSchema.parse(result)).toEqual(result);
-    expect(result).toMatchObject({ ticker: 'AAPL', date: '2026-11-20', agent: 'desk', engine: 'quant', data_source: 'simulated', dry_run: true, models: [] });
+    expect(result).toMatchObject({ ticker: 'AAPL', date: '2026-11-20', agent: 'desk', engine: 'quant', data_source: 'simulated', dry_run: true, models: [], fill: null });
+    expect(result.fill_note).toContain(PAST_DATE_NOTE);
     expect(result.usage.total_tokens).toBe(0);
     expect(result.indicators.sma200).not.toBeNull();
-    const daily = await createSimulatedProvider().getDailyBars('AAPL', { to: '2026-11-20', lookbackDays: 1 });
-    expect(result.price).toBe(daily[0]!.c); // a past date: decided at that day's close
+    // Point in time: the last bar seen is the date's last 5-minute bar, and its close is the price.
+    const intraday = (await createSimulatedProvider().getIntradayBars('AAPL', { date: '2026-11-20' }))!;
+    expect(result.as_of).toBe(intraday.at(-1)!.t);
+    expect(result.price).toBe(intraday.at(-1)!.c);
     expect(ctx.stages).toEqual(['fetching data', 'analysts', 'debate', 'trader', 'risk', 'decision', 'decision']);
-    const again = await runTradingCycle(job(), ctxFor(c, 'job-a'));
+    expect(await getPortfolio(redis, c.QUEUE_PREFIX, 'desk')).toBeNull();
+    expect(await getScorecard(redis, c.QUEUE_PREFIX, 'desk')).toBeNull();
+  });
+
+  it('a live session fills the paper portfolio once per job id and records the decision once', async () => {
+    const l = config('cycle-live');
+    const now = new Date('2026-11-20T20:30:00Z');
+    const result = await runTradingCycle(job(), ctxFor(l, 'job-a', { now: () => now }));
+    expect(result.fill === null ? result.fill_note : 'filled').toBeTruthy();
+    const again = await runTradingCycle(job(), ctxFor(l, 'job-a', { now: () => now }));
     expect(again.fill).toEqual(result.fill);
-    const portfolio = await getPortfolio(redis, c.QUEUE_PREFIX, 'desk');
+    const portfolio = await getPortfolio(redis, l.QUEUE_PREFIX, 'desk');
     expect(portfolio!.trades.length).toBe(result.fill ? 1 : 0);
     expect(portfolio!.equity_curve.length).toBe(1);
-    const scorecard = await getScorecard(redis, c.QUEUE_PREFIX, 'desk');
+    const scorecard = await getScorecard(redis, l.QUEUE_PREFIX, 'desk');
     expect(scorecard!.decisions).toBe(1);
   });
 
@@ -61,8 +73,9 @@ describe('the trading cycle (simulated data, real Redis)', () => {
   it('fills a BUY into the ledger and scores earlier decisions from later bars', async () => {
     const s = config('cycle-score');
     // Decide on an old date, then run a later cycle whose daily bars cover +5 sessions.
-    await runTradingCycle(job({ ticker: 'MSFT', date: '2026-10-01' }), ctxFor(s, 'old'));
-    await runTradingCycle(job({ ticker: 'MSFT', date: '2026-11-20' }), ctxFor(s, 'new'));
+    // Each decided live on its own day (a past-date analysis is never scored).
+    await runTradingCycle(job({ ticker: 'MSFT', date: '2026-10-01' }), ctxFor(s, 'old', { now: () => new Date('2026-10-01T19:00:00Z') }));
+    await runTradingCycle(job({ ticker: 'MSFT', date: '2026-11-20' }), ctxFor(s, 'new', { now: () => new Date('2026-11-20T20:30:00Z') }));
     const card = (await getScorecard(redis, s.QUEUE_PREFIX, 'desk'))!;
     expect(card.decisions).toBe(2);
     expect(card.by_model).toHaveLength(1);
@@ -104,7 +117,7 @@ describe('the trading cycle (simulated data, real Redis)', () => {
     const server = await startFakeOpenAI((r) => ({ content: defaultAnswer(r.role, 'Sell') }));
     try {
       const l = config('cycle-llm', { OPENAI_BASE_URL: server.baseURL });
-      const result = await runTradingCycle(job({ profile: agentProfileSchema.parse({ engine: 'llm', debate_rounds: 1, risk_rounds: 1 }) }), ctxFor(l, 'llm-1'));
+      const result = await runTradingCycle(job({ profile: agentProfileSchema.parse({ engine: 'llm', debate_rounds: 1, risk_rounds: 1 }) }), ctxFor(l, 'llm-1', { now: () => new Date('2026-11-20T20:30:00Z') }));
       expect(result).toMatchObject({ engine: 'llm', decision: 'SELL', rating: 'Sell' });
       expect(result.models.sort()).toEqual(['gpt-4o', 'gpt-4o-mini']);
       expect(result.usage.calls).toBeGreaterThan(5);
@@ -133,6 +146,48 @@ describe('the trading cycle on real sources (local servers)', () => {
       expect(slots.length).toBe(spent);
       expect(yahoo.hits.filter((h) => h.startsWith('/v8/')).length).toBe(chartHits);
       await expect(runTradingCycle(job({ ticker: 'NOPE', date: '2026-11-19' }), ctxFor(y, 'y3'), deps)).rejects.toThrow(PermanentCycleError);
+    }
+  });
+
+  it('MARKET_DATA=auto with Yahoo failing its second call: one source for the whole cycle, said truthfully', async () => {
+    resetMarketDataFallback();
+    const yahoo = await startFakeYahoo({ closes: { AAPL: Array.from({ length: 260 }, (_, i) => 150 + i * 0.2) } });
+    const a = config('cycle-auto-2nd', { MARKET_DATA: 'auto' });
+    try {
+      // The first data request (daily bars) is answered; every later one fails as a dead network would.
+      let dataCalls = 0;
+      const flaky: typeof fetch = (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        if (/\/v8\/|\/v7\/|\/v10\/|\/v1\/finance/.test(url) && ++dataCalls >= 2) return Promise.reject(new TypeError('fetch failed: ECONNRESET'));
+        return yahoo.fetch(input, init);
+      };
+      const result = await runTradingCycle(job({ date: '2026-11-19' }), ctxFor(a, 'auto-2nd'), { fetch: flaky });
+      expect(result.data_source).toBe('yahoo');
+      expect(result.price).toBeCloseTo(150 + 259 * 0.2, 6); // Yahoo's close, never a simulated one
+      expect(result.reports.final).not.toMatch(/SIMULATED/);
+      expect(result.reports.final).toMatch(/Unavailable as of 2026-11-19: intraday/);
+      const counters = await readCounters(redis, productKeys(a.QUEUE_PREFIX));
+      expect(counters.find((c) => c.name === 'data_fallback_total')).toBeUndefined();
+
+      // Yahoo failing its first call: the whole cycle reads simulated data, says so and counts it;
+      // nothing simulated is stored under Yahoo's cache keys.
+      resetMarketDataFallback();
+      const b = config('cycle-auto-1st', { MARKET_DATA: 'auto' });
+      const dead: typeof fetch = () => Promise.reject(new TypeError('fetch failed: ENOTFOUND'));
+      const sim = await runTradingCycle(job({ ticker: 'MSFT', date: '2026-11-19' }), ctxFor(b, 'auto-1st'), { fetch: dead });
+      expect(sim.data_source).toBe('simulated');
+      expect(sim.reports.final).toMatch(/SIMULATED/);
+      const simBars = await createSimulatedProvider().getDailyBars('MSFT', { to: '2026-11-19', lookbackDays: 1 });
+      expect(sim.price).toBe((await createSimulatedProvider().getIntradayBars('MSFT', { date: '2026-11-19' }))!.at(-1)?.c ?? simBars[0]!.c);
+      const fallbacks = (await readCounters(redis, productKeys(b.QUEUE_PREFIX))).find((c) => c.name === 'data_fallback_total');
+      expect(fallbacks?.value).toBe(1);
+      // Only Yahoo's own failure markers (outage, shared fetch failure): no data under its keys.
+      const yahooData = (await redis.keys(`${b.QUEUE_PREFIX}:*cache:yahoo*`)).filter((k) => !k.endsWith(':outage') && !k.endsWith(':failed'));
+      expect(yahooData).toEqual([]);
+      expect(await redis.keys(`${b.QUEUE_PREFIX}:*cache:simulated*`)).toEqual([]);
+    } finally {
+      resetMarketDataFallback();
+      await yahoo.close();
     }
   });
 

@@ -1,5 +1,6 @@
+import type { Redis } from 'ioredis';
 import { nyDate } from '../calendar/index.ts';
-import { CycleAbortedError, cycleJobDataSchema, PermanentCycleError, type CycleJobData, type CycleResult } from '../core/index.ts';
+import { CycleAbortedError, cycleJobDataSchema, incrementCounter, PermanentCycleError, productKeys, type Config, type CycleJobData, type CycleResult } from '../core/index.ts';
 import type { AnalysisOutcome, EngineInput, MarketSnapshot } from './analysis-types.ts';
 import type { CycleContext } from './cycle-context.ts';
 import type { MarketDataProvider } from './data/market-data-provider.ts';
@@ -22,20 +23,21 @@ function checkAborted(signal: AbortSignal): void {
 }
 
 /**
- * The trading cycle: validate the job, fetch market data once, analyse with the chosen engine (quant by
- * default, the multi-agent LLM pipeline when asked and configured), fill the paper portfolio (dry run,
- * once per job id) and record the decision for the scorecard. Safe to run again for the same job id:
- * the fill and the scorecard entry happen once.
+ * The trading cycle in one call: analyse, then settle (tests and simple callers). Workers call the two
+ * halves apart, storing the analysis in between, so a retry never analyses the same job twice.
  */
 export async function runTradingCycle(input: CycleJobData, ctx: CycleContext, deps: CycleDeps = {}): Promise<CycleResult> {
-  const parsed = cycleJobDataSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new PermanentCycleError(`invalid cycle job: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(job)'} ${i.message}`).join('; ')}`);
-  }
-  const job = parsed.data;
-  if (!job.dry_run) {
-    throw new PermanentCycleError('live trading is not available: no broker adapter is configured (orders would need one); run with dry_run: true for paper trading');
-  }
+  const analysis = await analyseTradingCycle(input, ctx, deps);
+  return settleTradingCycle(analysis, input, { redis: ctx.redis, config: ctx.config, jobId: ctx.jobId, now: ctx.now });
+}
+
+/**
+ * The analysis half: validate the job, fetch market data once (point in time: as of the close of the
+ * job's date), analyse with the chosen engine (quant by default, the multi-agent LLM pipeline when
+ * asked and configured). It fills nothing: the result's `fill` is null until the settle half runs.
+ */
+export async function analyseTradingCycle(input: CycleJobData, ctx: CycleContext, deps: CycleDeps = {}): Promise<CycleResult> {
+  const job = validJob(input);
   try {
     return await cycle(job, ctx, deps);
   } catch (err) {
@@ -43,6 +45,69 @@ export async function runTradingCycle(input: CycleJobData, ctx: CycleContext, de
     if (ctx.signal.aborted && !(err instanceof CycleAbortedError)) checkAborted(ctx.signal);
     throw err;
   }
+}
+
+function validJob(input: CycleJobData): CycleJobData {
+  const parsed = cycleJobDataSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new PermanentCycleError(`invalid cycle job: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(job)'} ${i.message}`).join('; ')}`);
+  }
+  if (!parsed.data.dry_run) {
+    throw new PermanentCycleError('live trading is not available: no broker adapter is configured (orders would need one); run with dry_run: true for paper trading');
+  }
+  return parsed.data;
+}
+
+export interface SettleContext {
+  redis: Redis;
+  config: Config;
+  jobId: string;
+  now?: () => Date;
+}
+
+/** Why a past session's analysis fills nothing: its price is history, and the live ledger lives now. */
+export const PAST_DATE_NOTE = 'analysis of a past session: the live paper portfolio is not filled and the live scorecard does not count it';
+
+/**
+ * The settle half: the side effects of a stored analysis, each at most once per job id (so a retry
+ * after a storage fault completes only what is missing): the paper fill and the scorecard entry.
+ * Only an analysis of today's session touches the live ledger and scorecard; a past date says why not.
+ */
+export async function settleTradingCycle(analysis: CycleResult, input: CycleJobData, ctx: SettleContext): Promise<CycleResult> {
+  const job = validJob(input);
+  const prefix = ctx.config.QUEUE_PREFIX;
+  const now = ctx.now?.() ?? new Date();
+  const today = nyDate(now);
+  // A replay's decisions fill that replay's own ledger, in session order (the replay room does it).
+  if (job.replay) return { ...analysis, fill: null, fill_note: `replay ${job.replay.id}: filled in the replay's own ledger, not the live paper portfolio or scorecard` };
+  if (analysis.date < today) return { ...analysis, fill: null, fill_note: `${PAST_DATE_NOTE} (${analysis.date}; today is ${today})` };
+  if (analysis.price === null) return { ...analysis, fill: null, fill_note: 'no price: nothing to fill' };
+  const fill = await applyDecision(ctx.redis, prefix, {
+    agent: job.agent,
+    jobId: ctx.jobId,
+    ticker: job.ticker,
+    decision: analysis.decision,
+    price: analysis.price,
+    settings: job.profile.portfolio,
+    at: new Date(analysis.finished_at),
+  });
+  await recordDecision(ctx.redis, prefix, {
+    job_id: ctx.jobId,
+    agent: job.agent,
+    ticker: job.ticker,
+    date: analysis.date,
+    decision: analysis.decision,
+    rating: analysis.rating,
+    confidence: analysis.confidence,
+    engine: analysis.engine,
+    data_source: analysis.data_source,
+    price: analysis.price,
+    models: analysis.models,
+    cost_usd: analysis.usage.cost_usd,
+    cycle_ms: Date.parse(analysis.finished_at) - Date.parse(analysis.started_at),
+    at: analysis.finished_at,
+  });
+  return { ...analysis, fill, fill_note: fill ? undefined : analysis.decision === 'HOLD' ? 'HOLD: nothing to trade' : `${analysis.decision}: no trade needed at the target position` };
 }
 
 async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Promise<CycleResult> {
@@ -63,11 +128,15 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
       fetch: deps.fetch,
       acquireCallSlot: ctx.acquireCallSlot ? () => ctx.acquireCallSlot!('data') : undefined,
     });
-  const { snapshot, price } = await buildMarketSnapshot(provider, { ticker: job.ticker, date, live: date === today && !job.replay, signal, logger: ctx.logger });
+  const { snapshot, price } = await buildMarketSnapshot(provider, { ticker: job.ticker, date, live: date === today && !job.replay, asOf: job.replay?.as_of ? new Date(job.replay.as_of) : undefined, signal, logger: ctx.logger });
   checkAborted(signal);
 
   const notes: string[] = [];
-  if (snapshot.data_source === 'simulated' && config.MARKET_DATA !== 'simulated') notes.push('Market data was SIMULATED: the real source was unavailable.');
+  if (snapshot.data_source === 'simulated' && config.MARKET_DATA !== 'simulated') {
+    notes.push('Market data was SIMULATED: the real source was unavailable.');
+    await incrementCounter(ctx.redis, productKeys(config.QUEUE_PREFIX), 'data_fallback_total', { from: config.MARKET_DATA, to: 'simulated' });
+  }
+  if (snapshot.unavailable.length > 0) notes.push(`Unavailable as of ${date}: ${snapshot.unavailable.join(', ')}.`);
   let engine = job.options.engine ?? job.profile.engine;
   if (engine === 'llm' && !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL) {
     notes.push('The llm engine was requested but no OPENAI_API_KEY or OPENAI_BASE_URL is configured: the quant engine decided instead.');
@@ -78,29 +147,10 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
   checkAborted(signal);
 
   await ctx.reportProgress('decision', 95);
-  const prefix = config.QUEUE_PREFIX;
-  // A replay's decision is filled into that replay's own ledger, in session order, by the replay room.
-  if (job.replay) notes.push(`Replay ${job.replay.id}: filled in the replay's own ledger, not the live paper portfolio or scorecard.`);
-  const fill = job.replay ? null : await applyDecision(ctx.redis, prefix, { agent: job.agent, jobId: ctx.jobId, ticker: job.ticker, decision: outcome.decision, price, settings: job.profile.portfolio, at: started });
   const finished = clock();
-  if (!job.replay) await recordDecision(ctx.redis, prefix, {
-    job_id: ctx.jobId,
-    agent: job.agent,
-    ticker: job.ticker,
-    date,
-    decision: outcome.decision,
-    rating: outcome.rating,
-    confidence: outcome.confidence,
-    engine,
-    data_source: snapshot.data_source,
-    price,
-    models: outcome.models,
-    cost_usd: outcome.usage.cost_usd,
-    cycle_ms: finished.getTime() - started.getTime(),
-    at: finished.toISOString(),
-  });
-  // Earlier decisions on this ticker get their forward returns from the bars fetched anyway.
-  if (!job.replay) await scoreTickerFromBars(ctx.redis, prefix, job.ticker, { daily: snapshot.daily, source: snapshot.data_source }, finished);
+  // Earlier decisions on this ticker get their forward returns from the bars fetched anyway (live
+  // sessions only: a past date's bars end before the decisions waiting to be scored).
+  if (date === today && !job.replay) await scoreTickerFromBars(ctx.redis, config.QUEUE_PREFIX, job.ticker, { daily: snapshot.daily, source: snapshot.data_source }, finished);
   await ctx.reportProgress('decision', 100);
   return {
     ticker: job.ticker,
@@ -119,7 +169,9 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
     started_at: started.toISOString(),
     finished_at: finished.toISOString(),
     dry_run: job.dry_run,
-    fill,
+    as_of: snapshot.as_of,
+    fill: null,
+    fill_note: 'not settled yet',
   };
 }
 

@@ -11,10 +11,19 @@ export const tickerSchema = z
   .transform((s) => s.trim().toUpperCase())
   .pipe(z.string().regex(TICKER_PATTERN, 'must be a ticker symbol like SPY, BRK.B (1-10 letters/digits)'));
 
+/** True for a real calendar date: Date.parse rolls 2025-02-30 over to March 2nd, so compare the parts. */
+export function isRealCalendarDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const t = new Date(Date.UTC(y, mo - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d;
+}
+
 export const isoDateSchema = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)), 'is not a real calendar date');
+  .refine(isRealCalendarDate, 'is not a real calendar date');
 
 export const AGENT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const agentNameSchema = z
@@ -185,7 +194,11 @@ export const cycleResultSchema = z.object({
   started_at: z.string(),
   finished_at: z.string(),
   dry_run: z.boolean(),
+  /** The time of the last bar the analysis saw (point in time): the decision price is that bar's close. */
+  as_of: z.string().nullable().optional(),
   fill: paperFillSchema.nullable().default(null),
+  /** Why `fill` is null, when it is (a past session, a HOLD, no trade needed, awaiting settlement). */
+  fill_note: z.string().optional(),
 });
 export type CycleResult = z.infer<typeof cycleResultSchema>;
 

@@ -13,6 +13,7 @@ const REDIS_COUNTERS: Record<string, { help: string; labels: string[] }> = {
   schedule_rearmed_total: { help: 'Job schedulers re-armed by the watchdog', labels: ['schedule'] },
   llm_tokens_total: { help: 'LLM tokens used', labels: ['agent', 'model', 'kind'] },
   llm_cost_usd_total: { help: 'LLM cost in USD from the price table', labels: ['agent', 'model'] },
+  data_fallback_total: { help: 'Cycles whose market data fell back to SIMULATED because the real source was unavailable', labels: ['from', 'to'] },
 };
 
 /**

@@ -4,16 +4,40 @@ import type { Redis } from 'ioredis';
 import type { CycleContext, CycleStage } from '../agents/index.ts';
 import type { Config, CycleJobData, CycleResult, Logger } from '../core/index.ts';
 
+/** The analysis half of a cycle: no side effects beyond caches and model calls. */
 export type CycleFunction = (job: CycleJobData, ctx: CycleContext) => Promise<CycleResult>;
 
-/** The built-in trading cycle, or the module named by CYCLE_MODULE (benchmarks' no-op cycle, custom engines). */
+/** The settle half: a stored analysis's side effects (fill, scorecard), each once per job id. */
+export type SettleFunction = (analysis: CycleResult, job: CycleJobData, ctx: { redis: Redis; config: Config; jobId: string }) => Promise<CycleResult>;
+
+/** A custom cycle with no settle step of its own has no side effects to complete. */
+const settleNothing: SettleFunction = async (analysis) => analysis;
+
+interface CycleModule {
+  runCycle?: CycleFunction;
+  settleCycle?: SettleFunction;
+}
+
+async function loadCycleModule(path: string): Promise<CycleModule> {
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as CycleModule;
+  if (typeof mod.runCycle !== 'function') throw new Error(`CYCLE_MODULE ${path} does not export runCycle(job, ctx)`);
+  return mod;
+}
+
+/** The built-in trading cycle's analysis, or the module named by CYCLE_MODULE (benchmarks' no-op cycle, custom engines). */
 export async function loadCycleFunction(config: Pick<Config, 'CYCLE_MODULE'>): Promise<CycleFunction> {
   // Loaded on demand: the agents' dependencies (LLM and data clients) are most of a sandbox child's start-up.
-  if (!config.CYCLE_MODULE) return (await import('../agents/index.ts')).runTradingCycle;
-  const mod = (await import(pathToFileURL(resolve(config.CYCLE_MODULE)).href)) as { runCycle?: CycleFunction };
-  if (typeof mod.runCycle !== 'function') throw new Error(`CYCLE_MODULE ${config.CYCLE_MODULE} does not export runCycle(job, ctx)`);
-  return mod.runCycle;
+  if (!config.CYCLE_MODULE) return (await import('../agents/index.ts')).analyseTradingCycle;
+  return (await loadCycleModule(config.CYCLE_MODULE)).runCycle!;
 }
+
+/** The settle step that goes with loadCycleFunction's analysis; it runs in the worker process. */
+export async function loadSettleFunction(config: Pick<Config, 'CYCLE_MODULE'>): Promise<SettleFunction> {
+  if (!config.CYCLE_MODULE) return (await import('../agents/index.ts')).settleTradingCycle;
+  return (await loadCycleModule(config.CYCLE_MODULE)).settleCycle ?? settleNothing;
+}
+
+export { settleNothing };
 
 export interface CycleCall {
   data: CycleJobData;
@@ -24,7 +48,7 @@ export interface CycleCall {
   acquireCallSlot(kind: 'llm' | 'data'): Promise<void>;
 }
 
-/** Runs one cycle with its context; the same in the worker process and in a sandbox child. */
+/** Runs one cycle's analysis with its context; the same in the worker process and in a sandbox child. */
 export function executeCycle(fn: CycleFunction, call: CycleCall, env: { config: Config; redis: Redis; logger: Logger }): Promise<CycleResult> {
   return fn(call.data, {
     config: env.config,

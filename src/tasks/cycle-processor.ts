@@ -7,12 +7,16 @@ import {
   jobLogger,
   type Config,
   type CycleJobData,
+  type CycleResult,
   type JobOutcome,
   type Logger,
   type ProductKeys,
   type QueueName,
 } from '../core/index.ts';
 import { admit } from './admission.ts';
+import { loadStoredAnalysis, storeAnalysisOnce } from './analysis-store.ts';
+import { settleNothing, type SettleFunction } from './cycle-execution.ts';
+import { retryStorage } from './storage-retry.ts';
 import type { CycleRunner } from './cycle-runner.ts';
 import { CANCEL_REASON, readTombstone } from './job-control.ts';
 import { indexJob } from './job-index.ts';
@@ -33,7 +37,14 @@ export interface CycleProcessorDeps {
    * settled, so BullMQ leaves them active and another worker recovers them as stalled.
    */
   abandoned?: () => boolean;
+  /** The side effects of a stored analysis (fill, scorecard); default: none (custom cycles). */
+  settle?: SettleFunction;
+  /** How long one storage step (analysis, settle, outcome) is retried on its own. */
+  storageRetryMs?: number;
 }
+
+/** Long enough to ride out a Redis failover or a briefly full disk, short of the lock's patience. */
+export const STORAGE_RETRY_MS = 20_000;
 
 /** BullMQ's reason for a job whose worker kept dying under it. */
 export const STALLED_REASON = 'job stalled more than allowable limit';
@@ -56,11 +67,21 @@ function overlapPair(data: CycleJobData): string | null {
   return data.schedule_id && data.overlap === 'skip' ? `${data.schedule_id}:${data.ticker}` : null;
 }
 
-/** Runs one trading-cycle job: validate, admit (gate, staleness, overlap), analyse, record once. */
+/** Runs one trading-cycle job: validate, admit (gate, staleness, overlap), analyse once, settle, record once. */
 export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName) {
   const now = deps.now ?? Date.now;
   const limits = effectiveQueue(queue, deps.config);
   const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR };
+
+  const settle = deps.settle ?? settleNothing;
+  const storageRetry = (logger: Logger) => ({ budgetMs: deps.storageRetryMs ?? STORAGE_RETRY_MS, logger, stop: () => deps.abandoned?.() ?? false });
+  // Analyses not yet on record (Redis refusing writes longer than the retry budget): a later attempt
+  // in this process still reuses them instead of analysing again.
+  const analyses = new Map<string, CycleResult>();
+  const remember = (jobId: string, analysis: CycleResult) => {
+    analyses.set(jobId, analysis);
+    if (analyses.size > 100) analyses.delete(analyses.keys().next().value!);
+  };
 
   return async (job: Job, _token?: string, signal?: AbortSignal): Promise<JobOutcome> => {
     const jobId = String(job.id);
@@ -117,20 +138,33 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     log.info({ trigger: data.trigger, scheduleId: data.schedule_id, dueAt: new Date(dueAt).toISOString() }, 'cycle started');
     const started = now();
     try {
-      const result = await deps.runner.run({
-        data,
-        jobId,
-        attempt,
-        queue,
-        softTimeLimitMs: softMs,
-        hardTimeLimitMs: hardMs,
-        signal: signal ?? new AbortController().signal,
-        // Logged where the cycle runs (the child in sandbox mode), so each stage is logged once.
-        onProgress: async (stage, percent) => {
-          await job.updateProgress({ stage, percent });
-        },
-      });
-      await record({ status: 'completed', result });
+      // One analysis per job id: a re-run (retry after a storage fault, stalled recovery, lost lock)
+      // reuses the one on record and completes only the side effects still missing.
+      let analysis = analyses.get(jobId) ?? (await loadStoredAnalysis(deps.redis, deps.keys, jobId));
+      if (analysis) {
+        log.info({ decision: analysis.decision }, 'analysis already done for this job: completing its side effects only');
+      } else {
+        analysis = await deps.runner.run({
+          data,
+          jobId,
+          attempt,
+          queue,
+          softTimeLimitMs: softMs,
+          hardTimeLimitMs: hardMs,
+          signal: signal ?? new AbortController().signal,
+          // Logged where the cycle runs (the child in sandbox mode), so each stage is logged once.
+          onProgress: async (stage, percent) => {
+            await job.updateProgress({ stage, percent });
+          },
+        });
+        remember(jobId, analysis);
+      }
+      // Set-if-absent before any side effect; should another run have stored first, its analysis wins.
+      const fresh = analysis;
+      analysis = await retryStorage('storing the analysis', () => storeAnalysisOnce(deps.redis, deps.keys, jobId, fresh), storageRetry(log));
+      const result = await retryStorage('settling the decision', () => settle(analysis, data, { redis: deps.redis, config: deps.config, jobId }), storageRetry(log));
+      await retryStorage('recording the outcome', () => record({ status: 'completed', result }), storageRetry(log));
+      analyses.delete(jobId);
       log.info({ decision: result.decision, confidence: result.confidence, ms: now() - started }, 'cycle completed');
       return { status: 'completed', result };
     } catch (err) {

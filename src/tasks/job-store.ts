@@ -194,7 +194,7 @@ export async function cancelJob(store: JobStore, id: string): Promise<CancelResu
  * A manual run of a schedule now, one job per ticker on the priority queue (a human never waits behind
  * a backlog). It ignores the market gate; callers that respect it check the calendar first.
  */
-export async function enqueueManualCycles(store: JobStore, entry: ScheduleEntry, profile: AgentProfile, tickers: string[], now: Date): Promise<string[]> {
+export async function enqueueManualCycles(store: JobStore, entry: ScheduleEntry, profile: AgentProfile, tickers: string[], now: Date, date?: string): Promise<string[]> {
   const ids: string[] = [];
   for (const ticker of tickers) {
     const data = cycleJobDataSchema.parse({
@@ -204,6 +204,7 @@ export async function enqueueManualCycles(store: JobStore, entry: ScheduleEntry,
       trigger: 'manual',
       dry_run: entry.dry_run,
       requested_at: now.toISOString(),
+      ...(date ? { date } : {}),
       market_hours: 'always',
       profile,
       overlap: 'allow',

@@ -16,7 +16,7 @@ import {
 } from '../core/index.ts';
 import { cappedBackoff } from './backoff.ts';
 import { childEnv } from './child-env.ts';
-import type { CycleFunction } from './cycle-execution.ts';
+import { loadSettleFunction, settleNothing, type CycleFunction, type SettleFunction } from './cycle-execution.ts';
 import { createCycleProcessor, recordStalledFailure, STALLED_REASON } from './cycle-processor.ts';
 import type { CycleRunner } from './cycle-runner.ts';
 import { createInProcessRunner } from './in-process-runner.ts';
@@ -34,6 +34,8 @@ export interface WorkerOptions {
    * children cannot receive a function: they load CYCLE_MODULE or the built-in cycle.
    */
   runCycle?: CycleFunction;
+  /** The settle step for `runCycle` (default: none); without runCycle, the one that goes with the loaded cycle. */
+  settleCycle?: SettleFunction;
   now?: () => number;
 }
 
@@ -61,6 +63,12 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     ? createSandboxRunner({ maxJobsPerChild: config.WORKER_MAX_JOBS_PER_CHILD, env: childEnv(config), logger })
     : createInProcessRunner(config, redis, logger, opts.runCycle);
   const calendar = new MarketCalendar({ extraClosures: config.MARKET_CLOSURES });
+  // Settling happens here in the worker process, after the analysis is on record. Loaded at the first
+  // settle, not at start-up: the agents' clients are heavy and a sandboxed worker rarely needs them early.
+  let builtinSettle: Promise<SettleFunction> | null = null;
+  const settle: SettleFunction = opts.runCycle
+    ? (opts.settleCycle ?? settleNothing)
+    : (analysis, job, ctx) => (builtinSettle ??= loadSettleFunction(config)).then((fn) => fn(analysis, job, ctx));
   const startedAt = new Date().toISOString();
   const active = new Map<string, WorkerHeartbeat['active'][number]>();
   let processed = 0;
@@ -68,7 +76,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   let abandoned = false;
 
   const workers = queues.map((queue) => {
-    const processor = createCycleProcessor({ config, logger, redis, keys, runner, calendar, now: opts.now, abandoned: () => abandoned }, queue);
+    const processor = createCycleProcessor({ config, logger, redis, keys, runner, calendar, settle, now: opts.now, abandoned: () => abandoned }, queue);
     const worker = new Worker(queue, processor, {
       connection: createRedisConnection(config, 'worker'),
       prefix: config.QUEUE_PREFIX,

@@ -152,6 +152,11 @@ describe('scheduler service (real Redis, real BullMQ)', () => {
       expect(at.body).toMatchObject({ open: true, session: 'regular', early_close: true, next_close: '2026-11-27T18:00:00.000Z' });
       const holiday = await request(app).get('/api/market/status').query({ at: '2026-12-25T10:00:00-05:00' });
       expect(holiday.body).toMatchObject({ open: false, holiday: 'Christmas Day' });
+      // At a session's opening instant the market is open and the next open is the following session's.
+      const opening = await request(app).get('/api/market/status').query({ at: '2026-11-30T14:30:00.000Z' });
+      expect(opening.body).toMatchObject({ open: true, next_open: '2026-12-01T14:30:00.000Z' });
+      const closing = await request(app).get('/api/market/status').query({ at: '2026-11-30T21:00:00.000Z' });
+      expect(closing.body).toMatchObject({ open: false, next_open: '2026-12-01T14:30:00.000Z', next_close: '2026-12-01T21:00:00.000Z' });
       const bad = await request(app).get('/api/market/status').query({ at: 'yesterday' });
       expect(bad.status).toBe(400);
       expect(bad.body.details[0].field).toBe('at');

@@ -67,13 +67,13 @@ afterAll(async () => {
 });
 
 describe('cycle processor: record once, overlap lease, limits, stall limit', () => {
-  it('a cycle that runs twice for one job id (recovery) records one result, one last run, one count', async () => {
+  it('a job id run twice (recovery) is analysed once and records one result, one last run, one count', async () => {
     cycle = testCycle;
     runs = 0;
     const j = await job('TWICE', { schedule_id: 'desk' });
     expect((await go(j)).status).toBe('completed');
     expect((await go(j)).status).toBe('completed');
-    expect(runs).toBe(2);
+    expect(runs).toBe(1);
     const files = readdirSync(join(config.RESULTS_DIR, 'TWICE'), { recursive: true }).filter((f) => String(f).endsWith('.json'));
     expect(files).toEqual([join('2026-01-02', `${j.id}.json`)]);
     expect(await counter('cycles_completed_total', { queue: 'trading-cycle', agent: 'quant' })).toBe(1);

@@ -25,6 +25,8 @@ const snapshot: MarketSnapshot = {
   ticker: 'NVDA',
   date: '2026-11-20',
   data_source: 'simulated',
+  as_of: '2026-11-20T21:00:00.000Z',
+  unavailable: [],
   daily,
   intraday: null,
   quote: { price: daily.at(-1)!.c, time: '2026-11-20T20:00:00Z' },

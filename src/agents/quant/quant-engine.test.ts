@@ -8,7 +8,7 @@ function series(closes: number[], range = 0.01): Bar[] {
 }
 function snapshot(closes: number[], range = 0.01): MarketSnapshot {
   const daily = series(closes, range);
-  return { ticker: 'TEST', date: '2025-12-31', data_source: 'test', daily, intraday: null, quote: null, fundamentals: null, news: null, indicators: computeIndicators(daily) };
+  return { ticker: 'TEST', date: '2025-12-31', data_source: 'test', as_of: daily.at(-1)?.t ?? '', unavailable: [], daily, intraday: null, quote: null, fundamentals: null, news: null, indicators: computeIndicators(daily) };
 }
 const wobble = (i: number) => Math.sin(i * 1.7) * 0.6;
 

@@ -78,6 +78,10 @@ export function jobsRoutes(ctx: ApiContext): Router {
       ]);
     }
     const now = ctx.now();
+    const today = nyDate(now.getTime());
+    if (body.date && body.date > today) {
+      throw new HttpError(400, 'invalid request body', [{ field: 'date', message: `${body.date} is in the future (today is ${today} in New York)` }]);
+    }
     const data: CycleJobData = cycleJobDataSchema.parse({
       agent: body.agent,
       ticker: body.ticker,
@@ -85,7 +89,7 @@ export function jobsRoutes(ctx: ApiContext): Router {
       trigger: 'api',
       dry_run: body.dry_run,
       requested_at: now.toISOString(),
-      date: body.date ?? nyDate(now.getTime()),
+      date: body.date ?? today,
       market_hours: 'always',
       profile,
       options: body.config,
