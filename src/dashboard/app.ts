@@ -11,6 +11,7 @@ import type { LiveEvents } from './live-events.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { loginPage, shellPage } from './pages.ts';
+import { replaysPage } from './replays-page.ts';
 import { API_ROUTERS } from './routes/api-routers.ts';
 
 const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
@@ -89,6 +90,7 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
   app.get('/', (_req, res) => {
     res.type('html').send(shellPage('overview', { readOnly: config.DASHBOARD_READONLY, auth: Boolean(config.DASHBOARD_TOKEN) }));
   });
+  app.get(['/replays', '/replays/:id'], (_req, res) => void res.type('html').send(replaysPage({ readOnly: config.DASHBOARD_READONLY })));
   app.get('/jobs/:id', (_req, res) => {
     res.type('html').send(shellPage('job', { readOnly: config.DASHBOARD_READONLY, auth: Boolean(config.DASHBOARD_TOKEN) }));
   });
