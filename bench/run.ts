@@ -1,7 +1,7 @@
 /**
  * npm run bench — prints figures, asserts nothing. All sections run against the same Redis in one run, so they
  * compare as ratios. Options: --n 20000 --concurrency 2,8 --roundtrips 500 --schedule-seconds 60 --retained 100000
- * --load-seconds 5 --quick --json --write-doc --only overhead,latency,schedule,api,memory
+ * --load-seconds 5 --quick --json --write-doc --only overhead,latency,schedule,api,memory,replay
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +23,7 @@ import { LiveEvents } from '../src/dashboard/live-events.ts';
 import { startScheduler } from '../src/scheduler/index.ts';
 import { startWorkers } from '../src/tasks/index.ts';
 import { percentile, round } from './bench-stats.ts';
+import { replayBench } from './replay-bench.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -38,7 +39,7 @@ const ROUNDTRIPS = Number(opt.roundtrips ?? (quick ? 50 : 500));
 const SCHEDULE_S = Number(opt['schedule-seconds'] ?? (quick ? 8 : 60));
 const RETAINED = Number(opt.retained ?? (quick ? 5000 : 100000));
 const LOAD_S = Number(opt['load-seconds'] ?? (quick ? 2 : 5));
-const ONLY = new Set((opt.only ?? 'overhead,latency,schedule,api,memory').split(','));
+const ONLY = new Set((opt.only ?? 'overhead,latency,schedule,api,memory,replay').split(','));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const NOOP = resolve('bench/noop-cycle.ts');
 const silent = pino({ level: 'silent' });
@@ -298,6 +299,7 @@ try {
   if (ONLY.has('schedule')) report.schedule = await schedulePrecision();
   if (ONLY.has('api')) report.api = await apiLoad();
   if (ONLY.has('memory')) report.memory = await memory();
+  if (ONLY.has('replay')) report.replay = await replayBench(benchConfig({ CYCLE_MODULE: '', MARKET_DATA: 'simulated' }));
 } finally {
   await cleanup();
 }

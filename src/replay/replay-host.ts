@@ -39,6 +39,7 @@ export async function startReplayHost(config: Config, logger: Logger, opts: Repl
   const ttl = opts.leaseTtlMs ?? 10_000;
   const tickMs = opts.tickMs ?? 500;
   const wakers = new Map<string, () => void>();
+  const missed = new Set<string>();
   let stopped = false;
 
   const deps: CoordinatorDeps = {
@@ -56,7 +57,13 @@ export async function startReplayHost(config: Config, logger: Logger, opts: Repl
 
   const onEvent = ({ jobId }: { jobId: string }) => {
     if (!jobId.startsWith('replay-')) return;
-    for (const [id, wake] of wakers) if (jobId.startsWith(`replay-${id}-`)) wake();
+    for (const id of driving.keys()) {
+      if (!jobId.startsWith(`replay-${id}-`)) continue;
+      // An event during a tick must not be lost: the next wait then returns at once.
+      const wake = wakers.get(id);
+      if (wake) wake();
+      else missed.add(id);
+    }
   };
   events.on('completed', onEvent);
   events.on('failed', onEvent);
@@ -71,6 +78,7 @@ export async function startReplayHost(config: Config, logger: Logger, opts: Repl
           if (result === 'lease_lost') log.warn({ replay: id }, 'replay lease lost: another host drives it');
           break;
         }
+        if (missed.delete(id)) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, tickMs);
           function done() {
