@@ -50,8 +50,9 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
   const [rawIntraday, quote, fundamentals, news] = await Promise.all([
     optional('intraday bars', () => provider.getIntradayBars(ticker, { date, interval: '5m', signal })),
     req.live ? optional('quote', () => provider.getQuote(ticker, { signal })) : Promise.resolve(null),
-    optional('fundamentals', () => provider.getFundamentals(ticker, { signal })),
-    optional('news', () => provider.getNews(ticker, { signal })),
+    // These sources answer with today's fundamentals and news: for a past date that is look-ahead, so unavailable.
+    req.live ? optional('fundamentals', () => provider.getFundamentals(ticker, { signal })) : Promise.resolve(null),
+    req.live ? optional('news', () => provider.getNews(ticker, { signal })) : Promise.resolve(null),
   ]);
   // Point in time: only bars of the analysis date itself, never a later one a source might add.
   let intraday = rawIntraday ? rawIntraday.filter((b) => nyDate(new Date(b.t)) === date) : null;

@@ -138,7 +138,10 @@ describe('the trading cycle on real sources (local servers)', () => {
       const first = await runTradingCycle(job({ date: '2026-11-19' }), ctxFor(y, 'y1', { acquireCallSlot }), deps);
       expect(first.data_source).toBe('yahoo');
       expect(first.price).toBeCloseTo(150 + 259 * 0.2 + Math.sin(259) * 2, 6);
-      expect(slots.length).toBeGreaterThanOrEqual(3); // daily bars, fundamentals, news
+      // Daily and intraday bars; a past date reads no fundamentals or news (today's would be look-ahead).
+      expect(slots.length).toBe(2);
+      expect(first.reports.final).toMatch(/Unavailable as of 2026-11-19: .*fundamentals, news/);
+      expect(yahoo.hits.some((h) => h.startsWith('/v10/') || h.startsWith('/v1/finance/search'))).toBe(false);
       expect(new Set(slots)).toEqual(new Set(['data']));
       const spent = slots.length;
       const chartHits = yahoo.hits.filter((h) => h.startsWith('/v8/')).length;

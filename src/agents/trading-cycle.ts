@@ -150,7 +150,12 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
   const finished = clock();
   // Earlier decisions on this ticker get their forward returns from the bars fetched anyway (live
   // sessions only: a past date's bars end before the decisions waiting to be scored).
-  if (date === today && !job.replay) await scoreTickerFromBars(ctx.redis, config.QUEUE_PREFIX, job.ticker, { daily: snapshot.daily, source: snapshot.data_source }, finished);
+  // The pass is idempotent and runs again with the next cycle, so a Redis refusing writes only delays it.
+  if (date === today && !job.replay) {
+    await scoreTickerFromBars(ctx.redis, config.QUEUE_PREFIX, job.ticker, { daily: snapshot.daily, source: snapshot.data_source }, finished).catch((err: Error) =>
+      ctx.logger.warn({ err: err.message }, 'scorecard pass deferred: Redis refused it'),
+    );
+  }
   await ctx.reportProgress('decision', 100);
   return {
     ticker: job.ticker,

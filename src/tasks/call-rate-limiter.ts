@@ -17,7 +17,8 @@ export function createCallRateLimiter(redis: Redis, keys: ProductKeys, queue: st
     for (;;) {
       if (signal?.aborted) throw new CycleAbortedError(String(signal.reason ?? 'aborted'));
       const window = Math.floor(Date.now() / limit.durationMs);
-      const wait = Number(await redis.eval(TAKE, 1, keys.custom('rate', queue, kind, String(window)), limit.max, limit.durationMs));
+      // Redis refusing writes for a moment (OOM, failover) makes the call wait, not the cycle fail.
+      const wait = Number(await redis.eval(TAKE, 1, keys.custom('rate', queue, kind, String(window)), limit.max, limit.durationMs).catch(() => 250));
       if (wait === 0) return;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(10, wait));

@@ -153,8 +153,9 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
           hardTimeLimitMs: hardMs,
           signal: signal ?? new AbortController().signal,
           // Logged where the cycle runs (the child in sandbox mode), so each stage is logged once.
+          // Progress is for people watching: a Redis refusing writes must not fail the analysis.
           onProgress: async (stage, percent) => {
-            await job.updateProgress({ stage, percent });
+            await job.updateProgress({ stage, percent }).catch((err: Error) => log.warn({ err: err.message, stage }, 'progress not saved'));
           },
         });
         remember(jobId, analysis);

@@ -68,6 +68,20 @@ describe('tradeloop CLI (spawned, real Redis and worker)', () => {
     expect(jobs.some((j: { schedule_id: string }) => j.schedule_id === 'desk')).toBe(true);
   }, 60_000);
 
+  it('trigger --date: a past session is analysed as of its close without a live fill; bad dates are usage errors', () => {
+    const past = cli(['trigger', 'desk', '--ticker', 'SPY', '--date', '2026-11-20', '--wait', '--json']);
+    expect(past.code).toBe(0);
+    const [res] = JSON.parse(past.out);
+    expect(res.status).toBe('completed');
+    const result = JSON.parse(cli(['jobs', '--limit', '20', '--json']).out).find((j: { job_id: string }) => j.job_id === res.job_id);
+    expect(result.date).toBe('2026-11-20');
+    for (const [date, why] of [['2025-02-30', /not a real calendar date/], ['2099-01-02', /in the future/]] as const) {
+      const bad = cli(['trigger', 'desk', '--ticker', 'SPY', '--date', date]);
+      expect(bad.code).toBe(2);
+      expect(bad.err).toMatch(why);
+    }
+  }, 60_000);
+
   it('inspect shows the worker; exit codes are trustworthy', () => {
     const stats = JSON.parse(cli(['inspect', 'stats', '--json']).out);
     expect(stats.some((w: { pid: number; online: boolean }) => w.pid === worker.pid && w.online)).toBe(true);

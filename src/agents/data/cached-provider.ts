@@ -41,18 +41,21 @@ export function withRedisCache(provider: MarketDataProvider, redis: Redis, keys:
     const token = randomBytes(8).toString('hex');
     const deadline = Date.now() + LOCK_MS;
     for (;;) {
-      if ((await redis.set(lock, token, 'PX', LOCK_MS, 'NX')) === 'OK') {
+      // A Redis refusing writes (OOM, failover) costs the cache, never the cycle: fetch without it.
+      const locked = await redis.set(lock, token, 'PX', LOCK_MS, 'NX').catch(() => 'unavailable' as const);
+      if (locked === 'unavailable') return load();
+      if (locked === 'OK') {
         try {
           const value = await load();
-          await redis.set(key, JSON.stringify(value), 'EX', seconds);
+          await redis.set(key, JSON.stringify(value), 'EX', seconds).catch(() => undefined);
           return value;
         } catch (err) {
           if ((err instanceof UnknownTickerError || err instanceof DataSourceUnavailableError) && !signal?.aborted) {
-            await redis.set(failure, JSON.stringify({ name: err.name, message: err.message }), 'PX', FAILURE_MS);
+            await redis.set(failure, JSON.stringify({ name: err.name, message: err.message }), 'PX', FAILURE_MS).catch(() => undefined);
           }
           throw err;
         } finally {
-          await redis.eval(RELEASE, 1, lock, token);
+          await redis.eval(RELEASE, 1, lock, token).catch(() => undefined);
         }
       }
       await sleep(POLL_MS, undefined, { signal });
