@@ -1,7 +1,7 @@
 /**
  * npm run bench — prints figures, asserts nothing. Every section runs against the same Redis in one
  * sitting, so figures compare as ratios; each section is a module of its own (bench/<figure>.ts).
- * Options: --quick --json --write-doc --only throughput,latency,schedule,scale,api,memory
+ * Options: --quick --json --write-doc --only throughput,latency,schedule,scale,api,memory,replay
  *   --n 20000 --concurrency 2,8 --roundtrips 500 --schedule-seconds 30 --retained 100000 --load-seconds 5
  *   --celery <folder or results.json> (default ../shared/bench/celery from the project root, or
  *   BENCH_CELERY) --run-celery (run the Celery baseline's run.sh first, in the same sitting)
@@ -11,7 +11,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { createRedisConnection } from '../src/core/index.ts';
 import { apiLoad } from './api-load.ts';
-import { cleanupPrefixes, log, REDIS_URL, setQuiet } from './bench-context.ts';
+import { benchConfig, cleanupPrefixes, log, REDIS_URL, setQuiet } from './bench-context.ts';
 import { round } from './bench-stats.ts';
 import { celeryBaseline, DEFAULT_CELERY_DIR } from './celery-baseline.ts';
 import { latency } from './latency.ts';
@@ -21,6 +21,7 @@ import { benchmarksDoc, markdownOf } from './report-doc.ts';
 import { schedulePrecision } from './schedule-precision.ts';
 import { schedulerScale } from './scheduler-scale.ts';
 import { throughput } from './throughput.ts';
+import { replayBench } from './replay-bench.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -31,7 +32,7 @@ const { values: opt } = parseArgs({
 });
 const quick = opt.quick === true;
 setQuiet(opt.json === true);
-const ONLY = new Set((opt.only ?? 'throughput,latency,schedule,scale,api,memory').split(','));
+const ONLY = new Set((opt.only ?? 'throughput,latency,schedule,scale,api,memory,replay').split(','));
 
 async function machine() {
   const redis = createRedisConnection({ REDIS_URL }, 'worker');
@@ -55,6 +56,7 @@ try {
     report.worker_memory = await workerMemory(quick ? { small: 500, large: 3000 } : { small: 1000, large: 20000 });
     report.dashboard_memory = await dashboardMemory({ clients: 100, events: quick ? 50 : 200 });
   }
+  if (ONLY.has('replay')) report.replay = await replayBench(benchConfig({ CYCLE_MODULE: '', MARKET_DATA: 'simulated' }));
 } finally {
   await cleanupPrefixes();
 }

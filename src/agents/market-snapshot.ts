@@ -15,6 +15,8 @@ export interface SnapshotRequest {
   date: string;
   /** True when the date is today: a live quote is worth fetching. */
   live: boolean;
+  /** An intraday instant of `date` (replays of a schedule's slots): only bars closed by then are seen. */
+  asOf?: Date;
   signal: AbortSignal;
   logger: Logger;
 }
@@ -52,7 +54,15 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
     optional('news', () => provider.getNews(ticker, { signal, asOf: date })),
   ]);
   // Point in time: only bars of the analysis date itself, never a later one a source might add.
-  const intraday = rawIntraday ? rawIntraday.filter((b) => nyDate(new Date(b.t)) === date) : null;
+  let intraday = rawIntraday ? rawIntraday.filter((b) => nyDate(new Date(b.t)) === date) : null;
+  if (req.asOf && intraday) {
+    // As of an intraday instant: the 5-minute bars closed by then, and the day's bar is the session so far.
+    const cut = req.asOf.getTime();
+    intraday = intraday.filter((b) => Date.parse(b.t) + 5 * 60_000 <= cut);
+    if (nyDate(new Date(daily.at(-1)!.t)) === date) daily = daily.slice(0, -1);
+    if (intraday.length) daily = [...daily, { t: intraday[0]!.t, o: intraday[0]!.o, h: Math.max(...intraday.map((b) => b.h)), l: Math.min(...intraday.map((b) => b.l)), c: intraday.at(-1)!.c, v: intraday.reduce((n, b) => n + b.v, 0) }];
+    if (daily.length === 0) throw new PermanentCycleError(`no price history for ${ticker} as of ${req.asOf.toISOString()}`);
+  }
   const lastClose = daily.at(-1)!.c;
   let trustedQuote = quote;
   if (quote && Math.abs(quote.price / lastClose - 1) > MAX_QUOTE_GAP) {

@@ -78,6 +78,8 @@ export async function settleTradingCycle(analysis: CycleResult, input: CycleJobD
   const prefix = ctx.config.QUEUE_PREFIX;
   const now = ctx.now?.() ?? new Date();
   const today = nyDate(now);
+  // A replay's decisions fill that replay's own ledger, in session order (the replay room does it).
+  if (job.replay) return { ...analysis, fill: null, fill_note: `replay ${job.replay.id}: filled in the replay's own ledger, not the live paper portfolio or scorecard` };
   if (analysis.date < today) return { ...analysis, fill: null, fill_note: `${PAST_DATE_NOTE} (${analysis.date}; today is ${today})` };
   if (analysis.price === null) return { ...analysis, fill: null, fill_note: 'no price: nothing to fill' };
   const fill = await applyDecision(ctx.redis, prefix, {
@@ -126,7 +128,7 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
       fetch: deps.fetch,
       acquireCallSlot: ctx.acquireCallSlot ? () => ctx.acquireCallSlot!('data') : undefined,
     });
-  const { snapshot, price } = await buildMarketSnapshot(provider, { ticker: job.ticker, date, live: date === today, signal, logger: ctx.logger });
+  const { snapshot, price } = await buildMarketSnapshot(provider, { ticker: job.ticker, date, live: date === today && !job.replay, asOf: job.replay?.as_of ? new Date(job.replay.as_of) : undefined, signal, logger: ctx.logger });
   checkAborted(signal);
 
   const notes: string[] = [];
@@ -149,7 +151,7 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
   // Earlier decisions on this ticker get their forward returns from the bars fetched anyway (live
   // sessions only: a past date's bars end before the decisions waiting to be scored).
   // The pass is idempotent and runs again with the next cycle, so a Redis refusing writes only delays it.
-  if (date === today) {
+  if (date === today && !job.replay) {
     await scoreTickerFromBars(ctx.redis, config.QUEUE_PREFIX, job.ticker, { daily: snapshot.daily, source: snapshot.data_source }, finished).catch((err: Error) =>
       ctx.logger.warn({ err: err.message }, 'scorecard pass deferred: Redis refused it'),
     );

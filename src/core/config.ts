@@ -78,6 +78,8 @@ const envSchema = z.object({
   /** A module exporting `runCycle(job, ctx)` used instead of the built-in trading cycle (benchmarks, custom engines). */
   CYCLE_MODULE: z.string().min(1).optional(),
   RESULTS_DIR: z.string().min(1).default('./results'),
+  /** How soon another process resumes a replay whose coordinator died (its Redis lease TTL). */
+  REPLAY_LEASE_MS: positiveInt.min(1_000).default(10_000),
   DASHBOARD_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** A second token that can read everything and change nothing (Prometheus, a wall screen). */
   DASHBOARD_READ_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),

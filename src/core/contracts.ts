@@ -48,7 +48,7 @@ export const MARKET_HOURS = ['regular', 'extended', 'always'] as const;
 export const marketHoursSchema = z.enum(MARKET_HOURS);
 export type MarketHours = z.infer<typeof marketHoursSchema>;
 
-export const TRIGGERS = ['schedule', 'manual', 'api'] as const;
+export const TRIGGERS = ['schedule', 'manual', 'api', 'replay'] as const;
 
 /** `reasoning_effort` for reasoning models (gpt-5*, o-series); other models ignore it. */
 export const REASONING_EFFORT_LEVELS = ['none', 'minimal', 'low', 'medium', 'high'] as const;
@@ -129,6 +129,15 @@ export const BUILTIN_AGENTS: Record<string, AgentProfile> = {
   quant: agentProfileSchema.parse({ engine: 'quant', description: 'Built-in quantitative engine (no keys needed)' }),
 };
 
+export const replayCycleRefSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a replay id'),
+    profile: agentNameSchema,
+    as_of: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+export type ReplayCycleRef = z.infer<typeof replayCycleRefSchema>;
+
 /** What a trading-cycle job carries. Self-contained: a worker needs nothing but this and Redis. */
 export const cycleJobDataSchema = z
   .object({
@@ -156,6 +165,12 @@ export const cycleJobDataSchema = z
     hard_time_limit_ms: z.number().int().positive().nullable().default(null),
     /** Set when an operator re-queued a failed or cancelled job: its due time no longer makes it stale. */
     retried_at: z.iso.datetime({ offset: true }).optional(),
+    /**
+     * A replay's cycle: its decision goes to that replay's own ledger (filled in session order by the
+     * replay room), never to the live paper portfolio or the live scorecard. `as_of` is the instant of
+     * an intraday slot (the cycle sees only bars closed by then); without it the cycle decides at the close.
+     */
+    replay: replayCycleRefSchema.optional(),
   })
   .strict();
 export type CycleJobData = z.infer<typeof cycleJobDataSchema>;

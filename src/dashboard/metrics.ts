@@ -3,6 +3,7 @@ import { MarketCalendar } from '../calendar/index.ts';
 import { QUEUE_NAMES, readCounters, readHistograms, readLastSuccess } from '../core/index.ts';
 import { readLoadStatus, readPausedIds, readPublishedSchedules } from '../scheduler/index.ts';
 import { readWorkers } from '../tasks/index.ts';
+import { replayCounts } from '../replay/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { histogramText } from './histogram-text.ts';
 import { scheduleSilence, type ScheduleSilence } from './schedule-silence.ts';
@@ -102,6 +103,28 @@ export function createMetrics(ctx: ApiContext): { contentType: string; metrics: 
   scheduleGauge('tradeloop_schedule_silence_seconds', 'Seconds without a successful scheduled run while the schedule should be running (its session open, enabled, not paused); 0 otherwise', (s) => s.silence_s);
   scheduleGauge('tradeloop_schedule_interval_seconds', "The schedule's `every` interval (cron schedules have none)", (s) => s.interval_s);
   scheduleGauge('tradeloop_schedule_paused', '1 when the schedule is paused', (s) => (s.paused ? 1 : 0));
+  // Both replay gauges read one pass over the replays (collects run concurrently).
+  let replays: ReturnType<typeof replayCounts> | null = null;
+  new Gauge({
+    name: 'tradeloop_replays',
+    help: 'Replays by status (running, done, cancelled, budget_exhausted, failed)',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      replays = replayCounts(ctx);
+      const { byStatus } = await replays;
+      this.reset();
+      for (const [status, n] of Object.entries(byStatus)) this.set({ status }, n);
+    },
+  });
+  new Gauge({
+    name: 'tradeloop_replay_cycles',
+    help: 'Cycles recorded by replays, all replays together',
+    registers: [registry],
+    async collect() {
+      this.set((await (replays ?? replayCounts(ctx))).cycles);
+    },
+  });
   for (const [name, def] of Object.entries(REDIS_COUNTERS)) {
     new Counter({
       name: `tradeloop_${name}`,

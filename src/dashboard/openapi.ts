@@ -53,6 +53,24 @@ export function openApiDocument() {
         },
         Schedule: { type: 'object', properties: { id: { type: 'string' }, agent: { type: 'string' }, tickers: { type: 'array', items: { type: 'string' } }, every: { type: 'string', nullable: true }, cron: { type: 'string', nullable: true }, market_hours: { type: 'string' }, enabled: { type: 'boolean' }, paused: { type: 'boolean' }, next_run: { type: 'string', nullable: true }, last_run: { type: 'object', nullable: true }, skipped: { type: 'object' }, rearmed: { type: 'integer' } } },
         Bar: { type: 'object', properties: { t: { type: 'string', format: 'date-time' }, o: { type: 'number' }, h: { type: 'number' }, l: { type: 'number' }, c: { type: 'number' }, v: { type: 'number' } } },
+        CreateReplay: {
+          type: 'object', required: ['profiles', 'tickers', 'from', 'to'], additionalProperties: false,
+          properties: {
+            profiles: { type: 'array', items: { type: 'string' }, example: ['quant', 'llm-desk'] }, tickers: { type: 'array', items: { type: 'string' }, example: ['SPY'] },
+            from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, schedule: { type: 'string', description: "replay this `every` schedule's intraday slots" },
+            max_cost_usd: { type: 'number', description: 'stop with status budget_exhausted before spending more' },
+          },
+        },
+        Replay: {
+          type: 'object',
+          properties: {
+            replay_id: { type: 'string' }, status: { type: 'string', enum: ['running', 'done', 'cancelled', 'budget_exhausted', 'failed'] }, profiles: { type: 'array', items: { type: 'string' } },
+            tickers: { type: 'array', items: { type: 'string' } }, from: { type: 'string' }, to: { type: 'string' }, schedule_id: { type: 'string', nullable: true }, max_cost_usd: { type: 'number', nullable: true },
+            sessions: { type: 'integer' }, slots: { type: 'integer' }, progress: { type: 'object', properties: { done: { type: 'integer' }, total: { type: 'integer' }, failed: { type: 'integer' }, by_profile: { type: 'object' } } },
+            cost_usd: { type: 'number' }, tokens: { type: 'integer' }, eta_s: { type: 'number', nullable: true }, created_at: { type: 'string' }, finished_at: { type: 'string', nullable: true }, reason: { type: 'string', nullable: true },
+            report: { type: 'object', description: 'per profile: decisions by day, equity curve vs buy-and-hold, total return, max drawdown, Sharpe, forward returns and hit rate, cost, tokens, cycle time; pairwise comparisons' },
+          },
+        },
         MarketStatus: { type: 'object', properties: { open: { type: 'boolean' }, session: { type: 'string', enum: ['pre', 'regular', 'post', 'closed'] }, now: { type: 'string' }, next_open: { type: 'string' }, next_close: { type: 'string' }, early_close: { type: 'boolean' }, holiday: { type: 'string' } } },
       },
     },
@@ -130,6 +148,16 @@ export function openApiDocument() {
           responses: { '200': json({ type: 'object', properties: { status: { type: 'string', enum: ['running', 'completed', 'failed'] }, error: { type: 'string' }, role_reports: { type: 'object' }, calls: { type: 'array', items: { type: 'object' } }, usage: { type: 'object' } } }), '404': json(ref('Error')), ...errors },
         },
       },
+      '/api/replays': {
+        get: { summary: 'Replays, newest first', responses: { '200': json({ type: 'object', properties: { replays: { type: 'array', items: ref('Replay') } } }), ...errors } },
+        post: { summary: 'Replay agent profiles over past sessions (lower priority on the live queue, own ledger)', requestBody: { required: true, content: { 'application/json': { schema: ref('CreateReplay') } } }, responses: { '202': json(ref('Replay'), 'Accepted: running'), ...errors } },
+      },
+      '/api/replays/{id}': {
+        get: { summary: 'A replay: status, progress, ETA and its report', parameters: [idParam('id', 'replay id')], responses: { '200': json(ref('Replay')), '404': json(ref('Error')), ...errors } },
+        delete: { summary: 'Cancel a running replay (its partial report stays)', parameters: [idParam('id', 'replay id')], responses: { '200': json(ref('Replay')), '404': json(ref('Error')), '409': json(ref('Error'), 'Already ended'), ...errors } },
+      },
+      '/api/replays/{id}/report.json': { get: { summary: 'The report as a JSON download', parameters: [idParam('id', 'replay id')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
+      '/api/replays/{id}/report.csv': { get: { summary: 'One row per cycle as CSV', parameters: [idParam('id', 'replay id')], responses: { '200': { description: 'text/csv', content: { 'text/csv': { schema: { type: 'string' } } } }, '404': json(ref('Error')), ...errors } } },
       '/api/events': { get: { summary: 'Server-Sent Events: cycle.started|progress|completed|failed|skipped, schedule.changed|rearmed, worker.online|offline, queue.paused|resumed, decision.pending|approved|rejected|expired', responses: { '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } } } },
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': json({ type: 'object' }) } } },
     },

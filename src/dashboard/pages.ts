@@ -24,7 +24,7 @@ export function shellPage(view: PageView, opts: { readOnly: boolean; auth: boole
   <a class="brand" href="/">tradeloop</a>
   <span id="market" class="chip">market …</span>
   <span id="live" class="chip muted" title="live updates">● live</span>
-  <nav><a href="/">Overview</a> <a href="/jobs">Jobs</a> <a href="/admin/queues">Queues (Bull Board)</a> <a href="/metrics">Metrics</a> <a href="/api/openapi.json">API</a>${opts.auth ? ' <form method="post" action="/logout" class="inline"><button class="link">Log out</button></form>' : ''}</nav>
+  <nav><a href="/">Overview</a> <a href="/jobs">Jobs</a> <a href="/replays">Replays</a> <a href="/admin/queues">Queues (Bull Board)</a> <a href="/metrics">Metrics</a> <a href="/api/openapi.json">API</a>${opts.auth ? ' <form method="post" action="/logout" class="inline"><button class="link">Log out</button></form>' : ''}</nav>
 </header>
 <div id="banner" class="banner" hidden></div>
 <div id="redis-down" class="banner error" hidden>Redis is unreachable: data below may be stale. Retrying…</div>

@@ -1,4 +1,19 @@
 import { runService } from '../core/index.ts';
+import { startReplayHost } from '../replay/index.ts';
 import { startScheduler } from './scheduler-service.ts';
 
-await runService('scheduler', (config, logger) => startScheduler(config, logger), { shutdownDeadlineMs: 10_000 });
+// The scheduler process also hosts replay coordinators (a lease per replay: one drives it).
+await runService(
+  'scheduler',
+  async (config, logger) => {
+    const scheduler = await startScheduler(config, logger);
+    const replays = await startReplayHost(config, logger, { leaseTtlMs: config.REPLAY_LEASE_MS });
+    return {
+      async stop() {
+        await replays.stop();
+        await scheduler.stop();
+      },
+    };
+  },
+  { shutdownDeadlineMs: 10_000 },
+);

@@ -1,0 +1,63 @@
+import { Router } from 'express';
+import { MarketCalendar } from '../../calendar/index.ts';
+import { cancelReplay, createReplay, getReplay, listReplays, ReplayRequestError, reportCsv, type ReplayContext } from '../../replay/index.ts';
+import type { ApiContext } from '../api-context.ts';
+import { HttpError, withDeadline } from '../http-errors.ts';
+
+const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** Replays: start one (202), list, status and report, JSON and CSV downloads, cancel. */
+export function replaysRoutes(ctx: ApiContext): Router {
+  const router = Router();
+  const rctx: ReplayContext = { redis: ctx.redis, keys: ctx.keys, queues: ctx.queues, calendar: new MarketCalendar({ extraClosures: ctx.config.MARKET_CLOSURES }), now: ctx.now };
+  const idParam = (raw: string) => {
+    if (!ID.test(raw)) throw new HttpError(400, 'invalid replay id', [{ field: 'id', message: 'must be a replay id as returned by POST /api/replays' }]);
+    return raw;
+  };
+  const found = async (raw: string) => {
+    const replay = await withDeadline(getReplay(rctx, idParam(raw)), 10_000);
+    if (!replay) throw new HttpError(404, 'no such replay', [{ field: 'id', message: `replay "${raw}" does not exist` }]);
+    return replay;
+  };
+
+  router.post('/replays', async (req, res) => {
+    try {
+      const view = await withDeadline(createReplay(rctx, req.body ?? {}), 5_000);
+      res.status(202).location(`/api/replays/${view.replay_id}`).json({ ...view });
+    } catch (err) {
+      if (err instanceof ReplayRequestError) throw new HttpError(400, 'invalid replay request', err.details);
+      throw err;
+    }
+  });
+
+  router.get('/replays', async (_req, res) => {
+    res.json({ replays: await withDeadline(listReplays(rctx), 5_000) });
+  });
+
+  router.get('/replays/:id', async (req, res) => {
+    const { view, report } = await found(req.params.id);
+    res.json({ ...view, report });
+  });
+
+  router.get('/replays/:id/report.json', async (req, res) => {
+    const { report } = await found(req.params.id);
+    res.setHeader('Content-Disposition', `attachment; filename="replay-${report.replay_id}.json"`);
+    res.json(report);
+  });
+
+  router.get('/replays/:id/report.csv', async (req, res) => {
+    const { report } = await found(req.params.id);
+    res.setHeader('Content-Disposition', `attachment; filename="replay-${report.replay_id}.csv"`);
+    res.type('text/csv').send(reportCsv(report));
+  });
+
+  router.delete('/replays/:id', async (req, res) => {
+    const outcome = await withDeadline(cancelReplay(rctx, idParam(req.params.id)), 10_000);
+    if (!outcome) throw new HttpError(404, 'no such replay', [{ field: 'id', message: `replay "${req.params.id}" does not exist` }]);
+    if (outcome === 'finished') throw new HttpError(409, 'replay already ended', [{ field: 'id', message: `replay "${req.params.id}" is no longer running` }]);
+    const { view } = await found(req.params.id);
+    res.json(view);
+  });
+
+  return router;
+}

@@ -1,0 +1,162 @@
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { cycleJobDataSchema, CYCLE_JOB_NAME, cycleJobOptions, DEFAULT_QUEUE, jobOutcomeSchema, type Config, type Logger, type ProductKeys } from '../core/index.ts';
+import { cancelJob, type QueueSet } from '../tasks/index.ts';
+import type { ReplayLease } from './replay-lease.ts';
+import { finishReplay, markEnqueued, readInflight, readSpec, readState, recordCycle } from './replay-store.ts';
+import { replayJobId, taskAt, type ReplayCycle, type ReplaySpec } from './replay-types.ts';
+
+/** BullMQ priority of replay cycles: any live cycle (no priority) is served first. */
+export const REPLAY_PRIORITY = 1000;
+/** A replay stops as failed after this many cycles in a row failed: a broken setup should not burn the budget. */
+export const MAX_CONSECUTIVE_FAILURES = 5;
+
+export interface CoordinatorDeps {
+  redis: Redis;
+  keys: ProductKeys;
+  config: Config;
+  logger: Logger;
+  /** Replays run on the queue live scheduled cycles use: its workers, limits and rate limiter. */
+  queues: QueueSet;
+  /** Cycles the workers serving that queue can run at once (the replay's window). */
+  concurrency(): Promise<number>;
+  now?: () => Date;
+}
+
+export type TickResult = 'continue' | 'finished' | 'lease_lost';
+
+/** The job data of task `i`: the session (or the intraday instant) as the point in time, the replay field set. */
+export function replayJobData(spec: ReplaySpec, i: number, now: Date) {
+  const { slot, profile, ticker } = taskAt(spec, i);
+  const s = spec.slots[slot]!;
+  return cycleJobDataSchema.parse({
+    agent: profile,
+    ticker,
+    schedule_id: null,
+    trigger: 'replay',
+    dry_run: true,
+    requested_at: now.toISOString(),
+    date: s.date,
+    market_hours: 'always',
+    profile: spec.settings[profile],
+    overlap: 'allow',
+    replay: { id: spec.id, profile, ...(s.as_of ? { as_of: s.as_of } : {}) },
+  });
+}
+
+function cycleFrom(spec: ReplaySpec, i: number, job: Job, state: string, now: Date): ReplayCycle | null {
+  const { slot, profile, ticker } = taskAt(spec, i);
+  const s = spec.slots[slot]!;
+  const base = { i, profile, ticker, date: s.date, as_of: s.as_of, job_id: String(job.id), recorded_at: now.toISOString() };
+  const failed = (error: string): ReplayCycle => ({ ...base, status: 'failed', decision: null, rating: null, confidence: null, price: null, data_source: null, cost_usd: 0, tokens: 0, cycle_ms: null, error });
+  if (state === 'failed') return failed(job.failedReason || 'failed');
+  if (state !== 'completed') return null;
+  const outcome = jobOutcomeSchema.safeParse(job.returnvalue);
+  if (!outcome.success) return failed('the job returned no readable outcome');
+  if (outcome.data.status !== 'completed') return failed(`${outcome.data.status}: ${outcome.data.reason}`);
+  const r = outcome.data.result;
+  return {
+    ...base,
+    status: 'completed',
+    decision: r.decision,
+    rating: r.rating,
+    confidence: r.confidence,
+    price: r.price,
+    data_source: r.data_source,
+    cost_usd: r.usage.cost_usd,
+    tokens: r.usage.total_tokens,
+    cycle_ms: Date.parse(r.finished_at) - Date.parse(r.started_at),
+    error: null,
+  };
+}
+
+/**
+ * Drives one replay a step: records the cycles that finished, stops on cancel, budget or repeated
+ * failure, enqueues the next tasks up to the workers' concurrency, and ends the replay when every task
+ * is recorded. Everything lives in Redis, so any host holding the lease can take over at any step.
+ */
+export async function tickReplay(deps: CoordinatorDeps, id: string, lease: ReplayLease, cache: { spec?: ReplaySpec } = {}): Promise<TickResult> {
+  const now = () => deps.now?.() ?? new Date();
+  const { redis, keys } = deps;
+  if (!(await lease.renew())) return 'lease_lost';
+  const spec = (cache.spec ??= (await readSpec(redis, keys, id)) ?? undefined);
+  let state = await readState(redis, keys, id);
+  if (!spec || !state) return 'finished';
+  const log = deps.logger.child({ replay: id });
+  const queue = deps.queues[DEFAULT_QUEUE];
+  const options = (jobId: string) => ({ ...cycleJobOptions(DEFAULT_QUEUE, deps.config), jobId, priority: REPLAY_PRIORITY });
+
+  // Record what finished.
+  let inflight = await readInflight(redis, keys, id);
+  let lastError = '';
+  for (const i of inflight) {
+    const jobId = replayJobId(id, i);
+    // The state first, then the job: a job read before its state could miss the return value it just got.
+    const jobState = await queue.getJobState(jobId);
+    const job = jobState === 'unknown' ? undefined : await queue.getJob(jobId);
+    if (!job) {
+      if (state.status === 'running') {
+        // Removed by retention before it was read (or lost): run it again rather than leave a hole.
+        log.warn({ jobId }, 'replay cycle job missing: enqueued again');
+        await queue.add(CYCLE_JOB_NAME, replayJobData(spec, i, now()), options(jobId));
+      }
+      continue;
+    }
+    const cycle = cycleFrom(spec, i, job, jobState, now());
+    if (cycle && (await recordCycle(redis, keys, id, cycle)) && cycle.error) lastError = cycle.error;
+  }
+  state = (await readState(redis, keys, id))!;
+  inflight = await readInflight(redis, keys, id);
+
+  if (state.status !== 'running') {
+    // Cancelled (by the API or the CLI): take back what has not run yet.
+    for (const i of inflight) await removeOrCancel(deps, replayJobId(id, i));
+    return 'finished';
+  }
+  if (state.consecutive_failures >= MAX_CONSECUTIVE_FAILURES) {
+    await finishReplay(redis, keys, id, 'failed', `${state.consecutive_failures} cycles in a row failed${lastError ? ` (last: ${lastError})` : ''}`, now());
+    for (const i of inflight) await removeOrCancel(deps, replayJobId(id, i));
+    log.warn({ failures: state.consecutive_failures }, 'replay failed: cycles keep failing');
+    return 'finished';
+  }
+
+  // The budget: stop before a cycle would likely take the spend past it.
+  const max = spec.max_cost_usd;
+  const meanCost = state.done > 0 ? state.cost_usd / state.done : 0;
+  const overBudget = (extra: number) => max !== null && (state!.cost_usd >= max || state!.cost_usd + meanCost * extra > max);
+  let budgetStop = overBudget(inflight.length);
+  if (!budgetStop) {
+    const window = Math.max(1, await deps.concurrency());
+    let next = state.next;
+    while (inflight.length < window && next < spec.total) {
+      if (overBudget(inflight.length + 1)) {
+        budgetStop = true;
+        break;
+      }
+      if (!(await lease.renew())) return 'lease_lost';
+      const jobId = replayJobId(id, next);
+      await queue.add(CYCLE_JOB_NAME, replayJobData(spec, next, now()), options(jobId));
+      await markEnqueued(redis, keys, id, next);
+      inflight.push(next);
+      next++;
+    }
+    state.next = next;
+  }
+  if (inflight.length > 0) return 'continue';
+  if (budgetStop) {
+    await finishReplay(redis, keys, id, 'budget_exhausted', `spent $${state.cost_usd.toFixed(4)} of the $${max} budget; the next cycle would likely exceed it`, now());
+    log.info({ cost_usd: state.cost_usd, max_cost_usd: max }, 'replay stopped: budget exhausted');
+    return 'finished';
+  }
+  if (state.next >= spec.total) {
+    await finishReplay(redis, keys, id, 'done', '', now());
+    log.info({ cycles: spec.total, cost_usd: state.cost_usd }, 'replay done');
+    return 'finished';
+  }
+  return 'continue';
+}
+
+/** A replay cycle not run yet is removed; a running one is cancelled (its signal aborted). */
+async function removeOrCancel(deps: CoordinatorDeps, jobId: string): Promise<void> {
+  await cancelJob({ redis: deps.redis, keys: deps.keys, queues: deps.queues }, jobId).catch(() => undefined);
+}

@@ -1,0 +1,57 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from '../support/redis-test-env.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const prefix = uniquePrefix('replays-browser');
+const dir = mkdtempSync(join(tmpdir(), 'tl-replays-browser-'));
+writeFileSync(
+  join(dir, 'schedules.yaml'),
+  'agents:\n  cautious: { engine: quant, portfolio: { starting_cash: 50000, target_percent: 0.05, commission_per_trade: 1, slippage_bps: 5 } }\nschedules:\n  - { id: desk, agent: quant, tickers: [AAPL], every: 1h, market_hours: regular, enabled: false }\n',
+);
+let browser: Browser | undefined;
+const child = spawn(process.execPath, ['bin/start.mjs'], {
+  env: { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, PORT: '0', SCHEDULES_FILE: join(dir, 'schedules.yaml'), LOG_FORMAT: 'json', RESULTS_DIR: join(dir, 'results'), MARKET_DATA: 'simulated' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+let out = '';
+child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+
+afterAll(async () => {
+  await browser?.close();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  await deletePrefix(prefix);
+});
+
+describe('replays page in a real browser', () => {
+  it('shows a replay with live progress, equity curves and the comparison drawn, with the tables under them', async () => {
+    const url = await waitFor(() => /"url":"(http:\/\/[^"]+)"/.exec(out)?.[1], 30_000);
+    await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 30_000);
+    const res = await fetch(`${url}/api/replays`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profiles: ['quant', 'cautious'], tickers: ['AAPL'], from: '2025-10-01', to: '2025-10-31' }) });
+    expect(res.status).toBe(202);
+    const { replay_id: id } = (await res.json()) as { replay_id: string };
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1400 } });
+    await page.goto(`${url}/replays/${id}`, { waitUntil: 'domcontentloaded' });
+    const row = page.locator(`tr[data-replay="${id}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    // Progress moves without a reload, then the replay ends done: 23 sessions × 2 profiles.
+    await page.locator(`tr[data-replay="${id}"] .replay-status:text("done")`).waitFor({ timeout: 90_000 });
+    expect(await row.locator('.replay-progress').textContent()).toBe('46/46');
+    await page.locator('#equity-chart canvas').waitFor({ timeout: 10_000 });
+    await page.locator('#compare-chart canvas').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#profiles-table tr[data-profile]').count()).toBe(2);
+    expect(await page.locator('#equity-chart .u-legend').textContent()).toContain('cautious buy & hold');
+    const pair = page.locator('.compare[data-pair="quant|cautious"]');
+    expect(await pair.locator('.agreement').textContent()).toBe('100.00%');
+    expect(await pair.locator('table.confusion tbody tr').count()).toBe(3);
+    expect(await page.locator('a[href$="report.csv"]').count()).toBe(1);
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/replays.png', fullPage: true });
+  }, 150_000);
+});
