@@ -16,6 +16,8 @@ export function createInProcessRunner(config: Config, redis: Redis, logger: Logg
     childPids: () => [],
     async close() {},
     async run(req: CycleRunRequest): Promise<CycleResult> {
+      // A cancel that came before the cycle started: do not start it (the listener below would never fire).
+      if (req.signal.aborted) throw new CycleRunError(String(req.signal.reason), 'CycleAbortedError');
       const controller = new AbortController();
       const onAbort = () => controller.abort(req.signal.reason);
       req.signal.addEventListener('abort', onAbort, { once: true });

@@ -137,6 +137,8 @@ export function createSandboxRunner(opts: SandboxOptions): CycleRunner {
         proc.on('message', onMessage);
         proc.once('exit', onExit);
         req.signal.addEventListener('abort', onAbort, { once: true });
+        // A cancel that came before the cycle started would never fire the listener.
+        if (req.signal.aborted) onAbort();
         timers.push(setTimeout(() => send({ type: 'abort', reason: SOFT_LIMIT }), req.softTimeLimitMs));
         timers.push(
           setTimeout(() => {
