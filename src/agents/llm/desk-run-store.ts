@@ -23,7 +23,9 @@ const runKey = (prefix: string, jobId: string) => productKeys(prefix).custom('de
 export function deskRunRecorder(redis: Redis, prefix: string, run: { job_id: string; agent: string; ticker: string; date: string; attempt: number }) {
   const key = runKey(prefix, run.job_id);
   let calls = 0;
-  const touch = (m: ReturnType<Redis['multi']>) => m.expire(key, TTL_S).exec();
+  // The audit trail is best effort: a Redis refusing writes must not fail (and so re-run) the analysis;
+  // the stored analysis carries the same calls and role reports.
+  const touch = (m: ReturnType<Redis['multi']>) => m.expire(key, TTL_S).exec().catch(() => null);
   return {
     /** A new attempt starts from a clean record. */
     async start(): Promise<void> {
