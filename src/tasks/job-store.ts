@@ -31,8 +31,12 @@ export async function enqueueCycle(queues: QueueSet, queue: QueueName, data: Cyc
 export async function findJob(queues: QueueSet, id: string, hint?: QueueName): Promise<{ job: Job; queue: QueueName; state: string } | null> {
   const order = (Object.keys(queues) as QueueName[]).sort((a, b) => Number(b === hint) - Number(a === hint));
   for (const queue of order) {
+    // State first, then the hash: read the other way round, a job finishing in between shows as
+    // completed without its finish time (the hash was read while it was still active).
+    const state = await queues[queue].getJobState(id);
+    if (state === 'unknown') continue;
     const job = await queues[queue].getJob(id);
-    if (job) return { job, queue, state: await job.getState() };
+    if (job) return { job, queue, state };
   }
   return null;
 }
