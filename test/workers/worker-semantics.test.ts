@@ -4,11 +4,7 @@ import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import cancelCommand from '../../src/cli/commands/cancel.ts';
-import inspectCommand from '../../src/cli/commands/inspect.ts';
-import jobsCommand from '../../src/cli/commands/jobs.ts';
-import queuesCommand from '../../src/cli/commands/queues.ts';
-import type { CliCommand } from '../../src/cli/cli-command.ts';
+import { loadCommand, type CliCommand } from '../../src/cli/index.ts';
 import {
   BUILTIN_AGENTS,
   closeQueues,
@@ -27,6 +23,11 @@ import { readWorkers } from '../../src/tasks/index.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
 
+
+const cancelCommand = await loadCommand('cancel');
+const inspectCommand = await loadCommand('inspect');
+const jobsCommand = await loadCommand('jobs');
+const queuesCommand = await loadCommand('queues');
 /**
  * Execution semantics with real worker processes (`bin/worker.mjs`) on real Redis. Every test that
  * spawns processes lives in this one file, so they never compete with each other for the CPU.

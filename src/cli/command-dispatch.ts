@@ -1,0 +1,46 @@
+import { readdirSync } from 'node:fs';
+import { loadDotEnv } from '../core/index.ts';
+import { EXIT, type CliCommand, type CliIO } from './cli-command.ts';
+
+/** `tradeloop <command> …`: each command is a module in ./commands named after it. */
+const commandsDir = new URL('./commands/', import.meta.url);
+const available = readdirSync(commandsDir)
+  .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort();
+
+export function commandNames(): string[] {
+  return [...available];
+}
+
+export async function loadCommand(name: string): Promise<CliCommand> {
+  if (!available.includes(name)) throw new Error(`unknown command "${name}"`);
+  return ((await import(new URL(`${name}.ts`, commandsDir).href)) as { default: CliCommand }).default;
+}
+
+export const processIO: CliIO = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+};
+
+/** Runs one command line and answers its exit code; usage errors are exit 2, as in every command. */
+export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
+  loadDotEnv();
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const lines = await Promise.all(available.map(async (n) => `  ${n.padEnd(10)} ${(await loadCommand(n)).summary}`));
+    io.stdout(`usage: tradeloop <command> [options]   (tradeloop <command> --help for details)\n\ncommands:\n${lines.join('\n')}\n`);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  if (!available.includes(name)) {
+    io.stderr(`tradeloop: unknown command "${name}" (commands: ${available.join(', ')})\n`);
+    return EXIT.usage;
+  }
+  const command = await loadCommand(name);
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout(`usage: ${command.usage}\n`);
+    return EXIT.ok;
+  }
+  return command.run(args, io);
+}
