@@ -1,10 +1,8 @@
 import { DateTime } from 'luxon';
-import YahooFinance from 'yahoo-finance2';
 import { nyDate } from '../../calendar/index.ts';
 import { unavailable, type PointInTime } from './point-in-time.ts';
+import { createYahooClient, finite, RATIO_MODULES, valuationRatios, type QuoteSummary } from './yahoo-client.ts';
 
-const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36';
-const quietLogger = { info() {}, warn() {}, error() {}, debug() {}, dir() {} };
 /**
  * A quarter's statements count as published this long after the quarter ends (large filers' 10-Q and
  * 10-K deadlines are 40 and 60 days): the provider gives period ends, not filing dates, so we wait.
@@ -45,7 +43,6 @@ const FIELDS = {
   cash_flow: ['operatingCashFlow', 'capitalExpenditure', 'freeCashFlow'],
 } as const;
 
-const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const toDate = (d: unknown): string | null => {
   const t = d instanceof Date ? d.getTime() : typeof d === 'number' ? (d < 1e12 ? d * 1000 : d) : typeof d === 'string' ? Date.parse(d) : NaN;
   return Number.isNaN(t) ? null : new Date(t).toISOString().slice(0, 10);
@@ -58,21 +55,12 @@ const toDate = (d: unknown): string | null => {
  * statements were out by its date, and no ratios (Yahoo has only today's).
  */
 export function createYahooFundamentalsSource(opts: { fetch?: typeof fetch; timeoutMs?: number; now?: () => Date } = {}): FundamentalsSource {
-  const yf = new YahooFinance({
-    logger: quietLogger,
-    suppressNotices: ['yahooSurvey', 'ripHistorical'],
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
-    fetchOptions: { headers: { 'User-Agent': BROWSER_UA } },
-  } as ConstructorParameters<typeof YahooFinance>[0]);
+  const { yf, moduleOptions } = createYahooClient(opts);
   const now = () => opts.now?.() ?? new Date();
-  const moduleOptions = (signal?: AbortSignal) => {
-    const timeout = AbortSignal.timeout(opts.timeoutMs ?? 8_000);
-    return { fetchOptions: { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, headers: { 'User-Agent': BROWSER_UA } }, validateResult: false } as never;
-  };
   const summary = async (ticker: string, modules: string[], signal?: AbortSignal) => {
     try {
       const s = (await yf.quoteSummary(ticker, { modules } as never, moduleOptions(signal))) as unknown;
-      return s && typeof s === 'object' ? (s as Record<string, Record<string, unknown> | undefined>) : null;
+      return s && typeof s === 'object' ? (s as QuoteSummary) : null;
     } catch (err) {
       if (signal?.aborted) throw err;
       return null;
@@ -127,25 +115,8 @@ export function createYahooFundamentalsSource(opts: { fetch?: typeof fetch; time
       const today = date === nyDate(now());
       let ratios: FundamentalsReport['ratios'] = null;
       if (today) {
-        const s = await summary(ticker, ['summaryDetail', 'defaultKeyStatistics', 'financialData'], signal);
-        const pick = (mod: string, key: string) => {
-          const v = s?.[mod]?.[key];
-          return finite(v) || typeof v === 'string' ? v : null;
-        };
-        if (s) {
-          ratios = {
-            market_cap: pick('summaryDetail', 'marketCap'),
-            trailing_pe: pick('summaryDetail', 'trailingPE'),
-            forward_pe: pick('summaryDetail', 'forwardPE'),
-            dividend_yield: pick('summaryDetail', 'dividendYield'),
-            beta: pick('summaryDetail', 'beta'),
-            peg_ratio: pick('defaultKeyStatistics', 'pegRatio'),
-            profit_margins: pick('financialData', 'profitMargins'),
-            revenue_growth: pick('financialData', 'revenueGrowth'),
-            debt_to_equity: pick('financialData', 'debtToEquity'),
-          };
-          if (Object.values(ratios).every((v) => v === null)) ratios = null;
-        }
+        const s = await summary(ticker, RATIO_MODULES, signal);
+        if (s) ratios = valuationRatios(s);
       }
       if (quarters.length === 0 && !ratios) {
         return unavailable('yahoo', date, rows.length ? `no quarter's statements were published by ${date} (a quarter counts ${FILING_LAG_DAYS} days after its end)` : 'the provider has no financial statements for this symbol');

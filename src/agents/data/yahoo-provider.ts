@@ -1,14 +1,10 @@
-import YahooFinance from 'yahoo-finance2';
 import { DateTime } from 'luxon';
 import { nyDate } from '../../calendar/index.ts';
 import type { Bar, NewsItem } from '../analysis-types.ts';
 import { cutoffOf } from './point-in-time.ts';
+import { createYahooClient, finite, RATIO_MODULES, valuationRatios, type QuoteSummary } from './yahoo-client.ts';
 import { DataSourceUnavailableError, UnknownTickerError, type MarketDataProvider } from './market-data-provider.ts';
 
-/** Yahoo rate-limits non-browser clients: look like a browser. */
-const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36';
-/** yahoo-finance2 prints a "requires Node 22" notice and survey hints through its logger; it works on Node 20. */
-const quietLogger = { info() {}, warn() {}, error() {}, debug() {}, dir() {} };
 
 interface ChartQuote {
   date: Date | string | number;
@@ -23,7 +19,6 @@ interface ChartShape {
   quotes?: ChartQuote[];
 }
 
-const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const firstLine = (err: unknown) => String((err as Error)?.message ?? err).split('\n')[0]!.slice(0, 200);
 const isoTime = (t: Date | number | string | undefined, fallback: Date) =>
   new Date(t instanceof Date ? t : typeof t === 'number' ? t * 1000 : typeof t === 'string' ? t : fallback).toISOString();
@@ -38,19 +33,8 @@ const NOT_FOUND = /No data found|symbol may be delisted|Quote not found|Not Foun
  * point the real client at a local server speaking Yahoo's wire format.
  */
 export function createYahooProvider(opts: { fetch?: typeof fetch; timeoutMs?: number; now?: () => Date } = {}): MarketDataProvider {
-  const yf = new YahooFinance({
-    logger: quietLogger,
-    suppressNotices: ['yahooSurvey', 'ripHistorical'],
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
-    fetchOptions: { headers: { 'User-Agent': BROWSER_UA } },
-  } as ConstructorParameters<typeof YahooFinance>[0]);
-  const timeoutMs = opts.timeoutMs ?? 8_000;
+  const { yf, moduleOptions } = createYahooClient(opts);
   const now = () => opts.now?.() ?? new Date();
-  const moduleOptions = (signal?: AbortSignal) =>
-    ({
-      fetchOptions: { signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs), headers: { 'User-Agent': BROWSER_UA } },
-      validateResult: false,
-    }) as never;
 
   /** Maps the client's errors to ours: unknown symbol (permanent), or source unavailable (retry / fall back). */
   const classify = (err: unknown, ticker: string, signal?: AbortSignal): Error => {
@@ -119,31 +103,15 @@ export function createYahooProvider(opts: { fetch?: typeof fetch; timeoutMs?: nu
     async getFundamentals(ticker, { signal, asOf }) {
       // These ratios are today's: a backdated cycle gets none rather than values from after its date.
       if (asOf && asOf < nyDate(now())) return null;
-      let s: Record<string, Record<string, unknown> | undefined>;
+      let s: QuoteSummary;
       try {
-        s = (await yf.quoteSummary(ticker, { modules: ['summaryDetail', 'defaultKeyStatistics', 'financialData'] }, moduleOptions(signal))) as never;
+        s = (await yf.quoteSummary(ticker, { modules: RATIO_MODULES } as never, moduleOptions(signal))) as never;
       } catch (err) {
         if (signal?.aborted) throw err;
         return null; // ETFs and indices have none; the analyst then reports fundamentals unavailable
       }
       if (!s || typeof s !== 'object') return null;
-      const pick = (mod: string, key: string) => {
-        const v = s[mod]?.[key];
-        return finite(v) || typeof v === 'string' ? v : null;
-      };
-      const out = {
-        market_cap: pick('summaryDetail', 'marketCap'),
-        trailing_pe: pick('summaryDetail', 'trailingPE'),
-        forward_pe: pick('summaryDetail', 'forwardPE'),
-        dividend_yield: pick('summaryDetail', 'dividendYield'),
-        beta: pick('summaryDetail', 'beta'),
-        peg_ratio: pick('defaultKeyStatistics', 'pegRatio'),
-        profit_margins: pick('financialData', 'profitMargins'),
-        revenue_growth: pick('financialData', 'revenueGrowth'),
-        debt_to_equity: pick('financialData', 'debtToEquity'),
-        recommendation: pick('financialData', 'recommendationKey'),
-      };
-      return Object.values(out).some((v) => v !== null) ? out : null;
+      return valuationRatios(s, { recommendation: ['financialData', 'recommendationKey'] });
     },
     async getNews(ticker, { signal, asOf }) {
       let r: { news?: unknown };
