@@ -1,16 +1,9 @@
 import type { Redis } from 'ioredis';
-import { productKeys, type Decision, type Rating } from '../../core/index.ts';
+import { productKeys } from '../../core/index.ts';
+import type { ScoredDecision } from '../scorecard/decision-log.ts';
 
-/** What a desk learned from one scored decision, kept per agent and ticker. */
-export interface Lesson {
-  /** The decision's job id: one lesson per decision. */
-  job_id: string;
-  agent: string;
-  ticker: string;
-  /** The decision's analysis date. */
-  date: string;
-  decision: Decision;
-  rating?: Rating;
+/** What a desk learned from one scored decision (one lesson per decision, by its job id), kept per agent and ticker. */
+export interface Lesson extends Pick<ScoredDecision, 'job_id' | 'agent' | 'ticker' | 'date' | 'decision' | 'rating'> {
   return_5d: number;
   /** The session whose close made the 5-session return known: a cycle sees the lesson from then on. */
   known_on: string;
