@@ -15,7 +15,6 @@ import { openApiDocument } from './openapi.ts';
 import { loginPage, shellPage, type PageView } from './pages.ts';
 import { crossSiteGuard, hostGuard } from './request-guard.ts';
 import { RequestLimits } from './request-limits.ts';
-import { replaysPage } from './replays-page.ts';
 import { API_ROUTERS } from './routes/api-routers.ts';
 import { mountVendorAssets } from './vendor-assets.ts';
 import { SessionStore } from './session-store.ts';
@@ -172,7 +171,7 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
   app.get('/', shell('overview'));
   app.get('/jobs', shell('jobs'));
   app.get('/jobs/:id', shell('job'));
-  app.get(['/replays', '/replays/:id'], (_req, res) => void res.type('html').send(page(replaysPage({ readOnly: config.DASHBOARD_READONLY || roleOf(res) === 'read' }))));
+  app.get(['/replays', '/replays/:id'], shell('replays'));
 
   const api = express.Router();
   api.get('/openapi.json', (_req, res) => {

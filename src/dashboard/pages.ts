@@ -7,30 +7,40 @@ const SCRIPTS = ['/assets/uplot/uPlot.iife.min.js', '/assets/core.js', '/assets/
 /** The job page also renders markdown and draws a candlestick chart. */
 const JOB_SCRIPTS = ['/assets/marked/marked.umd.js', '/assets/dompurify/purify.min.js', '/assets/lightweight-charts/lightweight-charts.standalone.production.js', '/assets/markdown.js', '/assets/job-chart.js'];
 
-export type PageView = 'overview' | 'jobs' | 'job';
+export type PageView = 'overview' | 'jobs' | 'job' | 'replays';
 
+/** The replays page keeps its own script (public/replays.js) and two sections of its own. */
+const REPLAYS_MAIN = `<section class="wide"><h2>Replays <small>past sessions through the live queues, each profile in its own ledger</small></h2><div id="replays" class="body muted">loading…</div></section>
+  <section class="wide" id="detail" hidden></section>`;
+
+function scriptsOf(view: PageView): string[] {
+  if (view === 'replays') return ['/assets/uplot/uPlot.iife.min.js', '/assets/replays.js'];
+  return [...SCRIPTS, ...(view === 'job' ? JOB_SCRIPTS : []), '/assets/app.js'];
+}
+
+/** Every page's shell: one header and nav, the banners, and the view's scripts. */
 export function shellPage(view: PageView, opts: { readOnly: boolean; auth: boolean }): string {
+  const replays = view === 'replays';
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>tradeloop</title>
+<title>tradeloop${replays ? ' — replays' : ''}</title>
 <link rel="stylesheet" href="/assets/uplot/uPlot.min.css">
 <link rel="stylesheet" href="/assets/style.css">
 </head>
 <body data-view="${view}" data-readonly="${opts.readOnly ? '1' : '0'}">
 <header>
   <a class="brand" href="/">tradeloop</a>
-  <span id="market" class="chip">market …</span>
+${replays ? '' : `  <span id="market" class="chip">market …</span>
   <span id="live" class="chip muted" title="live updates">● live</span>
-  <nav><a href="/">Overview</a> <a href="/jobs">Jobs</a> <a href="/replays">Replays</a> <a href="/admin/queues">Queues (Bull Board)</a> <a href="/metrics">Metrics</a> <a href="/api/openapi.json">API</a>${opts.auth ? ' <form method="post" action="/logout" class="inline"><button class="link">Log out</button></form>' : ''}</nav>
+`}  <nav><a href="/">Overview</a> <a href="/jobs">Jobs</a> <a href="/replays">Replays</a> <a href="/admin/queues">Queues (Bull Board)</a> <a href="/metrics">Metrics</a> <a href="/api/openapi.json">API</a>${opts.auth ? ' <form method="post" action="/logout" class="inline"><button class="link">Log out</button></form>' : ''}</nav>
 </header>
-<div id="banner" class="banner" hidden></div>
-<div id="redis-down" class="banner error" hidden>Redis is unreachable: data below may be stale. Retrying…</div>
+${replays ? '' : '<div id="banner" class="banner" hidden></div>\n'}<div id="redis-down" class="banner error" hidden>Redis is unreachable: data below may be stale. Retrying…</div>
 ${opts.readOnly ? '<div class="banner info">Read-only dashboard: actions are disabled.</div>' : ''}
-<main id="main"></main>
-${[...SCRIPTS, ...(view === 'job' ? JOB_SCRIPTS : []), '/assets/app.js'].map((src) => `<script src="${src}"></script>`).join('\n')}
+<main id="main">${replays ? `\n  ${REPLAYS_MAIN}\n` : ''}</main>
+${scriptsOf(view).map((src) => `<script src="${src}"></script>`).join('\n')}
 </body>
 </html>`;
 }
