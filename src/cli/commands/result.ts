@@ -1,39 +1,32 @@
 import { findJob, resultOf, toJobView } from '../../tasks/index.ts';
-import { EXIT, type CliCommand } from '../cli-command.ts';
-import { withCli } from '../cli-context.ts';
+import { EXIT } from '../cli-command.ts';
+import { jobIdCommand } from '../job-id-command.ts';
 
-const command: CliCommand = {
+export default jobIdCommand({
+  name: 'result',
   summary: "a completed job's decision, reports and paper fill",
-  usage: 'tradeloop result <job_id> [--json]\n  exit 0 a result, 1 unknown job or no result (not completed), 3 Redis unreachable',
-  run: (args, io) => {
-    const id = args.find((a) => !a.startsWith('--'));
-    if (!id) {
-      io.stderr('usage: tradeloop result <job_id> [--json]\n');
-      return Promise.resolve(EXIT.usage);
+  exits: 'exit 0 a result, 1 unknown job or no result (not completed), 3 Redis unreachable',
+  run: async (ctx, id, args, io) => {
+    const found = await findJob(ctx.queues, id);
+    if (!found) {
+      io.stderr(`no job ${id}\n`);
+      return EXIT.failed;
     }
-    return withCli(io, async (ctx) => {
-      const found = await findJob(ctx.queues, id);
-      if (!found) {
-        io.stderr(`no job ${id}\n`);
-        return EXIT.failed;
-      }
-      const view = toJobView(found.job, found.state, found.queue);
-      const result = resultOf(found.job);
-      if (!result) {
-        const why = view.error ?? view.reason;
-        io.stderr(`job ${id} is ${view.status}; no result${why ? `: ${why}` : ' yet'}\n`);
-        return EXIT.failed;
-      }
-      if (args.includes('--json')) {
-        io.stdout(`${JSON.stringify({ job_id: id, status: view.status, ...result }, null, 2)}\n`);
-        return EXIT.ok;
-      }
-      io.stdout(`${result.ticker} ${result.date} · ${result.agent}: ${result.decision} (${result.rating}, confidence ${result.confidence})\n`);
-      io.stdout(`price ${result.price ?? '—'} · data ${result.data_source} · engine ${result.engine}${result.models.length ? ` (${result.models.join(', ')})` : ''} · cost $${result.usage.cost_usd.toFixed(4)}\n`);
-      io.stdout(result.fill ? `paper fill: ${result.fill.side} ${result.fill.quantity} @ ${result.fill.price} (fees ${result.fill.fees})\n` : 'paper fill: none\n');
-      io.stdout(`\n${result.reports.final}\n`);
+    const view = toJobView(found.job, found.state, found.queue);
+    const result = resultOf(found.job);
+    if (!result) {
+      const why = view.error ?? view.reason;
+      io.stderr(`job ${id} is ${view.status}; no result${why ? `: ${why}` : ' yet'}\n`);
+      return EXIT.failed;
+    }
+    if (args.includes('--json')) {
+      io.stdout(`${JSON.stringify({ job_id: id, status: view.status, ...result }, null, 2)}\n`);
       return EXIT.ok;
-    });
+    }
+    io.stdout(`${result.ticker} ${result.date} · ${result.agent}: ${result.decision} (${result.rating}, confidence ${result.confidence})\n`);
+    io.stdout(`price ${result.price ?? '—'} · data ${result.data_source} · engine ${result.engine}${result.models.length ? ` (${result.models.join(', ')})` : ''} · cost $${result.usage.cost_usd.toFixed(4)}\n`);
+    io.stdout(result.fill ? `paper fill: ${result.fill.side} ${result.fill.quantity} @ ${result.fill.price} (fees ${result.fill.fees})\n` : 'paper fill: none\n');
+    io.stdout(`\n${result.reports.final}\n`);
+    return EXIT.ok;
   },
-};
-export default command;
+});
