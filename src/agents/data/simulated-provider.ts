@@ -15,8 +15,8 @@ const calendar = new MarketCalendar();
 
 interface DayBar {
   date: string;
-  /** The session's open instant (ISO): the daily bar's time stamp. */
-  t: string;
+  /** The session's open instant (ISO), the daily bar's time stamp: worked out once, when first asked for. */
+  t?: string;
   o: number;
   h: number;
   l: number;
@@ -87,7 +87,7 @@ function extend(w: Walker, endMs: number): void {
     const low = Math.min(open, close) * (1 - Math.abs(vol * 0.5 * gaussian(rand)));
     const volume = Math.round(1_000_000 * (0.5 + rand()) * (1 + Math.abs(ret) / vol));
     w.price = close;
-    w.days.push({ date, t: calendar.sessionOn(date, 'regular')!.open.toISOString(), o: cents(open), h: cents(high), l: cents(low), c: cents(close), v: volume });
+    w.days.push({ date, o: cents(open), h: cents(high), l: cents(low), c: cents(close), v: volume });
   }
 }
 
@@ -168,7 +168,7 @@ export function createSimulatedProvider(opts: { now?: () => Date } = {}): Market
     const at = now();
     const today = nyDate(at);
     const end = to < today ? to : today;
-    const days = walk(ticker, end).slice(-(lookbackDays + 1)).map((d) => ({ ...d }));
+    const days = walk(ticker, end).slice(-(lookbackDays + 1)).map((d) => ({ ...d, t: (d.t ??= calendar.sessionOn(d.date, 'regular')!.open.toISOString()) }));
     const last = days.at(-1);
     if (last && last.date === today) {
       const session = calendar.sessionOn(today, 'regular')!;
