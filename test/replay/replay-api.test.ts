@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPortfolio, getScorecard } from '../../src/agents/index.ts';
-import { agentProfileSchema, closeQueues, createRedisConnection, DEFAULT_QUEUE, openQueues, productKeys, type Config } from '../../src/core/index.ts';
+import { agentProfileSchema, scheduleEntrySchema, closeQueues, createRedisConnection, DEFAULT_QUEUE, openQueues, productKeys, type Config } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
 import { LiveEvents } from '../../src/dashboard/live-events.ts';
 import { CSV_COLUMNS, REPLAY_PRIORITY, startReplayHost, type ReplayHost } from '../../src/replay/index.ts';
@@ -39,6 +39,8 @@ beforeAll(async () => {
     'llm-a': llm('fake-a'),
     'llm-b': llm('fake-b'),
   });
+  // A cron schedule as the scheduler publishes it: 10:00, 12:00 and 14:00 New York on weekdays.
+  await r.hset(keys.schedules, 'midday', JSON.stringify(scheduleEntrySchema.parse({ id: 'midday', agent: 'quant', ticker: 'SPY', cron: '0 10,12,14 * * 1-5' })));
   workers = await startWorkers(config, silentLogger, { queues: [DEFAULT_QUEUE] });
   host = await startReplayHost(config, silentLogger, { pollMs: 100, tickMs: 100, leaseTtlMs: 3_000 });
   const live = new LiveEvents(config, keys, queues, silentLogger);
@@ -141,6 +143,28 @@ describe('POST /api/replays', () => {
     const metrics = await request(app).get('/metrics');
     expect(metrics.text).toMatch(/tradeloop_replays\{status="done"\} [1-9]/);
     expect(metrics.text).toMatch(/tradeloop_replay_cycles [1-9]\d*/);
+  }, 90_000);
+
+  it("replays a cron schedule's intraday slots, each cycle seeing only the bars closed by its slot", async () => {
+    // Dec 23: three slots; Dec 24 closes at 13:00 (two); Dec 25 is closed; Dec 26: three.
+    const res = await request(app).post('/api/replays').send({ profiles: ['quant'], tickers: ['SPY'], from: '2025-12-23', to: '2025-12-26', schedule: 'midday' });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ schedule_id: 'midday', sessions: 3, slots: 8, progress: { total: 8 } });
+    const id = res.body.replay_id as string;
+    const body = await finished(id);
+    expect(body.status).toBe('done');
+    expect(body.progress).toMatchObject({ done: 8, failed: 0 });
+    const jobs = await Promise.all(Array.from({ length: 8 }, (_, i) => queues[DEFAULT_QUEUE].getJob(`replay-${id}-${i}`)));
+    const slots = jobs.map((j) => j!.data.replay.as_of as string);
+    expect(slots.slice(0, 5)).toEqual(['2025-12-23T15:00:00.000Z', '2025-12-23T17:00:00.000Z', '2025-12-23T19:00:00.000Z', '2025-12-24T15:00:00.000Z', '2025-12-24T17:00:00.000Z']);
+    for (const job of jobs) {
+      const result = job!.returnvalue.result;
+      // The decision is at the last 5-minute bar closed by the slot: it opened 5 minutes before it, at the latest.
+      expect(Date.parse(result.as_of) + 5 * 60_000).toBeLessThanOrEqual(Date.parse(job!.data.replay.as_of));
+      expect(result.date).toBe(job!.data.date);
+    }
+    // Two slots of one day see different bars, so their prices differ.
+    expect(jobs[0]!.returnvalue.result.price).not.toBe(jobs[2]!.returnvalue.result.price);
   }, 90_000);
 
   it('runs a 2-profile LLM replay in parallel up to the workers’ concurrency and compares the desks', async () => {
