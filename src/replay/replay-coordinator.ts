@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { cycleJobDataSchema, CYCLE_JOB_NAME, cycleJobOptions, DEFAULT_QUEUE, jobOutcomeSchema, type Config, type Logger, type ProductKeys } from '../core/index.ts';
+import { readDeskRun } from '../agents/index.ts';
 import { cancelJob, type QueueSet } from '../tasks/index.ts';
 import type { ReplayLease } from './replay-lease.ts';
 import { finishReplay, markEnqueued, readInflight, readSpec, readState, recordCycle } from './replay-store.ts';
@@ -121,6 +122,7 @@ export async function tickReplay(deps: CoordinatorDeps, id: string, lease: Repla
       continue;
     }
     const cycle = cycleFrom(spec, i, job, jobState, now());
+    if (cycle?.status === 'failed') Object.assign(cycle, await spentByFailedCycle(deps, jobId));
     if (cycle && (await recordCycle(redis, keys, id, cycle)) && cycle.error) lastError = cycle.error;
   }
   state = (await readState(redis, keys, id))!;
@@ -177,6 +179,15 @@ export async function tickReplay(deps: CoordinatorDeps, id: string, lease: Repla
     return 'finished';
   }
   return 'continue';
+}
+
+/**
+ * What a failed cycle's model calls cost, from the LLM desk's audit trail of the job (its last attempt:
+ * each attempt starts a clean record). A cycle that made no call (quant, or failed before its first) cost nothing.
+ */
+async function spentByFailedCycle(deps: CoordinatorDeps, jobId: string): Promise<{ cost_usd: number; tokens: number }> {
+  const run = await readDeskRun(deps.redis, deps.config.QUEUE_PREFIX, jobId).catch(() => null);
+  return run ? { cost_usd: run.usage.cost_usd, tokens: run.usage.total_tokens } : { cost_usd: 0, tokens: 0 };
 }
 
 /** A replay cycle not run yet is removed; a running one is cancelled (its signal aborted). */
