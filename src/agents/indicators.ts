@@ -24,8 +24,8 @@ export function computeIndicators(bars: Bar[]): Record<string, number | null> {
     bb.update(b.c, false);
     atr14.update({ high: b.h, low: b.l, close: b.c }, false);
     vwma20.update({ high: b.h, low: b.l, close: b.c, volume: b.v }, false);
-    const s = sma50.getResult();
-    if (s !== null) sma50History.push(Number(s));
+    // Checked first: getResult() on an indicator short of data throws (and catches) an error per bar.
+    if (sma50.isStable) sma50History.push(Number(sma50.getResult()));
   }
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   const m = macd.getResult();

@@ -55,12 +55,16 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
   ]);
   // Point in time: only bars of the analysis date itself, never a later one a source might add.
   let intraday = rawIntraday ? rawIntraday.filter((b) => nyDate(new Date(b.t)) === date) : null;
-  if (req.asOf && intraday) {
+  if (req.asOf) {
     // As of an intraday instant: the 5-minute bars closed by then, and the day's bar is the session so far.
+    // The day's full bar goes whatever the intraday source answered: without intraday bars the cycle sees
+    // the sessions before, never a close that came after its instant.
     const cut = req.asOf.getTime();
-    intraday = intraday.filter((b) => Date.parse(b.t) + 5 * 60_000 <= cut);
     if (nyDate(new Date(daily.at(-1)!.t)) === date) daily = daily.slice(0, -1);
-    if (intraday.length) daily = [...daily, { t: intraday[0]!.t, o: intraday[0]!.o, h: Math.max(...intraday.map((b) => b.h)), l: Math.min(...intraday.map((b) => b.l)), c: intraday.at(-1)!.c, v: intraday.reduce((n, b) => n + b.v, 0) }];
+    if (intraday) {
+      intraday = intraday.filter((b) => Date.parse(b.t) + 5 * 60_000 <= cut);
+      if (intraday.length) daily = [...daily, { t: intraday[0]!.t, o: intraday[0]!.o, h: Math.max(...intraday.map((b) => b.h)), l: Math.min(...intraday.map((b) => b.l)), c: intraday.at(-1)!.c, v: intraday.reduce((n, b) => n + b.v, 0) }];
+    }
     if (daily.length === 0) throw new PermanentCycleError(`no price history for ${ticker} as of ${req.asOf.toISOString()}`);
   }
   const lastClose = daily.at(-1)!.c;

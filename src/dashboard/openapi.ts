@@ -57,7 +57,7 @@ export function openApiDocument() {
           type: 'object', required: ['profiles', 'tickers', 'from', 'to'], additionalProperties: false,
           properties: {
             profiles: { type: 'array', items: { type: 'string' }, example: ['quant', 'llm-desk'] }, tickers: { type: 'array', items: { type: 'string' }, example: ['SPY'] },
-            from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, schedule: { type: 'string', description: "replay this `every` schedule's intraday slots" },
+            from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, schedule: { type: 'string', description: "replay this schedule's intraday slots (`every` or `cron`)" },
             max_cost_usd: { type: 'number', description: 'stop with status budget_exhausted before spending more' },
           },
         },

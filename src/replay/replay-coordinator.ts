@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { cycleJobDataSchema, CYCLE_JOB_NAME, cycleJobOptions, DEFAULT_QUEUE, jobOutcomeSchema, type Config, type Logger, type ProductKeys } from '../core/index.ts';
+import { readDeskRun } from '../agents/index.ts';
 import { cancelJob, type QueueSet } from '../tasks/index.ts';
 import type { ReplayLease } from './replay-lease.ts';
 import { finishReplay, markEnqueued, readInflight, readSpec, readState, recordCycle } from './replay-store.ts';
@@ -10,6 +11,22 @@ import { replayJobId, taskAt, type ReplayCycle, type ReplaySpec } from './replay
 export const REPLAY_PRIORITY = 1000;
 /** A replay stops as failed after this many cycles in a row failed: a broken setup should not burn the budget. */
 export const MAX_CONSECUTIVE_FAILURES = 5;
+/**
+ * Cycles kept queued per worker slot when every profile is quant: a slot that finishes takes the next
+ * cycle straight from the queue instead of waiting for the coordinator to add it. Quant decisions read
+ * only the point-in-time bars (never the replay's ledger), so their order does not matter.
+ */
+export const QUANT_WINDOW_FACTOR = 4;
+
+/**
+ * How many of a replay's cycles may be queued or running at once: the workers' slots, times
+ * QUANT_WINDOW_FACTOR for all-quant replays. LLM cycles keep one per slot, so a budget stop is
+ * never far behind the spend and the model provider's rate limit is not flooded.
+ */
+export function replayWindow(spec: Pick<ReplaySpec, 'settings'>, slots: number): number {
+  const quantOnly = Object.values(spec.settings).every((p) => p.engine !== 'llm');
+  return Math.max(1, slots) * (quantOnly ? QUANT_WINDOW_FACTOR : 1);
+}
 
 export interface CoordinatorDeps {
   redis: Redis;
@@ -72,7 +89,7 @@ function cycleFrom(spec: ReplaySpec, i: number, job: Job, state: string, now: Da
 
 /**
  * Drives one replay a step: records the cycles that finished, stops on cancel, budget or repeated
- * failure, enqueues the next tasks up to the workers' concurrency, and ends the replay when every task
+ * failure, enqueues the next tasks (one bulk add) up to the replay's window, and ends the replay when every task
  * is recorded. Everything lives in Redis, so any host holding the lease can take over at any step.
  */
 export async function tickReplay(deps: CoordinatorDeps, id: string, lease: ReplayLease, cache: { spec?: ReplaySpec } = {}): Promise<TickResult> {
@@ -86,14 +103,16 @@ export async function tickReplay(deps: CoordinatorDeps, id: string, lease: Repla
   const queue = deps.queues[DEFAULT_QUEUE];
   const options = (jobId: string) => ({ ...cycleJobOptions(DEFAULT_QUEUE, deps.config), jobId, priority: REPLAY_PRIORITY });
 
-  // Record what finished.
+  // Record what finished. The states of the window are read together (one pipelined round trip),
+  // the state before the job: a job read before its state could miss the return value it just got.
   let inflight = await readInflight(redis, keys, id);
   let lastError = '';
-  for (const i of inflight) {
+  const states = await Promise.all(inflight.map((i) => queue.getJobState(replayJobId(id, i))));
+  const ended = inflight.map((i, n) => ({ i, jobState: states[n]! })).filter((e) => e.jobState === 'completed' || e.jobState === 'failed' || e.jobState === 'unknown');
+  const jobs = await Promise.all(ended.map((e) => (e.jobState === 'unknown' ? undefined : queue.getJob(replayJobId(id, e.i)))));
+  for (const [n, { i, jobState }] of ended.entries()) {
     const jobId = replayJobId(id, i);
-    // The state first, then the job: a job read before its state could miss the return value it just got.
-    const jobState = await queue.getJobState(jobId);
-    const job = jobState === 'unknown' ? undefined : await queue.getJob(jobId);
+    const job = jobs[n];
     if (!job) {
       if (state.status === 'running') {
         // Removed by retention before it was read (or lost): run it again rather than leave a hole.
@@ -103,6 +122,7 @@ export async function tickReplay(deps: CoordinatorDeps, id: string, lease: Repla
       continue;
     }
     const cycle = cycleFrom(spec, i, job, jobState, now());
+    if (cycle?.status === 'failed') Object.assign(cycle, await spentByFailedCycle(deps, jobId));
     if (cycle && (await recordCycle(redis, keys, id, cycle)) && cycle.error) lastError = cycle.error;
   }
   state = (await readState(redis, keys, id))!;
@@ -126,19 +146,24 @@ export async function tickReplay(deps: CoordinatorDeps, id: string, lease: Repla
   const overBudget = (extra: number) => max !== null && (state!.cost_usd >= max || state!.cost_usd + meanCost * extra > max);
   let budgetStop = overBudget(inflight.length);
   if (!budgetStop) {
-    const window = Math.max(1, await deps.concurrency());
+    const window = replayWindow(spec, await deps.concurrency());
     let next = state.next;
-    while (inflight.length < window && next < spec.total) {
-      if (overBudget(inflight.length + 1)) {
+    const batch: number[] = [];
+    while (inflight.length + batch.length < window && next + batch.length < spec.total) {
+      if (overBudget(inflight.length + batch.length + 1)) {
         budgetStop = true;
         break;
       }
+      batch.push(next + batch.length);
+    }
+    if (batch.length > 0) {
       if (!(await lease.renew())) return 'lease_lost';
-      const jobId = replayJobId(id, next);
-      await queue.add(CYCLE_JOB_NAME, replayJobData(spec, next, now()), options(jobId));
-      await markEnqueued(redis, keys, id, next);
-      inflight.push(next);
-      next++;
+      // Added before they are marked: a coordinator dying in between re-adds the same job ids, which
+      // BullMQ ignores, so nothing runs twice.
+      await queue.addBulk(batch.map((i) => ({ name: CYCLE_JOB_NAME, data: replayJobData(spec, i, now()), opts: options(replayJobId(id, i)) })));
+      await markEnqueued(redis, keys, id, batch);
+      inflight.push(...batch);
+      next += batch.length;
     }
     state.next = next;
   }
@@ -154,6 +179,15 @@ export async function tickReplay(deps: CoordinatorDeps, id: string, lease: Repla
     return 'finished';
   }
   return 'continue';
+}
+
+/**
+ * What a failed cycle's model calls cost, from the LLM desk's audit trail of the job (its last attempt:
+ * each attempt starts a clean record). A cycle that made no call (quant, or failed before its first) cost nothing.
+ */
+async function spentByFailedCycle(deps: CoordinatorDeps, jobId: string): Promise<{ cost_usd: number; tokens: number }> {
+  const run = await readDeskRun(deps.redis, deps.config.QUEUE_PREFIX, jobId).catch(() => null);
+  return run ? { cost_usd: run.usage.cost_usd, tokens: run.usage.total_tokens } : { cost_usd: 0, tokens: 0 };
 }
 
 /** A replay cycle not run yet is removed; a running one is cancelled (its signal aborted). */

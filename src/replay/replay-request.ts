@@ -76,10 +76,15 @@ export function planReplay(raw: unknown, ctx: { calendar: MarketCalendar; now: D
   if (req.schedule !== undefined) {
     schedule = ctx.schedules[req.schedule] ?? null;
     if (!schedule) issues.push({ field: 'schedule', message: `unknown schedule "${req.schedule}" (known: ${Object.keys(ctx.schedules).sort().join(', ') || 'none'})` });
-    else if (schedule.every === undefined) issues.push({ field: 'schedule', message: `schedule "${req.schedule}" runs on a cron pattern; only \`every\` schedules can be replayed` });
   }
   if (issues.length) throw new ReplayRequestError(issues);
-  const slots = planSlots(ctx.calendar, req, schedule, ctx.now);
+  let slots;
+  try {
+    slots = planSlots(ctx.calendar, req, schedule, ctx.now);
+  } catch (err) {
+    if (err instanceof RangeError) throw new ReplayRequestError([{ field: 'schedule', message: err.message }]);
+    throw err;
+  }
   if (slots.length === 0) {
     const days = tradingDays(ctx.calendar, req.from, req.to);
     throw new ReplayRequestError([{ field: 'from', message: days.length ? `no session from ${req.from} to ${req.to} has closed yet` : `no NYSE trading day from ${req.from} to ${req.to}` }]);

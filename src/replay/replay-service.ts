@@ -92,6 +92,11 @@ export async function getReplay(ctx: ReplayContext, id: string): Promise<{ view:
   return { view: toReplayView(found.spec, found.state, found.cycles), report: buildReport(found.spec, found.state, found.cycles, closeOf, ctx.now()) };
 }
 
+/** Where a replay is (status, counts, spend) without reading its cycles: for tight progress polls. */
+export async function replayState(ctx: Pick<ReplayContext, 'redis' | 'keys'>, id: string): Promise<ReplayState | null> {
+  return readState(ctx.redis, ctx.keys, id);
+}
+
 export async function listReplays(ctx: ReplayContext, limit = 100): Promise<ReplayView[]> {
   const ids = await listReplayIds(ctx.redis, ctx.keys, limit);
   const views = await Promise.all(ids.map(async (id) => {

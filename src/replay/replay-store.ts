@@ -89,10 +89,11 @@ export async function recordCycle(redis: Redis, keys: ProductKeys, id: string, c
   return Number(r) === 1;
 }
 
-/** Marks a task enqueued: in flight, and the cursor past it. */
-export async function markEnqueued(redis: Redis, keys: ProductKeys, id: string, i: number): Promise<void> {
+/** Marks consecutive tasks enqueued: in flight, and the cursor past the last. */
+export async function markEnqueued(redis: Redis, keys: ProductKeys, id: string, tasks: number[]): Promise<void> {
+  if (tasks.length === 0) return;
   const k = replayKeys(keys);
-  await redis.multi().sadd(k.inflight(id), String(i)).hset(k.state(id), 'next', i + 1).exec();
+  await redis.multi().sadd(k.inflight(id), ...tasks.map(String)).hset(k.state(id), 'next', Math.max(...tasks) + 1).exec();
 }
 
 export async function readInflight(redis: Redis, keys: ProductKeys, id: string): Promise<number[]> {

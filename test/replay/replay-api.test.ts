@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPortfolio, getScorecard } from '../../src/agents/index.ts';
-import { agentProfileSchema, closeQueues, createRedisConnection, DEFAULT_QUEUE, openQueues, productKeys, type Config } from '../../src/core/index.ts';
+import { agentProfileSchema, scheduleEntrySchema, closeQueues, createRedisConnection, DEFAULT_QUEUE, openQueues, productKeys, type Config } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
 import { LiveEvents } from '../../src/dashboard/live-events.ts';
 import { CSV_COLUMNS, REPLAY_PRIORITY, startReplayHost, type ReplayHost } from '../../src/replay/index.ts';
@@ -28,6 +28,8 @@ beforeAll(async () => {
     LLM_PRICES: JSON.stringify({ 'fake-a': { input: 100, output: 100 }, 'fake-b': { input: 50, output: 50 } }),
     WORKER_SANDBOX: '0',
     WORKER_CONCURRENCY: '2',
+    // The file's LLM replays make well over the default 60 calls a minute; the limiter is not under test here.
+    CALLS_PER_MINUTE: '100000',
   });
   r = redis();
   await waitFor(() => r.status === 'ready');
@@ -38,7 +40,11 @@ beforeAll(async () => {
     'quant-wide': JSON.stringify(agentProfileSchema.parse({ engine: 'quant', portfolio: { starting_cash: 50_000, target_percent: 0.5, commission_per_trade: 0, slippage_bps: 0 } })),
     'llm-a': llm('fake-a'),
     'llm-b': llm('fake-b'),
+    // A token budget of 1 500 stops the cycle at its second call (1 100 tokens each): it fails having spent.
+    'llm-tight': JSON.stringify(agentProfileSchema.parse({ engine: 'llm', quick_model: 'fake-a', deep_model: 'fake-a', analysts: ['market'], debate_rounds: 0, risk_rounds: 0, max_tokens_per_cycle: 1_500 })),
   });
+  // A cron schedule as the scheduler publishes it: 10:00, 12:00 and 14:00 New York on weekdays.
+  await r.hset(keys.schedules, 'midday', JSON.stringify(scheduleEntrySchema.parse({ id: 'midday', agent: 'quant', ticker: 'SPY', cron: '0 10,12,14 * * 1-5' })));
   workers = await startWorkers(config, silentLogger, { queues: [DEFAULT_QUEUE] });
   host = await startReplayHost(config, silentLogger, { pollMs: 100, tickMs: 100, leaseTtlMs: 3_000 });
   const live = new LiveEvents(config, keys, queues, silentLogger);
@@ -143,6 +149,28 @@ describe('POST /api/replays', () => {
     expect(metrics.text).toMatch(/tradeloop_replay_cycles [1-9]\d*/);
   }, 90_000);
 
+  it("replays a cron schedule's intraday slots, each cycle seeing only the bars closed by its slot", async () => {
+    // Dec 23: three slots; Dec 24 closes at 13:00 (two); Dec 25 is closed; Dec 26: three.
+    const res = await request(app).post('/api/replays').send({ profiles: ['quant'], tickers: ['SPY'], from: '2025-12-23', to: '2025-12-26', schedule: 'midday' });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ schedule_id: 'midday', sessions: 3, slots: 8, progress: { total: 8 } });
+    const id = res.body.replay_id as string;
+    const body = await finished(id);
+    expect(body.status).toBe('done');
+    expect(body.progress).toMatchObject({ done: 8, failed: 0 });
+    const jobs = await Promise.all(Array.from({ length: 8 }, (_, i) => queues[DEFAULT_QUEUE].getJob(`replay-${id}-${i}`)));
+    const slots = jobs.map((j) => j!.data.replay.as_of as string);
+    expect(slots.slice(0, 5)).toEqual(['2025-12-23T15:00:00.000Z', '2025-12-23T17:00:00.000Z', '2025-12-23T19:00:00.000Z', '2025-12-24T15:00:00.000Z', '2025-12-24T17:00:00.000Z']);
+    for (const job of jobs) {
+      const result = job!.returnvalue.result;
+      // The decision is at the last 5-minute bar closed by the slot: it opened 5 minutes before it, at the latest.
+      expect(Date.parse(result.as_of) + 5 * 60_000).toBeLessThanOrEqual(Date.parse(job!.data.replay.as_of));
+      expect(result.date).toBe(job!.data.date);
+    }
+    // Two slots of one day see different bars, so their prices differ.
+    expect(jobs[0]!.returnvalue.result.price).not.toBe(jobs[2]!.returnvalue.result.price);
+  }, 90_000);
+
   it('runs a 2-profile LLM replay in parallel up to the workers’ concurrency and compares the desks', async () => {
     const res = await request(app).post('/api/replays').send({ profiles: ['llm-a', 'llm-b'], tickers: ['SPY'], from: '2025-12-01', to: '2025-12-05' });
     expect(res.status).toBe(202);
@@ -177,6 +205,22 @@ describe('POST /api/replays', () => {
     // It stops before the spend passes the budget by more than the cycles already in flight.
     expect(body.cost_usd).toBeLessThanOrEqual(1 + 2 * (body.cost_usd / body.progress.done));
   }, 90_000);
+
+  it("counts a failed cycle's recorded model calls in its cost and the budget", async () => {
+    const res = await request(app).post('/api/replays').send({ profiles: ['llm-tight'], tickers: ['SPY'], from: '2025-12-01', to: '2025-12-03' });
+    const body = await finished(res.body.replay_id);
+    expect(body.progress).toMatchObject({ done: 3, failed: 3 });
+    const rows = body.report.profiles[0].rows as Array<{ status: string; cost_usd: number; tokens: number; error: string }>;
+    for (const row of rows) {
+      expect(row.status).toBe('failed');
+      expect(row.error).toMatch(/token budget/i);
+      // At least the first call (1 000 prompt + 100 completion tokens at $100 per million) was paid for.
+      expect(row.tokens).toBeGreaterThanOrEqual(1_100);
+      expect(row.cost_usd).toBeGreaterThanOrEqual(0.11);
+    }
+    expect(body.cost_usd).toBeCloseTo(rows.reduce((a, r) => a + r.cost_usd, 0), 6);
+    expect(body.report.profiles[0].cost_usd).toBeCloseTo(body.cost_usd, 6);
+  }, 60_000);
 
   it('cancels with DELETE: status cancelled at once, nothing more runs', async () => {
     const res = await request(app).post('/api/replays').send({ profiles: ['llm-a'], tickers: ['SPY', 'QQQ'], from: '2025-06-02', to: '2025-09-30' });

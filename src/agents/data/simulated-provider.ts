@@ -15,6 +15,8 @@ const calendar = new MarketCalendar();
 
 interface DayBar {
   date: string;
+  /** The session's open instant (ISO), the daily bar's time stamp: worked out once, when first asked for. */
+  t?: string;
   o: number;
   h: number;
   l: number;
@@ -22,54 +24,86 @@ interface DayBar {
   v: number;
 }
 
-/** Recent histories, so the several reads of one cycle (bars, quote, intraday) walk once. */
-const walks = new Map<string, readonly DayBar[]>();
-const MAX_WALKS = 64;
+/**
+ * One ticker's walk so far, kept to be extended: a date's bar depends only on the sessions before it,
+ * so the history up to any date is a prefix of a longer walk. A replay's cycles (one per past
+ * session, each asking up to its own date) then walk once per ticker instead of once per date.
+ */
+interface Walker {
+  days: DayBar[];
+  /** The next calendar day to walk (UTC midnight, ms). */
+  nextMs: number;
+  session: number;
+  rand: () => number;
+  price: number;
+  baseDrift: number;
+  baseVol: number;
+  drift: number;
+  vol: number;
+}
 
-function walk(ticker: string, end: string): readonly DayBar[] {
-  const key = `${ticker}|${end}`;
-  let days = walks.get(key);
-  if (!days) {
-    days = walkFromOrigin(ticker, end);
-    walks.set(key, days);
-    if (walks.size > MAX_WALKS) walks.delete(walks.keys().next().value!);
+const walkers = new Map<string, Walker>();
+const MAX_WALKERS = 64;
+
+function walkerOf(ticker: string): Walker {
+  let w = walkers.get(ticker);
+  if (w) {
+    // Most recently used last, so the oldest ticker is the one dropped.
+    walkers.delete(ticker);
+  } else {
+    const rand = seededRandom(hashSeed(ticker));
+    const price = 20 + rand() * 480;
+    const baseDrift = (rand() - 0.45) * 0.0015;
+    const baseVol = 0.008 + rand() * 0.022;
+    w = { days: [], nextMs: ORIGIN_MS, session: 0, rand, price, baseDrift, baseVol, drift: baseDrift, vol: baseVol };
   }
-  return days;
+  walkers.set(ticker, w);
+  if (walkers.size > MAX_WALKERS) walkers.delete(walkers.keys().next().value!);
+  return w;
 }
 
 /**
- * One ticker's full daily history up to `end` (YYYY-MM-DD): a geometric random walk with its own base
- * drift and volatility, regimes that shift both every few weeks, wicks, and volume that rises with the
- * size of the move. Only NYSE sessions (weekends, holidays and closures skipped).
+ * A geometric random walk with its own base drift and volatility, regimes that shift both every few
+ * weeks, wicks, and volume that rises with the size of the move, extended up to `end`. Only NYSE
+ * sessions (weekends, holidays and closures skipped).
  */
-function walkFromOrigin(ticker: string, end: string): DayBar[] {
-  const rand = seededRandom(hashSeed(ticker));
-  let price = 20 + rand() * 480;
-  const baseDrift = (rand() - 0.45) * 0.0015;
-  const baseVol = 0.008 + rand() * 0.022;
-  let drift = baseDrift;
-  let vol = baseVol;
-  const endMs = Date.parse(`${end}T00:00:00Z`);
-  const out: DayBar[] = [];
-  for (let ms = ORIGIN_MS, session = 0; ms <= endMs; ms += DAY_MS) {
+function extend(w: Walker, endMs: number): void {
+  const { rand } = w;
+  for (; w.nextMs <= endMs; w.nextMs += DAY_MS) {
+    const ms = w.nextMs;
     const weekday = new Date(ms).getUTCDay();
     if (weekday === 0 || weekday === 6) continue;
     const date = new Date(ms).toISOString().slice(0, 10);
     if (calendar.holidayOn(date) !== null) continue;
-    if (session++ % REGIME_SESSIONS === 0) {
-      drift = baseDrift + (rand() - 0.5) * 0.004;
-      vol = baseVol * (0.6 + rand() * 1.2);
+    if (w.session++ % REGIME_SESSIONS === 0) {
+      w.drift = w.baseDrift + (rand() - 0.5) * 0.004;
+      w.vol = w.baseVol * (0.6 + rand() * 1.2);
     }
+    const { drift, vol, price } = w;
     const ret = drift + vol * gaussian(rand);
     const open = price * (1 + vol * 0.3 * gaussian(rand));
     const close = Math.max(1, price * (1 + ret));
     const high = Math.max(open, close) * (1 + Math.abs(vol * 0.5 * gaussian(rand)));
     const low = Math.min(open, close) * (1 - Math.abs(vol * 0.5 * gaussian(rand)));
     const volume = Math.round(1_000_000 * (0.5 + rand()) * (1 + Math.abs(ret) / vol));
-    price = close;
-    out.push({ date, o: cents(open), h: cents(high), l: cents(low), c: cents(close), v: volume });
+    w.price = close;
+    w.days.push({ date, o: cents(open), h: cents(high), l: cents(low), c: cents(close), v: volume });
   }
-  return out;
+}
+
+/** One ticker's daily history from the origin up to `end` (YYYY-MM-DD, inclusive). */
+function walk(ticker: string, end: string): readonly DayBar[] {
+  const w = walkerOf(ticker);
+  extend(w, Date.parse(`${end}T00:00:00Z`));
+  // The days are in date order: cut after the last one at or before `end`.
+  let lo = 0;
+  let hi = w.days.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (w.days[mid]!.date <= end) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === w.days.length ? w.days : w.days.slice(0, lo);
 }
 
 /**
@@ -134,7 +168,7 @@ export function createSimulatedProvider(opts: { now?: () => Date } = {}): Market
     const at = now();
     const today = nyDate(at);
     const end = to < today ? to : today;
-    const days = walk(ticker, end).slice(-(lookbackDays + 1)).map((d) => ({ ...d }));
+    const days = walk(ticker, end).slice(-(lookbackDays + 1)).map((d) => ({ ...d, t: (d.t ??= calendar.sessionOn(d.date, 'regular')!.open.toISOString()) }));
     const last = days.at(-1);
     if (last && last.date === today) {
       const session = calendar.sessionOn(today, 'regular')!;
@@ -144,7 +178,7 @@ export function createSimulatedProvider(opts: { now?: () => Date } = {}): Market
         else Object.assign(last, { o: sofar[0]!.o, h: Math.max(...sofar.map((b) => b.h)), l: Math.min(...sofar.map((b) => b.l)), c: sofar.at(-1)!.c, v: sofar.reduce((s, b) => s + b.v, 0) });
       }
     }
-    return days.slice(-lookbackDays).map((d) => ({ t: calendar.sessionOn(d.date, 'regular')!.open.toISOString(), o: d.o, h: d.h, l: d.l, c: d.c, v: d.v }));
+    return days.slice(-lookbackDays).map((d) => ({ t: d.t, o: d.o, h: d.h, l: d.l, c: d.c, v: d.v }));
   };
 
   return {

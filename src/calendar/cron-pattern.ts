@@ -1,0 +1,44 @@
+import { getNextMillis } from 'bullmq';
+
+/**
+ * Cron arithmetic through BullMQ's own `getNextMillis` (cron-parser underneath), so what we plan,
+ * validate and display is exactly what BullMQ will fire — DST quirks included.
+ */
+
+/** The first instant of `pattern` strictly after `after`, or null when there is none. */
+export function cronNext(pattern: string, tz: string, after: number): number | null {
+  const next = getNextMillis(after, { pattern, tz });
+  return next === undefined || !Number.isFinite(next) ? null : next;
+}
+
+/** Why BullMQ cannot use this pattern in this time zone, or null when it can. */
+export function cronError(pattern: string, tz: string): string | null {
+  try {
+    // cron-parser throws on a bad pattern; a time zone it cannot handle surfaces as an unhandled date.
+    getNextMillis(Date.UTC(2026, 0, 1), { pattern, tz });
+    return null;
+  } catch (err) {
+    return (err as Error).message.split('\n')[0] ?? 'not a valid cron expression';
+  }
+}
+
+/**
+ * The last instant of `pattern` in the open interval (from, until), or null. Binary search on
+ * "next instant after t", so it costs ~40 parser calls whatever the pattern's frequency.
+ */
+export function cronLastBefore(pattern: string, tz: string, from: number, until: number): number | null {
+  const first = cronNext(pattern, tz, from);
+  if (first === null || first >= until) return null;
+  // Invariant: next(lo) < until, next(hi) >= until (or none).
+  let lo = from;
+  let hi = until - 1;
+  const nextHi = cronNext(pattern, tz, hi);
+  if (nextHi !== null && nextHi < until) return nextHi;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const n = cronNext(pattern, tz, mid);
+    if (n !== null && n < until) lo = mid;
+    else hi = mid;
+  }
+  return cronNext(pattern, tz, lo);
+}
