@@ -62,4 +62,10 @@ export interface EngineInput {
   snapshot: MarketSnapshot;
   profile: AgentProfile;
   options: CycleOptions;
+  /**
+   * The live paper account is this cycle's account: a cycle for today that is not a replay. A backdated
+   * or replayed cycle never sees today's live position (it did not exist at its date, and its decision
+   * is not filled there).
+   */
+  liveAccount?: boolean;
 }

@@ -142,7 +142,7 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
     notes.push('The llm engine was requested but no OPENAI_API_KEY or OPENAI_BASE_URL is configured: the quant engine decided instead.');
     engine = 'quant';
   }
-  const engineInput: EngineInput = { agent: job.agent, snapshot, profile: job.profile, options: job.options };
+  const engineInput: EngineInput = { agent: job.agent, snapshot, profile: job.profile, options: job.options, liveAccount: date === today && !job.replay };
   const outcome = engine === 'llm' ? await llm(engineInput, ctx, deps) : await quant(snapshot, ctx);
   checkAborted(signal);
 

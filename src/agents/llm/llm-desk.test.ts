@@ -51,7 +51,7 @@ async function desk(handler: (r: RecordedRequest) => ReturnType<Parameters<typeo
   prefixes.push(config.QUEUE_PREFIX);
   const ctx: CycleContext = { config, redis, logger: silentLogger, signal: new AbortController().signal, jobId: `job-${Math.random().toString(36).slice(2)}`, attempt: 1, reportProgress: async () => {}, now };
   const sources = researchSourcesFor('yahoo', { SOCIAL_SOURCE: 'stocktwits' }, { fetch: (opts.social === 'limited' ? limitedSocial : research).fetch, now });
-  const input = { agent: 'gpt5-desk', snapshot, profile: agentProfileSchema.parse({ engine: 'llm', ...profile }), options: {} };
+  const input = { agent: 'gpt5-desk', snapshot, profile: agentProfileSchema.parse({ engine: 'llm', ...profile }), options: {}, liveAccount: true };
   return { server, ctx, input, config, run: () => runLlmAnalysis(input, ctx, { research: sources }) };
 }
 
@@ -101,7 +101,7 @@ describe('the LLM desk with gpt-5 against a server as strict as the hosted API',
 
   it('later roles read the earlier roles\' answers; risk sees the evidence, trader and PM the position, cash and plan', async () => {
     const cfg = { ...gpt5, debate_rounds: 1, risk_rounds: 1 };
-    const { server, ctx, run } = await desk((r) => {
+    const { server, ctx, input, run } = await desk((r) => {
       const tag = r.role.toUpperCase().replace(/ /g, '_');
       if (r.role === 'research manager') return { content: JSON.stringify({ recommendation: 'Buy', rationale: 'RM-RATIONALE', plan: 'RM-PLAN' }) };
       if (r.role === 'trader') return { content: JSON.stringify({ action: 'BUY', entry: 100, stop: 95, target: 110, sizing: 'TRADER-SIZING', rationale: 'TRADER-RATIONALE' }) };
@@ -128,6 +128,17 @@ describe('the LLM desk with gpt-5 against a server as strict as the hosted API',
     expect(pm).toContain('TRADER-SIZING');
     expect(pm).toContain('NEUTRAL_RISK_ANALYST-ANSWER');
     expect(pm).toContain('99 shares of NVDA');
+
+    // A backdated or replayed cycle is not told today's live position: it did not exist at its date.
+    input.liveAccount = false;
+    const before = server.requests.length;
+    await run();
+    const later = server.requests.slice(before);
+    for (const role of ['trader', 'portfolio manager']) {
+      const text = userText(later.find((r) => r.role === role)!);
+      expect(text).toContain('Paper account: not shown');
+      expect(text).not.toContain('99 shares');
+    }
   });
 
   it('a budget-aborted cycle keeps the reports it finished, readable by job id', async () => {

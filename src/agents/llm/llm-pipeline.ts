@@ -183,7 +183,7 @@ export async function runLlmAnalysis(input: EngineInput, ctx: CycleContext, deps
       now: ctx.now,
     });
     const facts: DeskFacts = { ticker: T, date: s.date, company: research.company, dataSource: s.data_source };
-    const position = await currentPosition(ctx, agent, T, price, profile.portfolio.target_percent);
+    const position: DeskPosition | 'not-live' | null = input.liveAccount ? await currentPosition(ctx, agent, T, price, profile.portfolio.target_percent) : 'not-live';
 
     await ctx.reportProgress('analysts', 10);
     const reports = { market: '', fundamentals: '', news: '', sentiment: '' } as Record<AnalystKind, string>;

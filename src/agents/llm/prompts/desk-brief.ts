@@ -39,7 +39,9 @@ export function deskSystem(role: string, f: DeskFacts, brief: string): string {
 
 const money = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
-export function positionText(ticker: string, p: DeskPosition | null): string {
+/** `not-live`: a backdated or replayed cycle, whose account position as of its date is not known here. */
+export function positionText(ticker: string, p: DeskPosition | 'not-live' | null): string {
+  if (p === 'not-live') return `Paper account: not shown. This cycle is for a past session (a backdated run or a replay), and the live account's position today says nothing about that date; judge ${ticker} on the evidence alone. Long only: a BUY means hold up to the target share of equity, a SELL means hold none, HOLD means change nothing.`;
   if (!p) return `Paper account: no account yet (the first fill opens it). Long only; a BUY holds up to the target share of equity, a SELL closes the whole ${ticker} position.`;
   const holding =
     p.shares > 0

@@ -16,7 +16,7 @@ export function portfolioManagerUser(x: {
   plan: { recommendation: string; rationale: string };
   traderPlan: string;
   risk: string[];
-  position: DeskPosition | null;
+  position: DeskPosition | 'not-live' | null;
   lessons: { same: Lesson[]; others: Lesson[] };
 }): string {
   const lessons = [

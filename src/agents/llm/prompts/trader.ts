@@ -8,7 +8,7 @@ export function traderSystem(f: DeskFacts): string {
   );
 }
 
-export function traderUser(x: { ticker: string; plan: { recommendation: string; rationale: string; plan: string }; price: number; atr14: number | null; position: DeskPosition | null }): string {
+export function traderUser(x: { ticker: string; plan: { recommendation: string; rationale: string; plan: string }; price: number; atr14: number | null; position: DeskPosition | 'not-live' | null }): string {
   return [
     `Research plan (${x.plan.recommendation}): ${x.plan.plan}`,
     `Rationale: ${x.plan.rationale}`,
