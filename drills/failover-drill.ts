@@ -146,6 +146,10 @@ export async function failoverDrill(opts: { short: boolean; report: Report }): P
     const before = answers.filter((a) => a.status === 202 && a.at < switchStart).length;
     const after = answers.filter((a) => a.status === 202 && a.at > switchEnd).length;
     const notWithdrawn = failing.filter((a) => a.notWithdrawn).length;
+    const workerLog = workers.map((w) => w.output.join('')).join('');
+    const heldBack = (workerLog.match(/job start not confirmed by a replica yet/g) ?? []).length;
+    const leftLost = (workerLog.match(/job taken on a primary a failover discarded/g) ?? []).length;
+    const rewritten = (workerLog.match(/the analysis not confirmed by a replica yet/g) ?? []).length;
 
     const violations = [
       !processesUp && 'a process exited',
@@ -164,6 +168,7 @@ export async function failoverDrill(opts: { short: boolean; report: Report }): P
       `primary :${from} → :${to} in ${switchEnd - switchStart} ms; ${answers.length} API requests: 202 ${acked.length} (before ${before}, after ${after}), 503 ${n503}, other ${others.length}, slowest ${maxMs} ms, ` +
         `outage ${outageMs === Infinity ? 'not over' : `${outageMs} ms`}; lost ${lost.length}; unacknowledged jobs not withdrawn ${notWithdrawn}; ` +
         `scheduler slots run ${slots.length} (before ${slotsBefore}, after ${slotsAfter}), twice ${slotsTwice.length}; API jobs run twice ${apiTwice.length}; ` +
+        `worker guards: starts held back ${heldBack}, jobs left to the new primary ${leftLost}, analyses written again ${rewritten}; ` +
         `processes alive ${processesUp} (${procs.length}, none restarted)${violations.length ? `; VIOLATIONS: ${violations.join('; ')}` : ''}`,
     );
     if (violations.length) process.stdout.write(`      executions kept in ${executions}; switch at ${switchStart}..${switchEnd}\n`);
