@@ -77,7 +77,8 @@ export async function failoverDrill(opts: { short: boolean; report: Report }): P
     const workers = [0, 1].map(() => startProcess('bin/worker.mjs', env, ['--concurrency', '4']));
     const dashboard = startProcess('bin/dashboard.mjs', { ...env, PORT: '0', LOG_LEVEL: 'info' });
     const procs = [scheduler, ...workers, dashboard];
-    const base = await dashboardUrl(dashboard);
+    // Generous: four processes compile and start at once on a loaded machine.
+    const base = await dashboardUrl(dashboard, 90_000);
     const lines = () => (existsSync(executions) ? readFileSync(executions, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0]!) : []);
     const slotsOf = (ids: string[]) => ids.map((id) => /^repeat:(.+):(\d+)$/.exec(id)).filter((m): m is RegExpExecArray => m !== null);
     const ready = await waitFor(async () => (await fetch(`${base}/readyz`).catch(() => null))?.status === 200, 60_000, 250);

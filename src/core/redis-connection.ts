@@ -167,6 +167,14 @@ export async function confirmReplicated(client: Redis, replicas: number, timeout
   if (got < replicas) throw new ReplicaAckError(`write not confirmed by a replica within ${timeoutMs} ms (${got} of ${replicas}); a failover may be under way`);
 }
 
+/**
+ * Replicas the primary has now. A 202 is safe across a failover only if every replica confirmed it:
+ * Sentinel may promote one that did not, and the others then resync from it and drop the write.
+ */
+export async function connectedReplicas(client: Redis): Promise<number> {
+  return Number(/connected_slaves:(\d+)/.exec(await client.info('replication'))?.[1] ?? 0);
+}
+
 /** REDIS_ACK_REPLICAS, defaulting to 1 with sentinels (a replica exists to fail over to) and 0 otherwise. */
 export function ackReplicas(config: RedisConfig & Partial<Pick<Config, 'REDIS_ACK_REPLICAS'>>): number {
   return config.REDIS_ACK_REPLICAS ?? (redisMode(config) === 'sentinel' ? 1 : 0);

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { connectedReplicas } from '../../src/core/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmJobStart, writeConfirmed, type ReplicaGuardDeps } from '../../src/tasks/replica-guard.ts';
 import { startRedisServer, type RedisProcess } from '../support/redis-deployments.ts';
@@ -40,6 +41,7 @@ describe('replica guards', () => {
   });
 
   it('confirms a write a replica holds', async () => {
+    expect(await connectedReplicas(redis)).toBe(1);
     const got = await writeConfirmed(deps(), 'the analysis', async () => redis.set('g:analysis', 'x', 'NX'));
     expect(got).toEqual({ value: 'OK', confirmed: true });
     const onReplica = new Redis({ port: replica.port, host: '127.0.0.1' });
@@ -49,7 +51,7 @@ describe('replica guards', () => {
 
   it('gives up after its budget once no replica confirms, saying so', async () => {
     await replica.stop();
-    await waitFor(async () => /connected_slaves:0/.test(await redis.info('replication')), 20_000, 100);
+    await waitFor(async () => (await connectedReplicas(redis)) === 0, 20_000, 100);
     await redis.set('g:job-3:lock', 'token-a', 'PX', 30_000);
     expect(await confirmJobStart(deps(), 'g:job-3:lock', 'token-a')).toBe('unconfirmed');
     let writes = 0;
