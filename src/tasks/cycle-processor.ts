@@ -24,7 +24,7 @@ import { CANCEL_REASON, readTombstone } from './job-control.ts';
 import { indexJob } from './job-index.ts';
 import { dueTimeFromJobId } from './job-view.ts';
 import { acquireOverlapLease, releaseOverlapLease } from './overlap-lease.ts';
-import { confirmJobStart, writeConfirmed, type ReplicaGuardDeps } from './replica-guard.ts';
+import { confirmJobStart, writeConfirmed, type ReplicaGuardDeps, type ReplicaHealth } from './replica-guard.ts';
 import { recordFinalOutcome, type FinalOutcome } from './run-recorder.ts';
 
 export interface CycleProcessorDeps {
@@ -94,8 +94,10 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     if (analyses.size > 100) analyses.delete(analyses.keys().next().value!);
   };
 
+  const health: ReplicaHealth = { degraded: false };
   const guard = (logger: Logger): ReplicaGuardDeps => ({
     redis: deps.redis,
+    health,
     replicas: ackReplicas(deps.config),
     ackTimeoutMs: deps.config.REDIS_ACK_TIMEOUT_MS,
     lockMs: deps.config.WORKER_LOCK_MS,

@@ -16,8 +16,17 @@ if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
 if v then return -1 end
 return 0`;
 
+/**
+ * Shared by one worker's guards: once a guard gave up (replicas down, not a switch), the next ones try
+ * once instead of waiting their whole budget, until a replica confirms again.
+ */
+export interface ReplicaHealth {
+  degraded: boolean;
+}
+
 export interface ReplicaGuardDeps {
   redis: Redis;
+  health?: ReplicaHealth;
   replicas: number;
   ackTimeoutMs: number;
   lockMs: number;
@@ -37,24 +46,27 @@ export async function confirmJobStart(deps: ReplicaGuardDeps, lockKey: string, t
   if (deps.replicas <= 0 || !token) return 'confirmed';
   const deadline = Date.now() + (deps.budgetMs ?? REPLICA_GUARD_MS);
   let warned = false;
+  // Last answer of the lock check: 1 ours, 0 absent, null not known (Redis errors).
+  let mine: number | null = null;
   for (;;) {
-    let mine = 0;
     try {
       mine = Number(await deps.redis.eval(TOUCH_OWN_LOCK, 1, lockKey, token, String(deps.lockMs)));
       if (mine === -1) return 'lost';
       if (mine === 1) {
         await confirmReplicated(deps.redis, deps.replicas, deps.ackTimeoutMs);
+        if (deps.health) deps.health.degraded = false;
         return 'confirmed';
       }
     } catch (err) {
       if (!(err instanceof ReplicaAckError) && !warned) deps.logger.warn({ err: (err as Error).message }, 'job start not confirmed yet; retrying');
-      if (err instanceof ReplicaAckError && !warned) deps.logger.warn({ err: err.message }, 'job start not confirmed by a replica yet (failover?); waiting before analysing');
+      if (err instanceof ReplicaAckError && !warned && !deps.health?.degraded) deps.logger.warn({ err: err.message }, 'job start not confirmed by a replica yet (failover?); waiting before analysing');
       warned = true;
     }
-    if (Date.now() > deadline) {
-      // Absent all along: it was taken on a primary that is gone. Ours but unconfirmed: replicas down.
-      if (mine === 0) return 'lost';
-      deps.logger.warn({ budgetMs: deps.budgetMs ?? REPLICA_GUARD_MS }, 'no replica confirmed the job start; analysing without that guarantee');
+    // Absent all along: it was taken on a primary that is gone. Ours but unconfirmed: replicas down.
+    if (mine === 0 && Date.now() > deadline) return 'lost';
+    if (mine !== 0 && (Date.now() > deadline || (mine === 1 && deps.health?.degraded))) {
+      if (!deps.health?.degraded) deps.logger.warn({ budgetMs: deps.budgetMs ?? REPLICA_GUARD_MS }, 'no replica confirmed the job start; analysing without that guarantee until one does');
+      if (deps.health) deps.health.degraded = true;
       return 'unconfirmed';
     }
     await sleep(mine === 0 ? 200 : 50);
@@ -73,13 +85,15 @@ export async function writeConfirmed<T>(deps: ReplicaGuardDeps, what: string, wr
   for (;;) {
     try {
       await confirmReplicated(deps.redis, deps.replicas, deps.ackTimeoutMs);
+      if (deps.health) deps.health.degraded = false;
       return { value, confirmed: true };
     } catch (err) {
-      if (!warned) deps.logger.warn({ err: (err as Error).message, step: what }, `${what} not confirmed by a replica yet (failover?); writing it again`);
+      if (!warned && !deps.health?.degraded) deps.logger.warn({ err: (err as Error).message, step: what }, `${what} not confirmed by a replica yet (failover?); writing it again`);
       warned = true;
     }
-    if (Date.now() > deadline) {
-      deps.logger.warn({ step: what }, `${what} not confirmed by a replica; going on without that guarantee`);
+    if (Date.now() > deadline || deps.health?.degraded) {
+      if (!deps.health?.degraded) deps.logger.warn({ step: what }, `${what} not confirmed by a replica; going on without that guarantee until one confirms`);
+      if (deps.health) deps.health.degraded = true;
       return { value, confirmed: false };
     }
     await sleep(50);

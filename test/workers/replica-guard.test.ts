@@ -53,9 +53,14 @@ describe('replica guards', () => {
     await replica.stop();
     await waitFor(async () => (await connectedReplicas(redis)) === 0, 20_000, 100);
     await redis.set('g:job-3:lock', 'token-a', 'PX', 30_000);
-    expect(await confirmJobStart(deps(), 'g:job-3:lock', 'token-a')).toBe('unconfirmed');
+    const health = { degraded: false };
+    expect(await confirmJobStart(deps({ health }), 'g:job-3:lock', 'token-a')).toBe('unconfirmed');
+    expect(health.degraded).toBe(true);
+    // Degraded: the next guard tries once instead of waiting its budget again (a budget it could not end within).
+    expect(await confirmJobStart(deps({ health, budgetMs: 60_000 }), 'g:job-3:lock', 'token-a')).toBe('unconfirmed');
     let writes = 0;
     const got = await writeConfirmed(deps(), 'the analysis', async () => (writes++, redis.set('g:analysis-2', 'y', 'NX')));
+    expect(await writeConfirmed(deps({ health, budgetMs: 60_000 }), 'the analysis', async () => redis.set('g:analysis-3', 'z', 'NX'))).toEqual({ value: 'OK', confirmed: false });
     expect(got.confirmed).toBe(false);
     expect(writes).toBeGreaterThan(1);
     expect(await redis.get('g:analysis-2')).toBe('y');
