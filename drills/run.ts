@@ -18,8 +18,7 @@ import { runSecurityDrill } from './security-drill.ts';
 
 const { values: opt } = parseArgs({ options: { short: { type: 'boolean' }, only: { type: 'string' } } });
 const short = opt.short === true;
-// The failover drill runs in the full set only (see docs/RELIABILITY.md); --only failover picks it.
-const ONLY = new Set((opt.only ?? (short ? 'crash,restart,down,badinput,hung,storage,security' : 'crash,restart,down,badinput,hung,storage,security,failover')).split(','));
+const ONLY = new Set((opt.only ?? 'crash,restart,down,badinput,hung,storage,security,failover').split(','));
 const DRILL_CYCLE = resolve('drills/drill-cycle.ts');
 const results: Array<{ drill: string; pass: boolean; figures: string }> = [];
 const report = (drill: string, pass: boolean, figures: string) => {
