@@ -97,6 +97,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
   const health: ReplicaHealth = { degraded: false };
   const guard = (logger: Logger): ReplicaGuardDeps => ({
     redis: deps.redis,
+    slotKey: deps.config.QUEUE_PREFIX,
     health,
     replicas: ackReplicas(deps.config),
     ackTimeoutMs: deps.config.REDIS_ACK_TIMEOUT_MS,

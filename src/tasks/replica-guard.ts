@@ -26,6 +26,8 @@ export interface ReplicaHealth {
 
 export interface ReplicaGuardDeps {
   redis: Redis;
+  /** Any key of the install: in a Cluster, WAIT goes to the master owning its slot. */
+  slotKey: string;
   health?: ReplicaHealth;
   replicas: number;
   ackTimeoutMs: number;
@@ -53,7 +55,7 @@ export async function confirmJobStart(deps: ReplicaGuardDeps, lockKey: string, t
       mine = Number(await deps.redis.eval(TOUCH_OWN_LOCK, 1, lockKey, token, String(deps.lockMs)));
       if (mine === -1) return 'lost';
       if (mine === 1) {
-        await confirmReplicated(deps.redis, deps.replicas, deps.ackTimeoutMs);
+        await confirmReplicated(deps.redis, deps.replicas, deps.ackTimeoutMs, lockKey);
         if (deps.health) deps.health.degraded = false;
         return 'confirmed';
       }
@@ -84,7 +86,7 @@ export async function writeConfirmed<T>(deps: ReplicaGuardDeps, what: string, wr
   let warned = false;
   for (;;) {
     try {
-      await confirmReplicated(deps.redis, deps.replicas, deps.ackTimeoutMs);
+      await confirmReplicated(deps.redis, deps.replicas, deps.ackTimeoutMs, deps.slotKey);
       if (deps.health) deps.health.degraded = false;
       return { value, confirmed: true };
     } catch (err) {

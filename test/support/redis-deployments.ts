@@ -229,33 +229,40 @@ export interface ClusterDeployment {
   stop(): Promise<void>;
 }
 
-/** Three masters with `--cluster-enabled yes`, joined by `redis-cli --cluster create … --cluster-yes`. */
-export async function startClusterDeployment(): Promise<ClusterDeployment> {
+/**
+ * Three masters with `--cluster-enabled yes`, joined by `redis-cli --cluster create … --cluster-yes`;
+ * with `replicas: 1`, each master gets a replica (six nodes), ready once every master has it in sync.
+ */
+export async function startClusterDeployment(opts: { replicas?: 0 | 1 } = {}): Promise<ClusterDeployment> {
   const nodes: RedisProcess[] = [];
+  const replicas = opts.replicas ?? 0;
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop()));
   };
+  const info = async (n: RedisProcess, section: string[]) => {
+    const r = new Redis({ port: n.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => {});
+    try {
+      await r.connect();
+      return String(await r.call(section[0]!, ...section.slice(1)));
+    } finally {
+      r.disconnect();
+    }
+  };
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 3 * (1 + replicas); i++) {
       const port = await freePort();
       nodes.push(await startRedisServer(['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000'], {}, port));
     }
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
     await until(async () => {
-      const infos = await Promise.all(
-        nodes.map(async (n) => {
-          const r = new Redis({ port: n.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-          r.on('error', () => {});
-          try {
-            await r.connect();
-            return String(await r.call('CLUSTER', 'INFO'));
-          } finally {
-            r.disconnect();
-          }
-        }),
-      );
-      return infos.every((i) => i.includes('cluster_state:ok'));
-    }, 30_000, 'cluster');
+      const infos = await Promise.all(nodes.map((n) => info(n, ['CLUSTER', 'INFO'])));
+      if (!infos.every((i) => i.includes('cluster_state:ok'))) return false;
+      if (!replicas) return true;
+      const repl = await Promise.all(nodes.map((n) => info(n, ['INFO', 'replication'])));
+      const masters = repl.filter((r) => r.includes('role:master'));
+      return masters.length === 3 && masters.every((r) => /connected_slaves:1/.test(r) && /state=online/.test(r));
+    }, 60_000, 'cluster');
   } catch (err) {
     await stop();
     throw err;

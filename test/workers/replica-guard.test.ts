@@ -13,7 +13,7 @@ import { silentLogger, waitFor } from '../support/redis-test-env.ts';
 let primary: RedisProcess;
 let replica: RedisProcess;
 let redis: Redis;
-const deps = (over: Partial<ReplicaGuardDeps> = {}): ReplicaGuardDeps => ({ redis, replicas: 1, ackTimeoutMs: 200, lockMs: 30_000, logger: silentLogger, budgetMs: 1_000, ...over });
+const deps = (over: Partial<ReplicaGuardDeps> = {}): ReplicaGuardDeps => ({ redis, slotKey: 'g', replicas: 1, ackTimeoutMs: 200, lockMs: 30_000, logger: silentLogger, budgetMs: 1_000, ...over });
 
 beforeAll(async () => {
   primary = await startRedisServer();
