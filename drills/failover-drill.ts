@@ -6,7 +6,7 @@
  * no scheduler slot) was analysed twice, and the API answered 503 quickly during the switch.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -172,7 +172,9 @@ export async function failoverDrill(opts: { short: boolean; report: Report }): P
         `worker guards: starts held back ${heldBack}, jobs left to the new primary ${leftLost}, analyses written again ${rewritten}; ` +
         `processes alive ${processesUp} (${procs.length}, none restarted)${violations.length ? `; VIOLATIONS: ${violations.join('; ')}` : ''}`,
     );
+    // Kept on a violation, to read which job ran where and when.
     if (violations.length) process.stdout.write(`      executions kept in ${executions}; switch at ${switchStart}..${switchEnd}\n`);
+    else rmSync(dir, { recursive: true, force: true });
     await deleteKeysByPrefix(admin, pfx).catch(() => undefined);
   } finally {
     admin.disconnect();
