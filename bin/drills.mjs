@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run drills [-- --short]`: crash, Redis restart, Redis down, bad input and hung-LLM drills.
+// `npm run drills [-- --short]`: crash, Redis restart, Redis down, bad input, hung-LLM, storage, security and Sentinel failover drills.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -93,12 +93,12 @@ export function alive(pid: number | undefined): boolean {
 }
 
 /** The URL the dashboard logged it listens on. */
-export async function dashboardUrl(proc: { output: string[] }): Promise<string> {
+export async function dashboardUrl(proc: { output: string[] }, timeoutMs = 20_000): Promise<string> {
   let url = '';
   await waitFor(() => {
     url = /"url":"(http:\/\/[^"]+)"/.exec(proc.output.join(''))?.[1] ?? '';
     return url !== '';
-  }, 20_000);
+  }, timeoutMs);
   if (!url) throw new Error(`dashboard did not start: ${proc.output.join('').slice(-500)}`);
   return url;
 }

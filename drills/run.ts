@@ -1,5 +1,5 @@
 /**
- * npm run drills [-- --short] [--only crash,restart,down,badinput,hung,storage,security] — failure drills on loopback. Each prints
+ * npm run drills [-- --short] [--only crash,restart,down,badinput,hung,storage,security,failover] — failure drills on loopback. Each prints
  * PASS/FAIL with figures; the process exits non-zero on any FAIL. Drills use their own QUEUE_PREFIX, a private
  * redis-server where Redis is restarted or stopped, bounded loops, and kill every process they start.
  */
@@ -11,13 +11,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { BUILTIN_AGENTS, CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, deleteKeysByPrefix, openQueues, QUEUE_NAMES } from '../src/core/index.ts';
+import { failoverDrill } from './failover-drill.ts';
 import { storageFaultDrill } from './storage-fault-drill.ts';
 import { alive, cpuSeconds, dashboardUrl, killAll, privateRedis, startProcess, waitFor } from './drill-kit.ts';
 import { runSecurityDrill } from './security-drill.ts';
 
 const { values: opt } = parseArgs({ options: { short: { type: 'boolean' }, only: { type: 'string' } } });
 const short = opt.short === true;
-const ONLY = new Set((opt.only ?? 'crash,restart,down,badinput,hung,storage,security').split(','));
+const ONLY = new Set((opt.only ?? 'crash,restart,down,badinput,hung,storage,security,failover').split(','));
 const DRILL_CYCLE = resolve('drills/drill-cycle.ts');
 const results: Array<{ drill: string; pass: boolean; figures: string }> = [];
 const report = (drill: string, pass: boolean, figures: string) => {
@@ -309,6 +310,7 @@ try {
   if (ONLY.has('hung')) await hungDrill();
   if (ONLY.has('storage')) await storageFaultDrill({ short, report });
   if (ONLY.has('security')) await securityDrill();
+  if (ONLY.has('failover')) await failoverDrill({ short, report });
 } catch (err) {
   report('drills', false, `aborted: ${(err as Error).stack}`);
 } finally {

@@ -156,15 +156,45 @@ export class ReplicaAckError extends Error {
   override name = 'ReplicaAckError';
 }
 
+/** Hash slot of each install's key tag, asked once per tag (CLUSTER KEYSLOT). */
+const slotOfKey = new Map<string, number>();
+
+/**
+ * The connection that made this install's writes: the client itself, or in a Cluster the connection
+ * to the master owning `slotKey`'s slot (WAIT counts only the writes of the connection it is sent on).
+ */
+async function writingConnection(client: Redis, slotKey: string): Promise<Redis> {
+  if (!isClusterConnection(client)) return client;
+  const cluster = client as unknown as Cluster;
+  let slot = slotOfKey.get(slotKey);
+  if (slot === undefined) {
+    slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', slotKey));
+    slotOfKey.set(slotKey, slot);
+  }
+  const owner = cluster.slots[slot]?.[0];
+  const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  if (!node) throw new ReplicaAckError(`no master known for slot ${slot}; the cluster may be failing over`);
+  return node;
+}
+
 /**
  * Waits until `replicas` replicas have every write this connection made (WAIT), so an acknowledged
  * job survives a failover. Throws ReplicaAckError when fewer confirm within `timeoutMs`. In Cluster
- * mode WAIT has no key to route by and is skipped (documented limit).
+ * mode WAIT goes to the master owning `slotKey` (any key of the install: they share one slot).
  */
-export async function confirmReplicated(client: Redis, replicas: number, timeoutMs: number): Promise<void> {
-  if (replicas <= 0 || isClusterConnection(client)) return;
-  const got = await client.wait(replicas, timeoutMs);
+export async function confirmReplicated(client: Redis, replicas: number, timeoutMs: number, slotKey?: string): Promise<void> {
+  if (replicas <= 0) return;
+  if (isClusterConnection(client) && !slotKey) throw new Error('confirmReplicated on a Cluster needs a key of the install');
+  const got = await (await writingConnection(client, slotKey ?? '')).wait(replicas, timeoutMs);
   if (got < replicas) throw new ReplicaAckError(`write not confirmed by a replica within ${timeoutMs} ms (${got} of ${replicas}); a failover may be under way`);
+}
+
+/**
+ * Replicas the primary has now. A 202 is safe across a failover only if every replica confirmed it:
+ * Sentinel may promote one that did not, and the others then resync from it and drop the write.
+ */
+export async function connectedReplicas(client: Redis): Promise<number> {
+  return Number(/connected_slaves:(\d+)/.exec(await client.info('replication'))?.[1] ?? 0);
 }
 
 /** REDIS_ACK_REPLICAS, defaulting to 1 with sentinels (a replica exists to fail over to) and 0 otherwise. */

@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import {
+  ackReplicas,
   closeQueues,
+  connectedReplicas,
   ConfigError,
   createRedisConnection,
   describeRedis,
@@ -26,6 +28,13 @@ export async function startDashboard(config: Config, logger: Logger): Promise<Da
   }
   const redis = createRedisConnection(config, 'producer');
   const queues = openQueues(redis, config.QUEUE_PREFIX);
+  const ack = ackReplicas(config);
+  redis.once('ready', () => {
+    if (ack <= 0) return;
+    void connectedReplicas(redis).then((n) => {
+      if (n > ack) logger.warn({ replicas: n, REDIS_ACK_REPLICAS: ack }, `the primary has ${n} replicas but a 202 waits for ${ack}: a failover to a replica that did not confirm loses acknowledged jobs; set REDIS_ACK_REPLICAS=${n}`);
+    }, () => undefined);
+  });
   const ctx = { config, logger, redis, keys: productKeys(config.QUEUE_PREFIX), queues, now: () => new Date() };
   const live = new LiveEvents(config, ctx.keys, queues, logger);
   const app = createApp(ctx, { live, mount: (a) => mountBullBoard(a, queues, config.DASHBOARD_READONLY, config.BASE_PATH) });

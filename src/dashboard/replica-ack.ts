@@ -10,7 +10,7 @@ import { HttpError } from './http-errors.ts';
 export async function acknowledgeDurably(ctx: ApiContext, queue: QueueName, jobIds: string[]): Promise<void> {
   const timeoutMs = ctx.config.REDIS_ACK_TIMEOUT_MS;
   try {
-    await confirmReplicated(ctx.redis, ackReplicas(ctx.config), timeoutMs);
+    await confirmReplicated(ctx.redis, ackReplicas(ctx.config), timeoutMs, ctx.config.QUEUE_PREFIX);
   } catch (err) {
     if (!(err instanceof ReplicaAckError)) throw err;
     const withdrawn = await Promise.all(jobIds.map((id) => ctx.queues[queue].remove(id).then((n) => n === 1, () => false)));

@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { MarketCalendar } from '../calendar/index.ts';
 import {
+  ackReplicas,
   cycleJobDataSchema,
   effectiveQueue,
   jobLogger,
@@ -23,6 +24,7 @@ import { CANCEL_REASON, readTombstone } from './job-control.ts';
 import { indexJob } from './job-index.ts';
 import { dueTimeFromJobId } from './job-view.ts';
 import { acquireOverlapLease, releaseOverlapLease } from './overlap-lease.ts';
+import { confirmJobStart, writeConfirmed, type ReplicaGuardDeps, type ReplicaHealth } from './replica-guard.ts';
 import { recordFinalOutcome, type FinalOutcome } from './run-recorder.ts';
 
 export interface CycleProcessorDeps {
@@ -42,6 +44,13 @@ export interface CycleProcessorDeps {
   settle?: SettleFunction;
   /** How long one storage step (analysis, settle, outcome) is retried on its own. */
   storageRetryMs?: number;
+  /** How long the replica guards wait for a replica (default REPLICA_GUARD_MS). */
+  replicaGuardMs?: number;
+}
+
+/** A job taken on a primary that a failover then discarded: it is another worker's now. */
+export class JobLostInFailoverError extends Error {
+  override name = 'JobLostInFailoverError';
 }
 
 /** Long enough to ride out a Redis failover or a briefly full disk, short of the lock's patience. */
@@ -85,7 +94,19 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     if (analyses.size > 100) analyses.delete(analyses.keys().next().value!);
   };
 
-  return async (job: Job, _token?: string, signal?: AbortSignal): Promise<JobOutcome> => {
+  const health: ReplicaHealth = { degraded: false };
+  const guard = (logger: Logger): ReplicaGuardDeps => ({
+    redis: deps.redis,
+    slotKey: deps.config.QUEUE_PREFIX,
+    health,
+    replicas: ackReplicas(deps.config),
+    ackTimeoutMs: deps.config.REDIS_ACK_TIMEOUT_MS,
+    lockMs: deps.config.WORKER_LOCK_MS,
+    logger,
+    ...(deps.replicaGuardMs ? { budgetMs: deps.replicaGuardMs } : {}),
+  });
+
+  return async (job: Job, token?: string, signal?: AbortSignal): Promise<JobOutcome> => {
     const jobId = String(job.id);
     const attempt = job.attemptsMade + 1;
     const raw = (job.data ?? {}) as Record<string, unknown>;
@@ -123,6 +144,13 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
       await record({ status: 'skipped', reason: admission.reason!, detail: admission.detail });
       log.info({ reason: admission.reason, detail: admission.detail }, 'cycle skipped');
       return { status: 'skipped', reason: admission.reason!, detail: admission.detail };
+    }
+    // With replicas to confirm (Sentinel), a job is analysed only once a replica knows it is ours: one
+    // taken on a primary that a failover is discarding runs on the new primary instead, not twice.
+    const start = await confirmJobStart(guard(log), `${deps.config.QUEUE_PREFIX}:${queue}:${jobId}:lock`, token);
+    if (start === 'lost') {
+      log.warn('job taken on a primary a failover discarded; left to the worker that holds it now');
+      throw new JobLostInFailoverError(`job ${jobId} is no longer this worker's after a Redis failover`);
     }
     const softMs = data.soft_time_limit_ms ?? limits.softTimeLimitMs;
     const hardMs = Math.max(softMs, data.hard_time_limit_ms ?? limits.hardTimeLimitMs);
@@ -165,7 +193,9 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
       }
       // Set-if-absent before any side effect; should another run have stored first, its analysis wins.
       const fresh = analysis;
-      analysis = await retryStorage('storing the analysis', () => storeAnalysisOnce(deps.redis, deps.keys, jobId, fresh), storageRetry(log));
+      // Confirmed by a replica before any side effect: if this job's completion is lost in a failover,
+      // its re-run on the new primary finds the analysis instead of analysing again.
+      analysis = await retryStorage('storing the analysis', async () => (await writeConfirmed(guard(log), 'the analysis', () => storeAnalysisOnce(deps.redis, deps.keys, jobId, fresh))).value, storageRetry(log));
       const result = await retryStorage('settling the decision', () => settle(analysis, data, { redis: deps.redis, config: deps.config, jobId }), storageRetry(log));
       await retryStorage('recording the outcome', () => record({ status: 'completed', result }), storageRetry(log));
       analyses.delete(jobId);

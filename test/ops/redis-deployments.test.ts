@@ -2,17 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Cluster } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
   closeQueues,
+  confirmReplicated,
   createRedisConnection,
   deleteKeysByPrefix,
   loadConfig,
   openQueues,
   productKeys,
+  ReplicaAckError,
   type Config,
 } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
@@ -220,5 +222,42 @@ describe('Redis Cluster', () => {
     await deleteKeysByPrefix(admin as never, config.QUEUE_PREFIX);
     const left = await Promise.all(admin.nodes('master').map((n) => n.scan('0', 'MATCH', `{${tag}}:*`, 'COUNT', 10_000)));
     expect(left.flatMap(([, keys]) => keys)).toEqual([]);
+  }, 90_000);
+
+  it('sends WAIT to the master owning the install\'s slot: a 202 waits for its replica, and a 503 once that replica is gone', async () => {
+    const cluster = await startClusterDeployment({ replicas: 1 });
+    cleanups.push(() => cluster.stop());
+    const tag = `tl-${randomBytes(3).toString('hex')}`;
+    const config = base({ REDIS_CLUSTER_NODES: cluster.nodeList, QUEUE_PREFIX: `{${tag}}`, REDIS_ACK_REPLICAS: '1' });
+    const client = createRedisConnection(config, 'producer');
+    const queues = openQueues(client, config.QUEUE_PREFIX);
+    cleanups.push(async () => (await closeQueues(queues), client.disconnect()));
+    await waitFor(async () => client.status === 'ready', 10_000);
+    await client.set(`${config.QUEUE_PREFIX}:probe`, '1');
+    await expect(confirmReplicated(client, 1, 2_000, config.QUEUE_PREFIX)).resolves.toBeUndefined();
+    await expect(confirmReplicated(client, 2, 300, config.QUEUE_PREFIX)).rejects.toBeInstanceOf(ReplicaAckError);
+    const app = createApp({ config, logger: silentLogger, redis: client, keys: productKeys(config.QUEUE_PREFIX), queues, now: () => new Date() });
+    expect((await request(app).post('/api/jobs').send({ ticker: 'NVDA' })).status).toBe(202);
+
+    // Stop the replica of the master that owns the slot; the other masters keep theirs.
+    const slot = Number(await client.call('CLUSTER', 'KEYSLOT', tag));
+    const ownerPort = Number((client as unknown as Cluster).slots[slot]![0]!.split(':')[1]);
+    const plain = (port: number) => new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+    let replicaOfOwner: RedisProcess | undefined;
+    for (const n of cluster.nodes) {
+      const r = plain(n.port);
+      if (new RegExp(`master_port:${ownerPort}\\b`).test(await r.info('replication'))) replicaOfOwner = n;
+      r.disconnect();
+    }
+    expect(replicaOfOwner).toBeDefined();
+    await replicaOfOwner!.stop();
+    const owner = plain(ownerPort);
+    cleanups.push(async () => owner.disconnect());
+    await waitFor(async () => /connected_slaves:0/.test(await owner.info('replication')), 20_000, 200);
+    await client.set(`${config.QUEUE_PREFIX}:probe`, '2');
+    await expect(confirmReplicated(client, 1, 300, config.QUEUE_PREFIX)).rejects.toBeInstanceOf(ReplicaAckError);
+    const refused = await request(app).post('/api/jobs').send({ ticker: 'NVDA' });
+    expect(refused.status).toBe(503);
+    expect(JSON.stringify(refused.body)).toMatch(/withdrawn/);
   }, 90_000);
 });

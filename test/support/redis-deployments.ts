@@ -82,11 +82,17 @@ export async function startRedisServer(args: string[] = [], ping: RedisOptions =
 
 export interface SentinelDeployment {
   primary: RedisProcess;
+  /** The first replica (`replicas[0]`). */
   replica: RedisProcess;
+  replicas: RedisProcess[];
+  /** The first sentinel (`sentinels[0]`). */
   sentinel: RedisProcess;
+  sentinels: RedisProcess[];
   name: string;
   password: string;
   sentinelPassword: string;
+  /** `host:port,…` of every sentinel, for REDIS_SENTINELS. */
+  sentinelList: string;
   /** The port the sentinel currently names as the primary. */
   primaryPort(): Promise<number>;
   /** SENTINEL FAILOVER; resolves once the sentinel names the other server. */
@@ -94,48 +100,81 @@ export interface SentinelDeployment {
   stop(): Promise<void>;
 }
 
-/** A password-protected primary, one replica and one sentinel (quorum 1) with its own password. */
-export async function startSentinelDeployment(opts: { downAfterMs?: number } = {}): Promise<SentinelDeployment> {
+function startSentinel(conf: string, port: number, dir: string): RedisProcess {
+  const proc = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  return {
+    port,
+    dir,
+    proc,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const fieldsOf = (rows: string[][]) => rows.map((fields) => Object.fromEntries(fields.flatMap((v, i, a) => (i % 2 === 0 ? [[v, a[i + 1]]] : []))) as Record<string, string>);
+
+/**
+ * A password-protected primary with `replicas` replicas (default 1), watched by `sentinels` sentinels
+ * (default 1; quorum is a majority of them), the sentinels with their own password.
+ */
+export async function startSentinelDeployment(opts: { downAfterMs?: number; replicas?: number; sentinels?: number } = {}): Promise<SentinelDeployment> {
   const name = 'tlmaster';
   const password = `pw-${Math.random().toString(36).slice(2, 10)}`;
   const sentinelPassword = `spw-${Math.random().toString(36).slice(2, 10)}`;
   const auth = ['--requirepass', password, '--masterauth', password];
-  const primary = await startRedisServer(auth, { password });
-  const replica = await startRedisServer([...auth, '--replicaof', '127.0.0.1', String(primary.port)], { password });
-  const sentinelPort = await freePort();
-  const sdir = mkdtempSync(join(tmpdir(), 'tl-sentinel-'));
-  const conf = join(sdir, 'sentinel.conf');
-  writeFileSync(
-    conf,
-    [
-      `port ${sentinelPort}`,
-      'bind 127.0.0.1',
-      `dir ${sdir}`,
-      `requirepass ${sentinelPassword}`,
-      `sentinel monitor ${name} 127.0.0.1 ${primary.port} 1`,
-      `sentinel auth-pass ${name} ${password}`,
-      `sentinel down-after-milliseconds ${name} ${opts.downAfterMs ?? 2000}`,
-      `sentinel failover-timeout ${name} 10000`,
-      `sentinel parallel-syncs ${name} 1`,
-      '',
-    ].join('\n'),
-  );
-  const sproc = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
-  const sexited = new Promise<void>((r) => sproc.once('exit', () => r()));
-  const sentinel: RedisProcess = {
-    port: sentinelPort,
-    dir: sdir,
-    proc: sproc,
-    async stop() {
-      if (sproc.exitCode === null && sproc.signalCode === null) {
-        sproc.kill('SIGKILL');
-        await sexited;
-      }
-      rmSync(sdir, { recursive: true, force: true });
-    },
+  const started: RedisProcess[] = [];
+  const stop = async () => {
+    await Promise.all(started.map((p) => p.stop()));
   };
-  const ask = async <T>(fn: (r: Redis) => Promise<T>): Promise<T> => {
-    const r = new Redis({ port: sentinelPort, host: '127.0.0.1', password: sentinelPassword, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const replicas: RedisProcess[] = [];
+  const sentinels: RedisProcess[] = [];
+  let primary: RedisProcess;
+  const quorum = Math.floor((opts.sentinels ?? 1) / 2) + 1;
+  try {
+    primary = await startRedisServer(auth, { password });
+    started.push(primary);
+    for (let i = 0; i < (opts.replicas ?? 1); i++) {
+      const r = await startRedisServer([...auth, '--replicaof', '127.0.0.1', String(primary.port)], { password });
+      started.push(r);
+      replicas.push(r);
+    }
+    for (let i = 0; i < (opts.sentinels ?? 1); i++) {
+      const port = await freePort();
+      const sdir = mkdtempSync(join(tmpdir(), 'tl-sentinel-'));
+      const conf = join(sdir, 'sentinel.conf');
+      writeFileSync(
+        conf,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${sdir}`,
+          `requirepass ${sentinelPassword}`,
+          // Sentinels authenticate to each other with this password too.
+          `sentinel sentinel-pass ${sentinelPassword}`,
+          `sentinel monitor ${name} 127.0.0.1 ${primary.port} ${quorum}`,
+          `sentinel auth-pass ${name} ${password}`,
+          `sentinel down-after-milliseconds ${name} ${opts.downAfterMs ?? 2000}`,
+          `sentinel failover-timeout ${name} 10000`,
+          `sentinel parallel-syncs ${name} 1`,
+          '',
+        ].join('\n'),
+      );
+      const s = startSentinel(conf, port, sdir);
+      started.push(s);
+      sentinels.push(s);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const ask = async <T>(fn: (r: Redis) => Promise<T>, port = sentinels[0]!.port): Promise<T> => {
+    const r = new Redis({ port, host: '127.0.0.1', password: sentinelPassword, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     r.on('error', () => {});
     try {
       await r.connect();
@@ -145,27 +184,31 @@ export async function startSentinelDeployment(opts: { downAfterMs?: number } = {
     }
   };
   const primaryPort = async () => Number(((await ask((r) => r.call('SENTINEL', 'get-master-addr-by-name', name))) as string[])[1]);
-  const stop = async () => {
-    await Promise.all([sentinel.stop(), primary.stop(), replica.stop()]);
-  };
   try {
-    // Ready when the sentinel knows the replica and the replica is in sync.
+    // Ready when every sentinel knows every replica in sync and the other sentinels.
     await until(async () => {
-      const replicas = (await ask((r) => r.call('SENTINEL', 'replicas', name))) as string[][];
-      const flat = replicas.map((fields) => Object.fromEntries(fields.flatMap((v, i, a) => (i % 2 === 0 ? [[v, a[i + 1]]] : []))));
-      return flat.some((f) => f['port'] === String(replica.port) && f['master-link-status'] === 'ok' && !String(f['flags']).includes('disconnected'));
-    }, 30_000, 'sentinel');
+      for (const s of sentinels) {
+        const flat = fieldsOf((await ask((r) => r.call('SENTINEL', 'replicas', name), s.port)) as string[][]);
+        const inSync = replicas.every((rep) => flat.some((f) => f['port'] === String(rep.port) && f['master-link-status'] === 'ok' && !String(f['flags']).includes('disconnected')));
+        const others = ((await ask((r) => r.call('SENTINEL', 'sentinels', name), s.port)) as string[][]).length;
+        if (!inSync || others < sentinels.length - 1) return false;
+      }
+      return true;
+    }, 60_000, 'sentinel');
   } catch (err) {
     await stop();
     throw err;
   }
   return {
-    primary,
-    replica,
-    sentinel,
+    primary: primary!,
+    replica: replicas[0]!,
+    replicas,
+    sentinel: sentinels[0]!,
+    sentinels,
     name,
     password,
     sentinelPassword,
+    sentinelList: sentinels.map((s) => `127.0.0.1:${s.port}`).join(','),
     primaryPort,
     async failover(timeoutMs = 30_000) {
       const from = await primaryPort();
@@ -186,33 +229,40 @@ export interface ClusterDeployment {
   stop(): Promise<void>;
 }
 
-/** Three masters with `--cluster-enabled yes`, joined by `redis-cli --cluster create … --cluster-yes`. */
-export async function startClusterDeployment(): Promise<ClusterDeployment> {
+/**
+ * Three masters with `--cluster-enabled yes`, joined by `redis-cli --cluster create … --cluster-yes`;
+ * with `replicas: 1`, each master gets a replica (six nodes), ready once every master has it in sync.
+ */
+export async function startClusterDeployment(opts: { replicas?: 0 | 1 } = {}): Promise<ClusterDeployment> {
   const nodes: RedisProcess[] = [];
+  const replicas = opts.replicas ?? 0;
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.stop()));
   };
+  const info = async (n: RedisProcess, section: string[]) => {
+    const r = new Redis({ port: n.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => {});
+    try {
+      await r.connect();
+      return String(await r.call(section[0]!, ...section.slice(1)));
+    } finally {
+      r.disconnect();
+    }
+  };
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 3 * (1 + replicas); i++) {
       const port = await freePort();
       nodes.push(await startRedisServer(['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '5000'], {}, port));
     }
-    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await run('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
     await until(async () => {
-      const infos = await Promise.all(
-        nodes.map(async (n) => {
-          const r = new Redis({ port: n.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-          r.on('error', () => {});
-          try {
-            await r.connect();
-            return String(await r.call('CLUSTER', 'INFO'));
-          } finally {
-            r.disconnect();
-          }
-        }),
-      );
-      return infos.every((i) => i.includes('cluster_state:ok'));
-    }, 30_000, 'cluster');
+      const infos = await Promise.all(nodes.map((n) => info(n, ['CLUSTER', 'INFO'])));
+      if (!infos.every((i) => i.includes('cluster_state:ok'))) return false;
+      if (!replicas) return true;
+      const repl = await Promise.all(nodes.map((n) => info(n, ['INFO', 'replication'])));
+      const masters = repl.filter((r) => r.includes('role:master'));
+      return masters.length === 3 && masters.every((r) => /connected_slaves:1/.test(r) && /state=online/.test(r));
+    }, 60_000, 'cluster');
   } catch (err) {
     await stop();
     throw err;

@@ -1,0 +1,68 @@
+import { Redis } from 'ioredis';
+import { connectedReplicas } from '../../src/core/index.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { confirmJobStart, writeConfirmed, type ReplicaGuardDeps } from '../../src/tasks/replica-guard.ts';
+import { startRedisServer, type RedisProcess } from '../support/redis-deployments.ts';
+import { silentLogger, waitFor } from '../support/redis-test-env.ts';
+
+/**
+ * The workers' replica guards against a real primary and replica: a job start is confirmed only while
+ * the lock is this worker's and a replica has it; another worker's lock, or none, means the job was
+ * lost in a failover; with the replica gone the guards give up after their budget and say so.
+ */
+let primary: RedisProcess;
+let replica: RedisProcess;
+let redis: Redis;
+const deps = (over: Partial<ReplicaGuardDeps> = {}): ReplicaGuardDeps => ({ redis, slotKey: 'g', replicas: 1, ackTimeoutMs: 200, lockMs: 30_000, logger: silentLogger, budgetMs: 1_000, ...over });
+
+beforeAll(async () => {
+  primary = await startRedisServer();
+  replica = await startRedisServer(['--replicaof', '127.0.0.1', String(primary.port)]);
+  redis = new Redis({ port: primary.port, host: '127.0.0.1', maxRetriesPerRequest: null });
+  const onReplica = new Redis({ port: replica.port, host: '127.0.0.1' });
+  await waitFor(async () => /master_link_status:up/.test(await onReplica.info('replication')), 20_000, 100);
+  onReplica.disconnect();
+});
+
+afterAll(async () => {
+  redis?.disconnect();
+  await Promise.all([primary?.stop(), replica?.stop()]);
+});
+
+describe('replica guards', () => {
+  it('confirms a start whose lock is ours, extending the lock, and says lost for another worker’s lock or none', async () => {
+    await redis.set('g:job-1:lock', 'token-a', 'PX', 5_000);
+    expect(await confirmJobStart(deps(), 'g:job-1:lock', 'token-a')).toBe('confirmed');
+    expect(await redis.pttl('g:job-1:lock')).toBeGreaterThan(5_000);
+    expect(await confirmJobStart(deps(), 'g:job-1:lock', 'token-b')).toBe('lost');
+    expect(await confirmJobStart(deps({ budgetMs: 300 }), 'g:job-2:lock', 'token-a')).toBe('lost');
+    // Without replicas to confirm the guard is not asked at all.
+    expect(await confirmJobStart(deps({ replicas: 0 }), 'g:job-2:lock', 'token-a')).toBe('confirmed');
+  });
+
+  it('confirms a write a replica holds', async () => {
+    expect(await connectedReplicas(redis)).toBe(1);
+    const got = await writeConfirmed(deps(), 'the analysis', async () => redis.set('g:analysis', 'x', 'NX'));
+    expect(got).toEqual({ value: 'OK', confirmed: true });
+    const onReplica = new Redis({ port: replica.port, host: '127.0.0.1' });
+    expect(await onReplica.get('g:analysis')).toBe('x');
+    onReplica.disconnect();
+  });
+
+  it('gives up after its budget once no replica confirms, saying so', async () => {
+    await replica.stop();
+    await waitFor(async () => (await connectedReplicas(redis)) === 0, 20_000, 100);
+    await redis.set('g:job-3:lock', 'token-a', 'PX', 30_000);
+    const health = { degraded: false };
+    expect(await confirmJobStart(deps({ health }), 'g:job-3:lock', 'token-a')).toBe('unconfirmed');
+    expect(health.degraded).toBe(true);
+    // Degraded: the next guard tries once instead of waiting its budget again (a budget it could not end within).
+    expect(await confirmJobStart(deps({ health, budgetMs: 60_000 }), 'g:job-3:lock', 'token-a')).toBe('unconfirmed');
+    let writes = 0;
+    const got = await writeConfirmed(deps(), 'the analysis', async () => (writes++, redis.set('g:analysis-2', 'y', 'NX')));
+    expect(await writeConfirmed(deps({ health, budgetMs: 60_000 }), 'the analysis', async () => redis.set('g:analysis-3', 'z', 'NX'))).toEqual({ value: 'OK', confirmed: false });
+    expect(got.confirmed).toBe(false);
+    expect(writes).toBeGreaterThan(1);
+    expect(await redis.get('g:analysis-2')).toBe('y');
+  });
+});
