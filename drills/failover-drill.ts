@@ -62,9 +62,8 @@ export async function failoverDrill(opts: { short: boolean; report: Report }): P
     RESULTS_DIR: join(dir, 'results'),
     WORKER_SANDBOX: '0',
     JOBS_PER_MINUTE: '100000',
-    // Every replica must confirm: a write only the replica that is not promoted holds is thrown away
-    // when it resyncs from the new primary.
-    REDIS_ACK_REPLICAS: '2',
+    // REDIS_ACK_REPLICAS is left at its Sentinel default, `all`: every replica must confirm (a write only
+    // the replica that is not promoted holds is thrown away when it resyncs from the new primary).
     WORKER_LOCK_MS: '5000',
     WORKER_STALLED_INTERVAL_MS: '2000',
     WORKER_MAX_STALLED: '5',

@@ -47,7 +47,12 @@ const envSchema = z.object({
   REDIS_TLS_CERT: readableFile.optional(),
   REDIS_TLS_KEY: readableFile.optional(),
   /** Replicas that must confirm (WAIT) an API-enqueued job before it is acknowledged; default 1 with sentinels, else 0. */
-  REDIS_ACK_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
+  REDIS_ACK_REPLICAS: z
+    .string()
+    .trim()
+    .regex(/^(all|[0-9]|1[0-6])$/, 'must be "all" or a number of replicas from 0 to 16')
+    .transform((v): number | 'all' => (v === 'all' ? 'all' : Number(v)))
+    .optional(),
   REDIS_ACK_TIMEOUT_MS: positiveInt.max(60_000).default(1_000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),

@@ -177,15 +177,38 @@ async function writingConnection(client: Redis, slotKey: string): Promise<Redis>
   return node;
 }
 
+/** How many replicas must confirm a write: a number, or `all` (every replica the primary has now, at least one). */
+export type AckPolicy = number | 'all';
+
+export function ackEnabled(policy: AckPolicy): boolean {
+  return policy === 'all' || policy > 0;
+}
+
+/** The replica count `all` stands for, asked again at most this often per connection (INFO replication). */
+const REPLICA_COUNT_TTL_MS = 2_000;
+const replicaCounts = new WeakMap<Redis, { n: number; at: number }>();
+
+async function replicasToWaitFor(conn: Redis, policy: AckPolicy): Promise<number> {
+  if (policy !== 'all') return policy;
+  const cached = replicaCounts.get(conn);
+  if (cached && Date.now() - cached.at < REPLICA_COUNT_TTL_MS) return cached.n;
+  // At least one: with none connected the write is not safe, and WAIT 1 says so.
+  const n = Math.max(1, await connectedReplicas(conn));
+  replicaCounts.set(conn, { n, at: Date.now() });
+  return n;
+}
+
 /**
- * Waits until `replicas` replicas have every write this connection made (WAIT), so an acknowledged
- * job survives a failover. Throws ReplicaAckError when fewer confirm within `timeoutMs`. In Cluster
- * mode WAIT goes to the master owning `slotKey` (any key of the install: they share one slot).
+ * Waits until the replicas `policy` asks for have every write this connection made (WAIT), so an
+ * acknowledged job survives a failover. Throws ReplicaAckError when fewer confirm within `timeoutMs`.
+ * In Cluster mode WAIT goes to the master owning `slotKey` (any key of the install: they share one slot).
  */
-export async function confirmReplicated(client: Redis, replicas: number, timeoutMs: number, slotKey?: string): Promise<void> {
-  if (replicas <= 0) return;
+export async function confirmReplicated(client: Redis, policy: AckPolicy, timeoutMs: number, slotKey?: string): Promise<void> {
+  if (!ackEnabled(policy)) return;
   if (isClusterConnection(client) && !slotKey) throw new Error('confirmReplicated on a Cluster needs a key of the install');
-  const got = await (await writingConnection(client, slotKey ?? '')).wait(replicas, timeoutMs);
+  const conn = await writingConnection(client, slotKey ?? '');
+  const replicas = await replicasToWaitFor(conn, policy);
+  const got = await conn.wait(replicas, timeoutMs);
   if (got < replicas) throw new ReplicaAckError(`write not confirmed by a replica within ${timeoutMs} ms (${got} of ${replicas}); a failover may be under way`);
 }
 
@@ -197,9 +220,12 @@ export async function connectedReplicas(client: Redis): Promise<number> {
   return Number(/connected_slaves:(\d+)/.exec(await client.info('replication'))?.[1] ?? 0);
 }
 
-/** REDIS_ACK_REPLICAS, defaulting to 1 with sentinels (a replica exists to fail over to) and 0 otherwise. */
-export function ackReplicas(config: RedisConfig & Partial<Pick<Config, 'REDIS_ACK_REPLICAS'>>): number {
-  return config.REDIS_ACK_REPLICAS ?? (redisMode(config) === 'sentinel' ? 1 : 0);
+/**
+ * REDIS_ACK_REPLICAS; by default `all` under Sentinel (every replica may be the one promoted) and 0
+ * otherwise (on a Cluster, set it to the replicas per master).
+ */
+export function ackReplicas(config: RedisConfig & Partial<Pick<Config, 'REDIS_ACK_REPLICAS'>>): AckPolicy {
+  return config.REDIS_ACK_REPLICAS ?? (redisMode(config) === 'sentinel' ? 'all' : 0);
 }
 
 /** Deletes every key under `<prefix>:` with SCAN + UNLINK, so a shared Redis is never blocked (tests, bench, drills). */

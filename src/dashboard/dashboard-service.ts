@@ -30,7 +30,7 @@ export async function startDashboard(config: Config, logger: Logger): Promise<Da
   const queues = openQueues(redis, config.QUEUE_PREFIX);
   const ack = ackReplicas(config);
   redis.once('ready', () => {
-    if (ack <= 0) return;
+    if (typeof ack !== 'number' || ack <= 0) return;
     void connectedReplicas(redis).then((n) => {
       if (n > ack) logger.warn({ replicas: n, REDIS_ACK_REPLICAS: ack }, `the primary has ${n} replicas but a 202 waits for ${ack}: a failover to a replica that did not confirm loses acknowledged jobs; set REDIS_ACK_REPLICAS=${n}`);
     }, () => undefined);

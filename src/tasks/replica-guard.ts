@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { confirmReplicated, ReplicaAckError, type Logger } from '../core/index.ts';
+import { ackEnabled, confirmReplicated, ReplicaAckError, type AckPolicy, type Logger } from '../core/index.ts';
 
 /**
  * How long a worker waits for a replica to confirm before it goes on without one. Longer than a
@@ -29,7 +29,7 @@ export interface ReplicaGuardDeps {
   /** Any key of the install: in a Cluster, WAIT goes to the master owning its slot. */
   slotKey: string;
   health?: ReplicaHealth;
-  replicas: number;
+  replicas: AckPolicy;
   ackTimeoutMs: number;
   lockMs: number;
   logger: Logger;
@@ -45,7 +45,7 @@ export type StartVerdict = 'confirmed' | 'unconfirmed' | 'lost';
  * another worker's (or not active) on the current primary: the caller must not analyse it.
  */
 export async function confirmJobStart(deps: ReplicaGuardDeps, lockKey: string, token: string | undefined): Promise<StartVerdict> {
-  if (deps.replicas <= 0 || !token) return 'confirmed';
+  if (!ackEnabled(deps.replicas) || !token) return 'confirmed';
   const deadline = Date.now() + (deps.budgetMs ?? REPLICA_GUARD_MS);
   let warned = false;
   // Last answer of the lock check: 1 ours, 0 absent, null not known (Redis errors).
@@ -81,7 +81,7 @@ export async function confirmJobStart(deps: ReplicaGuardDeps, lockKey: string, t
  */
 export async function writeConfirmed<T>(deps: ReplicaGuardDeps, what: string, write: () => Promise<T>): Promise<{ value: T; confirmed: boolean }> {
   let value = await write();
-  if (deps.replicas <= 0) return { value, confirmed: true };
+  if (!ackEnabled(deps.replicas)) return { value, confirmed: true };
   const deadline = Date.now() + (deps.budgetMs ?? REPLICA_GUARD_MS);
   let warned = false;
   for (;;) {

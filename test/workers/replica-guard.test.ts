@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { connectedReplicas } from '../../src/core/index.ts';
+import { ackReplicas, confirmReplicated, connectedReplicas, ReplicaAckError } from '../../src/core/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { confirmJobStart, writeConfirmed, type ReplicaGuardDeps } from '../../src/tasks/replica-guard.ts';
 import { startRedisServer, type RedisProcess } from '../support/redis-deployments.ts';
@@ -47,6 +47,27 @@ describe('replica guards', () => {
     const onReplica = new Redis({ port: replica.port, host: '127.0.0.1' });
     expect(await onReplica.get('g:analysis')).toBe('x');
     onReplica.disconnect();
+  });
+
+  it('`all` (the default under Sentinel) waits for every replica the primary has, not just one', async () => {
+    expect(ackReplicas({ REDIS_URL: 'redis://x', REDIS_SENTINELS: 'h:26379', REDIS_SENTINEL_NAME: 'm' } as never)).toBe('all');
+    const second = await startRedisServer(['--replicaof', '127.0.0.1', String(primary.port)]);
+    try {
+      await waitFor(async () => ((await redis.info('replication')).match(/state=online/g) ?? []).length === 2, 20_000, 100);
+      await redis.set('g:both', '1');
+      await confirmReplicated(redis, 'all', 2_000);
+      // One replica stops answering: one confirmation is still there, `all` is not.
+      second.proc.kill('SIGSTOP');
+      await redis.set('g:one', '1');
+      await confirmReplicated(redis, 1, 2_000);
+      // The replica count `all` stands for is cached for 2 s: ask after it expired too.
+      await new Promise((r) => setTimeout(r, 2_100));
+      await expect(confirmReplicated(redis, 'all', 300)).rejects.toBeInstanceOf(ReplicaAckError);
+    } finally {
+      second.proc.kill('SIGCONT');
+      await second.stop();
+    }
+    await waitFor(async () => (await connectedReplicas(redis)) === 1, 20_000, 100);
   });
 
   it('gives up after its budget once no replica confirms, saying so', async () => {
