@@ -15,6 +15,7 @@ import {
   type QueueName,
   type RunningService,
 } from '../core/index.ts';
+import { openHistory, type HistoryStore } from '../history/index.ts';
 import { cappedBackoff } from './backoff.ts';
 import { buildChildBundle } from './child-bundle.ts';
 import { childEnv } from './child-env.ts';
@@ -47,6 +48,8 @@ export interface WorkerService extends RunningService {
   readonly id: string;
   readonly workers: Worker[];
   readonly runner: CycleRunner;
+  /** The durable history, when DATABASE_URL is set: this process drains the outbox into it. */
+  readonly history: HistoryStore | null;
 }
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -86,6 +89,13 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   const settle: SettleFunction = opts.runCycle
     ? (opts.settleCycle ?? settleNothing)
     : (analysis, job, ctx) => (builtinSettle ??= loadSettleFunction(config)).then((fn) => fn(analysis, job, ctx));
+  // Durable history: this process also drains the outbox into PostgreSQL (one drainer at a time).
+  const history = openHistory(config, logger);
+  const writer = history?.startWriter({
+    redis,
+    keys,
+    forwardReturns: async (decisions) => (await import('../agents/index.ts')).readForwardReturns(redis, config.QUEUE_PREFIX, decisions),
+  });
   const startedAt = new Date().toISOString();
   const active = new Map<string, WorkerHeartbeat['active'][number]>();
   let processed = 0;
@@ -160,12 +170,13 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     for (const w of workers) if (w.cancelJob(jobId, CANCEL_REASON)) logger.info({ jobId }, 'cancelling running job');
   });
 
-  logger.info({ id, queues, concurrency, sandbox, job: CYCLE_JOB_NAME, redis: describeRedis(config) }, 'worker started');
+  logger.info({ id, queues, concurrency, sandbox, job: CYCLE_JOB_NAME, redis: describeRedis(config), ...(history ? { history: history.where } : {}) }, 'worker started');
 
   return {
     id,
     workers,
     runner,
+    history,
     async stop() {
       clearInterval(beat);
       subscriber.disconnect();
@@ -183,6 +194,9 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
         logger.warn({ deadlineMs: deadline, jobs: [...active.keys()] }, 'running cycles did not finish before the shutdown deadline; leaving them to stalled recovery');
       }
       await runner.close();
+      // Last records drained if PostgreSQL answers; otherwise they wait in the outbox for the next writer.
+      if (writer) await Promise.race([writer.drain().catch(() => 0), new Promise((r) => setTimeout(r, 2_000).unref())]);
+      await history?.close();
       await redis.hdel(keys.workers, id).catch(() => undefined);
       await publishEvent(redis, keys, 'worker.offline', { worker: id, host: hostname(), pid: process.pid, graceful: !timedOut }).catch(() => undefined);
       redis.disconnect();

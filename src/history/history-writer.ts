@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { incrementCounter, type Logger, type ProductKeys } from '../core/index.ts';
+import type { HistoryRecord } from './history-record.ts';
+import { outboxKey } from './outbox.ts';
+import { writeForwardReturns, writeRecords } from './history-writes.ts';
+import { readUnscored } from './history-reads.ts';
+
+export interface HistoryWriterOptions {
+  redis: Redis;
+  keys: ProductKeys;
+  pool: pg.Pool;
+  logger: Logger;
+  /** Resolves once the schema is migrated; a rejection is retried by the writer. */
+  ready: () => Promise<void>;
+  /** Records per transaction. */
+  batch?: number;
+  /** Pause between polls of an empty outbox. */
+  idleMs?: number;
+  /** Longest pause between retries while PostgreSQL refuses writes. */
+  maxBackoffMs?: number;
+  /** Forward returns known elsewhere (the Redis scorecard), copied onto cycles now and then. */
+  forwardReturns?: (decisions: Array<{ job_id: string; agent: string }>) => Promise<Array<{ job_id: string; return_1d: number | null; return_5d: number | null }>>;
+  returnsEveryMs?: number;
+}
+
+export interface HistoryWriter {
+  /** Drains what is in the outbox now (tests, shutdown); returns how many records were committed. */
+  drain(): Promise<number>;
+  stop(): Promise<void>;
+  /** Consecutive failed attempts (0 when the last write succeeded). */
+  readonly failures: number;
+}
+
+/** One drainer at a time across processes; correctness does not depend on it (writes are upserts). */
+const LEASE_MS = 30_000;
+
+/**
+ * Drains the Redis outbox into PostgreSQL. A record leaves the outbox only after its transaction has
+ * committed, so PostgreSQL being down or slow costs nothing but delay: the records wait in Redis, the
+ * writer retries with capped backoff and reconnects through the pool. Cycles never wait for it.
+ */
+export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
+  const { redis, keys, pool, logger } = opts;
+  const batch = opts.batch ?? 100;
+  const idleMs = opts.idleMs ?? 500;
+  const maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+  const returnsEveryMs = opts.returnsEveryMs ?? 10 * 60_000;
+  const id = randomBytes(6).toString('hex');
+  const leaseKey = keys.custom('history', 'writer-lease');
+  const deadKey = keys.custom('history', 'dead');
+  let failures = 0;
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  let lastReturns = 0;
+
+  const holdLease = async () => {
+    if ((await redis.set(leaseKey, id, 'PX', LEASE_MS, 'NX')) === 'OK') return true;
+    if ((await redis.get(leaseKey)) !== id) return false;
+    await redis.pexpire(leaseKey, LEASE_MS);
+    return true;
+  };
+
+  /** One batch: read the head of the outbox, commit it, then remove exactly what was committed. */
+  const drainBatch = async (): Promise<number> => {
+    const raws = await redis.lrange(outboxKey(keys), 0, batch - 1);
+    if (!raws.length) return 0;
+    await opts.ready();
+    const records: HistoryRecord[] = [];
+    const good: string[] = [];
+    for (const raw of raws) {
+      try {
+        records.push(JSON.parse(raw) as HistoryRecord);
+        good.push(raw);
+      } catch {
+        // Not JSON: set aside for a person to look at, so it cannot block the records behind it.
+        await redis.multi().rpush(deadKey, raw).lrem(outboxKey(keys), 1, raw).exec();
+        logger.error('history outbox entry is not JSON: moved to the dead list');
+      }
+    }
+    if (records.length) await writeRecords(pool, records);
+    // LREM by value, not a trim by count: another drainer may have removed some of these already.
+    const removal = redis.multi();
+    for (const raw of good) removal.lrem(outboxKey(keys), 1, raw);
+    await removal.exec();
+    await incrementCounter(redis, keys, 'history_records_written_total', {}, records.length).catch(() => undefined);
+    return records.length;
+  };
+
+  const drain = async (): Promise<number> => {
+    let total = 0;
+    for (;;) {
+      const n = await drainBatch();
+      total += n;
+      if (n < batch) return total;
+    }
+  };
+
+  const syncReturns = async () => {
+    if (!opts.forwardReturns || Date.now() - lastReturns < returnsEveryMs) return;
+    lastReturns = Date.now();
+    const unscored = await readUnscored(pool);
+    if (unscored.length) await writeForwardReturns(pool, await opts.forwardReturns(unscored));
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => ((wake = null), resolve()), ms);
+      wake = () => (clearTimeout(timer), (wake = null), resolve());
+    });
+
+  const loop = (async () => {
+    while (!stopped) {
+      let pause = idleMs;
+      try {
+        if (await holdLease()) {
+          await drain();
+          await syncReturns();
+        }
+        if (failures > 0) logger.info({ after: failures }, 'history writes resumed: PostgreSQL is reachable again');
+        failures = 0;
+      } catch (err) {
+        failures++;
+        pause = Math.min(maxBackoffMs, idleMs * 2 ** Math.min(failures, 10));
+        await incrementCounter(redis, keys, 'history_write_failures_total').catch(() => undefined);
+        const log = { err: (err as Error).message, failures, retryMs: pause };
+        // One warning per outage, then quiet until it recovers (every failure is counted in /metrics).
+        if (failures === 1) logger.warn(log, 'history write failed: records stay in the outbox and are retried');
+        else logger.debug(log, 'history write failed again');
+      }
+      if (!stopped) await sleep(pause);
+    }
+  })();
+
+  return {
+    drain,
+    get failures() {
+      return failures;
+    },
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, leaseKey, id).catch(() => undefined);
+    },
+  };
+}
