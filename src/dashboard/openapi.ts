@@ -133,7 +133,14 @@ export function openApiDocument() {
       '/api/queues': { get: { summary: 'Depth per state per queue', responses: { '200': json({ type: 'object' }), ...errors } } },
       '/api/portfolio': { get: { summary: 'Paper portfolios of every agent', responses: { '200': json({ type: 'object' }), ...errors } } },
       '/api/portfolio/{agent}': { get: { summary: 'One agent\'s paper portfolio', parameters: [idParam('agent', 'agent profile')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
-      '/api/agents/{agent}/scorecard': { get: { summary: 'Hit rate, forward returns, cost and cycle time', parameters: [idParam('agent', 'agent profile')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
+      '/api/history': {
+        get: {
+          summary: 'Finished cycles kept in PostgreSQL (DATABASE_URL), newest first; 404 when no durable history is configured',
+          parameters: [...['status', 'ticker', 'agent', 'schedule', 'decision', 'from', 'to', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })), { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }],
+          responses: { '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') }, next_cursor: { type: 'string', nullable: true } } }), '404': json(ref('Error')), ...errors },
+        },
+      },
+      '/api/agents/{agent}/scorecard': { get: { summary: 'Hit rate, forward returns, cost and cycle time (from PostgreSQL when DATABASE_URL is set; ?source=redis for the Redis copy)', parameters: [idParam('agent', 'agent profile'), { name: 'source', in: 'query', schema: { type: 'string', enum: ['history', 'redis'] } }], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
       '/api/agents/{agent}/lessons': {
         get: {
           summary: 'Lessons the LLM desk wrote from its scored decisions, newest outcome first',
