@@ -45,6 +45,12 @@ afterAll(async () => {
   for (const s of schemas) await dropSchema(s);
 });
 
+describe('without DATABASE_URL', () => {
+  it('there is no history store and nothing is queued for one', () => {
+    expect(openHistory({ DATABASE_URL: undefined, DATABASE_SCHEMA: 'tradeloop' }, silentLogger)).toBeNull();
+  });
+});
+
 describe('history migrations', () => {
   it('apply in their own schema, once, even when several processes start together', async () => {
     const s = schema('migrate');
