@@ -33,6 +33,14 @@ export interface HistoryWriter {
   readonly failures: number;
 }
 
+/** SQLSTATE classes 22 (data exception) and 23 (integrity violation): the record, not the database, is at fault. */
+function isRefusedData(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
+const recordId = (r: HistoryRecord) => (r.kind === 'cycle' ? r.job?.id : r.replay_id);
+
 /** One drainer at a time across processes; correctness does not depend on it (writes are upserts). */
 const LEASE_MS = 30_000;
 
@@ -62,6 +70,28 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
     return true;
   };
 
+  /**
+   * Commits the batch in one transaction. Should PostgreSQL refuse the data itself (a record it can
+   * never take), the records are written one by one and that record alone is set aside, so it cannot
+   * hold back the outbox; any other failure (connection, timeout) is retried whole.
+   */
+  const writeBatch = async (records: HistoryRecord[], raws: string[]) => {
+    try {
+      await writeRecords(pool, records);
+    } catch (err) {
+      if (!isRefusedData(err)) throw err;
+      for (let i = 0; i < records.length; i++) {
+        try {
+          await writeRecords(pool, [records[i]!]);
+        } catch (one) {
+          if (!isRefusedData(one)) throw one;
+          await redis.multi().rpush(deadKey, raws[i]!).lrem(outboxKey(keys), 1, raws[i]!).exec();
+          logger.error({ err: (one as Error).message, record: recordId(records[i]!) }, 'PostgreSQL refused a history record: moved to the dead list');
+        }
+      }
+    }
+  };
+
   /** One batch: read the head of the outbox, commit it, then remove exactly what was committed. */
   const drainBatch = async (): Promise<number> => {
     const raws = await redis.lrange(outboxKey(keys), 0, batch - 1);
@@ -79,7 +109,7 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
         logger.error('history outbox entry is not JSON: moved to the dead list');
       }
     }
-    if (records.length) await writeRecords(pool, records);
+    if (records.length) await writeBatch(records, good);
     // LREM by value, not a trim by count: another drainer may have removed some of these already.
     const removal = redis.multi();
     for (const raw of good) removal.lrem(outboxKey(keys), 1, raw);

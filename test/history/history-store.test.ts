@@ -104,6 +104,50 @@ describe('history writer', () => {
     await redis.del(keys.custom('history', 'outbox'));
   });
 
+  it('a record PostgreSQL refuses is set aside on its own; the records around it are written', async () => {
+    const s = schema('poison');
+    const store = open(s);
+    const at = (n: number) => `6f1c2a4e-0000-4000-8000-00000000020${n}`;
+    for (const n of [1, 2, 3]) {
+      const r = record();
+      if (r.kind === 'cycle') {
+        r.job.id = at(n);
+        if (n === 2) r.job.date = '2026-02-30';
+      }
+      await queueHistory(redis, keys, r);
+    }
+    const writer = store.startWriter({ redis, keys, idleMs: 50 });
+    await waitFor(async () => (await outboxDepth(redis, keys)) === 0, 30_000);
+    await writer.stop();
+    expect((await query<{ job_id: string }>(s, 'SELECT job_id FROM cycles ORDER BY job_id')).map((r) => r.job_id)).toEqual([at(1), at(3)]);
+    const dead = await redis.lrange(keys.custom('history', 'dead'), 0, -1);
+    expect(dead.map((d) => (JSON.parse(d) as { job: { id: string } }).job.id)).toEqual([at(2)]);
+    await redis.del(keys.custom('history', 'dead'));
+  }, 60_000);
+
+  it('copies the forward returns of scored decisions onto their cycles', async () => {
+    const s = schema('returns');
+    const store = open(s);
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' }).format(new Date());
+    const r = cycleRecord({ id: jobId, queue: 'trading-cycle', data: { ...data, date: today }, dueAt: Date.now(), attempts: 1 }, { status: 'completed', result: { ...result, date: today } }, Date.now());
+    await queueHistory(redis, keys, r);
+    const asked: string[] = [];
+    const writer = store.startWriter({
+      redis, keys, idleMs: 50, returnsEveryMs: 0,
+      forwardReturns: async (decisions) => {
+        asked.push(...decisions.map((d) => `${d.agent}|${d.job_id}`));
+        return decisions.map((d) => ({ job_id: d.job_id, return_1d: 0.01, return_5d: -0.02 }));
+      },
+    });
+    const scored = await waitFor(async () => {
+      const [one] = await store.scoredDecisions('quant');
+      return one?.return_5d !== null && one ? one : null;
+    }, 30_000);
+    await writer.stop();
+    expect(asked).toContain(`quant|${jobId}`);
+    expect(scored).toMatchObject({ job_id: jobId, date: today, decision: 'BUY', price: 120.5, cycle_ms: 8_000, return_1d: 0.01, return_5d: -0.02, models: ['gpt-4o', 'gpt-4o-mini'] });
+  }, 60_000);
+
   it('PostgreSQL down loses nothing: records wait in the outbox, failures are counted, a writer on a reachable database drains them', async () => {
     const s = schema('down');
     const down = open(s, await closedDatabaseUrl());
