@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { CycleResult, Decision, JobStatus, QueueName, Rating } from '../core/index.ts';
+import type { ApprovalView, CycleResult, Decision, JobStatus, QueueName, Rating } from '../core/index.ts';
 
 /** A job as the API shows it (the same fields as the live job view), read from the history. */
 export interface HistoryJobView {
@@ -28,6 +28,7 @@ export interface HistoryJobView {
   cost_usd?: number;
   data_source?: string;
   duration_ms?: number | null;
+  approval?: ApprovalView;
   /** Where this view came from: PostgreSQL, once Redis no longer holds the job. */
   source: 'history';
 }
@@ -56,17 +57,21 @@ interface CycleRow {
   reason: string | null;
   error: string | null;
   result: CycleResult | null;
+  approval: ApprovalView | null;
 }
 
 const VIEW_COLUMNS = `job_id, queue, schedule_id, ticker, agent, trigger, dry_run, to_char(date, 'YYYY-MM-DD') AS day, requested_at, created_at,
-  due_at, started_at, finished_at, attempts, status, reason, error, result`;
+  due_at, started_at, finished_at, attempts, status, reason, error, result, approval`;
+
+/** The job status a held decision's settlement gives it (as the live job view says). */
+const APPROVAL_STATUS: Record<ApprovalView['status'], JobStatus> = { pending: 'awaiting_approval', approved: 'completed', rejected: 'rejected', expired: 'expired' };
 
 function toView(row: CycleRow): HistoryJobView {
   const r = row.result;
   const requested = row.requested_at ?? row.due_at ?? row.created_at ?? row.finished_at;
   const view: HistoryJobView = {
     job_id: row.job_id,
-    status: r?.awaiting_approval ? 'awaiting_approval' : row.status,
+    status: r?.awaiting_approval ? (row.approval ? APPROVAL_STATUS[row.approval.status] : 'awaiting_approval') : row.status,
     queue: row.queue,
     ticker: row.ticker,
     agent: row.agent,
@@ -86,6 +91,7 @@ function toView(row: CycleRow): HistoryJobView {
   if (row.error !== null) view.error = row.error;
   if (row.reason !== null) view.reason = row.reason;
   if (r) Object.assign(view, { decision: r.decision, confidence: r.confidence, engine: r.engine, models: r.models, cost_usd: r.usage.cost_usd, data_source: r.data_source });
+  if (r?.awaiting_approval && row.approval) view.approval = row.approval;
   view.duration_ms = row.started_at ? row.finished_at.getTime() - row.started_at.getTime() : null;
   return view;
 }
@@ -93,7 +99,10 @@ function toView(row: CycleRow): HistoryJobView {
 export async function readCycle(pool: pg.Pool, jobId: string): Promise<HistoryCycle | null> {
   const { rows } = await pool.query<CycleRow>(`SELECT ${VIEW_COLUMNS} FROM cycles WHERE job_id = $1`, [jobId]);
   const row = rows[0];
-  return row ? { view: toView(row), result: row.result } : null;
+  if (!row) return null;
+  // A held decision's fill comes from its approval (null until, and unless, approved), as in the live API.
+  const result = row.result && row.result.awaiting_approval && row.approval ? { ...row.result, fill: row.approval.fill } : row.result;
+  return { view: toView(row), result };
 }
 
 export interface HistoryQuery {
@@ -133,8 +142,10 @@ export async function listCycles(pool: pg.Pool, q: HistoryQuery): Promise<{ jobs
   if (q.ticker) where.push(`ticker = ${arg(q.ticker)}`);
   if (q.schedule) where.push(`schedule_id = ${arg(q.schedule)}`);
   if (q.decision) where.push(`decision = ${arg(q.decision)}`);
-  if (q.status === 'awaiting_approval') where.push(`status = 'completed' AND (result->>'awaiting_approval') = 'true'`);
-  else if (q.status === 'completed') where.push(`status = 'completed' AND (result->>'awaiting_approval') IS DISTINCT FROM 'true'`);
+  const held = `(result->>'awaiting_approval') = 'true'`;
+  if (q.status === 'awaiting_approval') where.push(`${held} AND (approval IS NULL OR approval->>'status' = 'pending')`);
+  else if (q.status === 'rejected' || q.status === 'expired') where.push(`${held} AND approval->>'status' = ${arg(q.status)}`);
+  else if (q.status === 'completed') where.push(`status = 'completed' AND (NOT coalesce(${held}, false) OR approval->>'status' = 'approved')`);
   else if (q.status) where.push(`status = ${arg(q.status)}`);
   if (q.from !== undefined) where.push(`finished_at >= ${arg(new Date(q.from))}`);
   if (q.to !== undefined) where.push(`finished_at < ${arg(new Date(q.to))}`);
@@ -171,10 +182,13 @@ export interface HistoryScoredDecision {
 
 /**
  * The decisions the live scorecard counts, by the same rule as the settle step: completed, with a
- * price, for the session of the day it ran (New York), not a replay's, not one held for approval.
+ * price, for the session of the day it was settled (New York), not a replay's; a held decision only
+ * once approved (and filled) on its own session's day.
  */
-const SCORED = `status = 'completed' AND price IS NOT NULL AND trigger <> 'replay'
-  AND (result->>'awaiting_approval') IS DISTINCT FROM 'true' AND date >= (finished_at AT TIME ZONE 'America/New_York')::date`;
+const SCORED = `status = 'completed' AND price IS NOT NULL AND trigger <> 'replay' AND (
+  ((result->>'awaiting_approval') IS DISTINCT FROM 'true' AND date >= (finished_at AT TIME ZONE 'America/New_York')::date)
+  OR (approval->>'status' = 'approved' AND (approval->>'fill_pending') = 'false'
+      AND date >= ((approval->>'settled_at')::timestamptz AT TIME ZONE 'America/New_York')::date))`;
 
 export async function readScoredDecisions(pool: pg.Pool, agent: string): Promise<HistoryScoredDecision[]> {
   const { rows } = await pool.query<{
@@ -219,4 +233,15 @@ export async function readReplayReport(pool: pg.Pool, replayId: string): Promise
   const { rows } = await pool.query<{ replay_id: string; status: string; finished_at: Date | null; report: unknown }>('SELECT replay_id, status, finished_at, report FROM replay_reports WHERE replay_id = $1', [replayId]);
   const r = rows[0];
   return r ? { replay_id: r.replay_id, status: r.status, finished_at: r.finished_at?.toISOString() ?? null, report: r.report } : null;
+}
+
+/** Held decisions whose settlement may still change (pending, or approved with the fill not yet written). */
+export async function readUnsettled(pool: pg.Pool, sinceDays = 14, limit = 1000): Promise<string[]> {
+  const { rows } = await pool.query<{ job_id: string }>(
+    `SELECT job_id FROM cycles WHERE (result->>'awaiting_approval') = 'true'
+       AND (approval IS NULL OR approval->>'status' = 'pending' OR (approval->>'fill_pending') = 'true')
+       AND finished_at > now() - make_interval(days => $1) ORDER BY finished_at DESC LIMIT $2`,
+    [sinceDays, limit],
+  );
+  return rows.map((r) => r.job_id);
 }

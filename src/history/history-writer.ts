@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { incrementCounter, type Logger, type ProductKeys } from '../core/index.ts';
+import { incrementCounter, type ApprovalView, type Logger, type ProductKeys } from '../core/index.ts';
 import type { HistoryRecord } from './history-record.ts';
 import { outboxKey } from './outbox.ts';
-import { writeForwardReturns, writeRecords } from './history-writes.ts';
-import { readUnscored } from './history-reads.ts';
+import { writeApprovals, writeForwardReturns, writeRecords } from './history-writes.ts';
+import { readUnscored, readUnsettled } from './history-reads.ts';
 
 export interface HistoryWriterOptions {
   redis: Redis;
@@ -22,7 +22,10 @@ export interface HistoryWriterOptions {
   maxBackoffMs?: number;
   /** Forward returns known elsewhere (the Redis scorecard), copied onto cycles now and then. */
   forwardReturns?: (decisions: Array<{ job_id: string; agent: string }>) => Promise<Array<{ job_id: string; return_1d: number | null; return_5d: number | null }>>;
-  returnsEveryMs?: number;
+  /** How held decisions were settled (the Redis approval records), copied onto cycles now and then. */
+  approvals?: (jobIds: string[]) => Promise<ApprovalView[]>;
+  /** How often forward returns and approvals are copied (1 minute). */
+  refreshEveryMs?: number;
 }
 
 export interface HistoryWriter {
@@ -54,14 +57,14 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
   const batch = opts.batch ?? 100;
   const idleMs = opts.idleMs ?? 500;
   const maxBackoffMs = opts.maxBackoffMs ?? 30_000;
-  const returnsEveryMs = opts.returnsEveryMs ?? 10 * 60_000;
+  const refreshEveryMs = opts.refreshEveryMs ?? 60_000;
   const id = randomBytes(6).toString('hex');
   const leaseKey = keys.custom('history', 'writer-lease');
   const deadKey = keys.custom('history', 'dead');
   let failures = 0;
   let stopped = false;
   let wake: (() => void) | null = null;
-  let lastReturns = 0;
+  let lastRefresh = 0;
 
   const holdLease = async () => {
     if ((await redis.set(leaseKey, id, 'PX', LEASE_MS, 'NX')) === 'OK') return true;
@@ -127,11 +130,18 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
     }
   };
 
-  const syncReturns = async () => {
-    if (!opts.forwardReturns || Date.now() - lastReturns < returnsEveryMs) return;
-    lastReturns = Date.now();
-    const unscored = await readUnscored(pool);
-    if (unscored.length) await writeForwardReturns(pool, await opts.forwardReturns(unscored));
+  /** What is settled after the cycle (forward returns, approvals) lives in Redis first: copy it over. */
+  const refresh = async () => {
+    if (Date.now() - lastRefresh < refreshEveryMs) return;
+    lastRefresh = Date.now();
+    if (opts.forwardReturns) {
+      const unscored = await readUnscored(pool);
+      if (unscored.length) await writeForwardReturns(pool, await opts.forwardReturns(unscored));
+    }
+    if (opts.approvals) {
+      const unsettled = await readUnsettled(pool);
+      if (unsettled.length) await writeApprovals(pool, await opts.approvals(unsettled));
+    }
   };
 
   const sleep = (ms: number) =>
@@ -146,7 +156,7 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
       try {
         if (await holdLease()) {
           await drain();
-          await syncReturns();
+          await refresh();
         }
         if (failures > 0) logger.info({ after: failures }, 'history writes resumed: PostgreSQL is reachable again');
         failures = 0;

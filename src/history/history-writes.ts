@@ -9,7 +9,7 @@ const CYCLE_COLUMNS = [
 ] as const;
 
 // Keyed by job id: the same record twice is one row, and a re-run's later record replaces the earlier
-// one. The forward returns are kept: they are filled in after the cycle, not by it.
+// one. The forward returns and the approval are kept: they are filled in after the cycle, not by it.
 const UPSERT_CYCLE = `INSERT INTO cycles (${CYCLE_COLUMNS.join(', ')})
 VALUES (${CYCLE_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
 ON CONFLICT (job_id) DO UPDATE SET ${CYCLE_COLUMNS.slice(1).map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, written_at = now()`;
@@ -67,6 +67,18 @@ export async function writeForwardReturns(pool: pg.Pool, rows: Array<{ job_id: s
      FROM unnest($1::text[], $2::float8[], $3::float8[]) AS v(job_id, r1, r5)
      WHERE c.job_id = v.job_id AND (c.return_1d IS DISTINCT FROM v.r1 OR c.return_5d IS DISTINCT FROM v.r5)`,
     [rows.map((x) => x.job_id), rows.map((x) => x.return_1d), rows.map((x) => x.return_5d)],
+  );
+  return r.rowCount ?? 0;
+}
+
+/** Copies how held decisions were settled (the Redis approval records) onto their cycles. */
+export async function writeApprovals(pool: pg.Pool, approvals: Array<{ job_id: string }>): Promise<number> {
+  if (!approvals.length) return 0;
+  const r = await pool.query(
+    `UPDATE cycles c SET approval = v.approval
+     FROM unnest($1::text[], $2::jsonb[]) AS v(job_id, approval)
+     WHERE c.job_id = v.job_id AND c.approval IS DISTINCT FROM v.approval`,
+    [approvals.map((a) => a.job_id), approvals.map((a) => JSON.stringify(a))],
   );
   return r.rowCount ?? 0;
 }

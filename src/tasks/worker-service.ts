@@ -10,6 +10,7 @@ import {
   productKeys,
   publishEvent,
   QUEUE_NAMES,
+  readApproval,
   type Config,
   type Logger,
   type QueueName,
@@ -42,6 +43,8 @@ export interface WorkerOptions {
   /** The settle step for `runCycle` (default: none); without runCycle, the one that goes with the loaded cycle. */
   settleCycle?: SettleFunction;
   now?: () => number;
+  /** How often the history writer copies forward returns and approvals from Redis (default 1 minute). */
+  historyRefreshMs?: number;
 }
 
 export interface WorkerService extends RunningService {
@@ -95,6 +98,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     redis,
     keys,
     forwardReturns: async (decisions) => (await import('../agents/index.ts')).readForwardReturns(redis, config.QUEUE_PREFIX, decisions),
+    refreshEveryMs: opts.historyRefreshMs,
+    approvals: async (jobIds) => (await Promise.all(jobIds.map((jobId) => readApproval(redis, keys, jobId)))).filter((a) => a !== null),
   });
   const startedAt = new Date().toISOString();
   const active = new Map<string, WorkerHeartbeat['active'][number]>();

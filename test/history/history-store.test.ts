@@ -133,7 +133,7 @@ describe('history writer', () => {
     await queueHistory(redis, keys, r);
     const asked: string[] = [];
     const writer = store.startWriter({
-      redis, keys, idleMs: 50, returnsEveryMs: 0,
+      redis, keys, idleMs: 50, refreshEveryMs: 0,
       forwardReturns: async (decisions) => {
         asked.push(...decisions.map((d) => `${d.agent}|${d.job_id}`));
         return decisions.map((d) => ({ job_id: d.job_id, return_1d: 0.01, return_5d: -0.02 }));

@@ -146,7 +146,7 @@ export function jobsRoutes(ctx: ApiContext): Router {
         const why = kept.view.error ?? kept.view.reason;
         throw new HttpError(409, `job is ${kept.view.status}; no result${why ? `: ${why}` : ''}`, [{ field: 'status', message: kept.view.status }]);
       }
-      res.json({ job_id: kept.view.job_id, status: kept.view.status, ...kept.result, source: 'history' });
+      res.json({ job_id: kept.view.job_id, status: kept.view.status, ...kept.result, ...(kept.view.approval ? { approval: kept.view.approval } : {}), source: 'history' });
       return;
     }
     const view = toJobView(found.job, found.state, found.queue);

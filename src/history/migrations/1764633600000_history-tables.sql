@@ -43,6 +43,8 @@ CREATE TABLE cycles (
   -- The scorecard's forward returns (+1 and +5 sessions), copied from Redis as they become known.
   return_1d double precision,
   return_5d double precision,
+  -- A decision held for approval: how it was settled (approved, rejected, expired), copied from Redis.
+  approval jsonb,
   result jsonb,
   written_at timestamptz NOT NULL DEFAULT now()
 );
