@@ -117,6 +117,10 @@ describe('with DATABASE_URL, a real worker', () => {
     const { source, ...kept } = result.body as Record<string, unknown>;
     expect(source).toBe('history');
     expect(kept).toEqual(before.body);
+    const bars = await request(env.app).get(`/api/jobs/${id}/bars`);
+    expect(bars.status).toBe(200);
+    expect(bars.body).toMatchObject({ job_id: id, bars_from: 'result', decision: before.body.decision });
+    expect(bars.body.bars.length).toBeGreaterThan(10);
     const page1 = await request(env.app).get('/api/history?agent=quant&limit=2');
     expect(page1.status).toBe(200);
     expect(page1.body.jobs).toHaveLength(2);
