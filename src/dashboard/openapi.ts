@@ -28,6 +28,7 @@ export function openApiDocument() {
             worker: { type: 'string', nullable: true }, error: { type: 'string' }, reason: { type: 'string' }, decision: { type: 'string', enum: ['BUY', 'SELL', 'HOLD'] },
             confidence: { type: 'number' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, cost_usd: { type: 'number' }, data_source: { type: 'string' }, duration_ms: { type: 'number', nullable: true },
             attempts_log: { type: 'array', description: 'GET /api/jobs/{id} only: every attempt', items: ref('Attempt') }, approval: ref('Approval'),
+            source: { type: 'string', enum: ['history'], description: 'present when the job was read from the durable history (PostgreSQL) because Redis no longer holds it' },
           },
         },
         Attempt: { type: 'object', properties: { attempt: { type: 'integer' }, started_at: { type: 'string' }, ended_at: { type: 'string', nullable: true }, worker: { type: 'string', nullable: true }, outcome: { type: 'string', enum: ['running', 'completed', 'skipped', 'cancelled', 'failed', 'lost'] }, error: { type: 'string' }, error_name: { type: 'string' }, stack: { type: 'string' }, detail: { type: 'string' } } },

@@ -73,6 +73,8 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
     return true;
   };
 
+  const releaseLease = () => redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, leaseKey, id).catch(() => undefined);
+
   /**
    * Commits the batch in one transaction. Should PostgreSQL refuse the data itself (a record it can
    * never take), the records are written one by one and that record alone is set aside, so it cannot
@@ -162,6 +164,8 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
         failures = 0;
       } catch (err) {
         failures++;
+        // Let another process try: its database connection may be the one that works.
+        await releaseLease();
         pause = Math.min(maxBackoffMs, idleMs * 2 ** Math.min(failures, 10));
         await incrementCounter(redis, keys, 'history_write_failures_total').catch(() => undefined);
         const log = { err: (err as Error).message, failures, retryMs: pause };
@@ -182,7 +186,7 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
       stopped = true;
       wake?.();
       await loop;
-      await redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, leaseKey, id).catch(() => undefined);
+      await releaseLease();
     },
   };
 }

@@ -161,12 +161,13 @@ describe('history writer', () => {
     expect(await outboxDepth(redis, keys)).toBe(3);
     expect(Number(await redis.hget(keys.custom('counters'), 'history_write_failures_total'))).toBeGreaterThanOrEqual(2);
     expect((await down.check(1_000)).ok).toBe(false);
-    await down.close();
-    // The database "comes back": a writer (after a restart) pointed at it drains everything, once.
+    // The database "comes back" for another process: its writer drains everything, once, though the
+    // failing one is still running beside it (a failing writer lets go of the drain lease).
     const up = open(s);
     const writer = up.startWriter({ redis, keys, idleMs: 50 });
     await waitFor(async () => (await outboxDepth(redis, keys)) === 0, 30_000);
     await writer.stop();
+    await down.close();
     expect((await query<{ n: string }>(s, 'SELECT count(*) AS n FROM cycles'))[0]!.n).toBe('3');
     expect(await up.check()).toEqual({ ok: true });
   }, 60_000);
