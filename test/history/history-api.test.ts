@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,13 @@ describe('with DATABASE_URL, a real worker', () => {
     const { source, ...kept } = result.body as Record<string, unknown>;
     expect(source).toBe('history');
     expect(kept).toEqual(before.body);
+    const cli = await new Promise<{ code: number; out: string }>((done) =>
+      execFile(process.execPath, ['bin/tradeloop.mjs', 'result', id, '--json'], { env: { ...process.env, REDIS_URL: env.config.REDIS_URL, QUEUE_PREFIX: env.config.QUEUE_PREFIX, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: env.schema, LOG_LEVEL: 'silent' } }, (err, out) =>
+        done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out }),
+      ),
+    );
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.out)).toMatchObject({ job_id: id, status: 'completed', decision: before.body.decision });
     const bars = await request(env.app).get(`/api/jobs/${id}/bars`);
     expect(bars.status).toBe(200);
     expect(bars.body).toMatchObject({ job_id: id, bars_from: 'result', decision: before.body.decision });
