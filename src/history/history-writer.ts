@@ -42,6 +42,18 @@ function isRefusedData(err: unknown): boolean {
   return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
 }
 
+/** A cycle with its job id, or a replay with its id; anything else cannot be written. */
+function parseRecord(raw: string): HistoryRecord | null {
+  try {
+    const r = JSON.parse(raw) as Partial<Record<string, unknown>> | null;
+    if (r?.kind === 'cycle' && typeof (r.job as { id?: unknown } | undefined)?.id === 'string') return r as unknown as HistoryRecord;
+    if (r?.kind === 'replay' && typeof r.replay_id === 'string') return r as unknown as HistoryRecord;
+  } catch {
+    // not JSON
+  }
+  return null;
+}
+
 const recordId = (r: HistoryRecord) => (r.kind === 'cycle' ? r.job?.id : r.replay_id);
 
 /** One drainer at a time across processes; correctness does not depend on it (writes are upserts). */
@@ -80,21 +92,29 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
    * never take), the records are written one by one and that record alone is set aside, so it cannot
    * hold back the outbox; any other failure (connection, timeout) is retried whole.
    */
-  const writeBatch = async (records: HistoryRecord[], raws: string[]) => {
+  const writeBatch = async (records: HistoryRecord[], raws: string[]): Promise<number> => {
     try {
       await writeRecords(pool, records);
+      return records.length;
     } catch (err) {
       if (!isRefusedData(err)) throw err;
+      let written = 0;
       for (let i = 0; i < records.length; i++) {
         try {
           await writeRecords(pool, [records[i]!]);
+          written++;
         } catch (one) {
           if (!isRefusedData(one)) throw one;
-          await redis.multi().rpush(deadKey, raws[i]!).lrem(outboxKey(keys), 1, raws[i]!).exec();
+          await setAside(raws[i]!);
           logger.error({ err: (one as Error).message, record: recordId(records[i]!) }, 'PostgreSQL refused a history record: moved to the dead list');
         }
       }
+      return written;
     }
+  };
+
+  const setAside = async (raw: string) => {
+    await redis.multi().rpush(deadKey, raw).lrem(outboxKey(keys), 1, raw).exec();
   };
 
   /** One batch: read the head of the outbox, commit it, then remove exactly what was committed. */
@@ -105,21 +125,22 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
     const records: HistoryRecord[] = [];
     const good: string[] = [];
     for (const raw of raws) {
-      try {
-        records.push(JSON.parse(raw) as HistoryRecord);
+      const record = parseRecord(raw);
+      if (record) {
+        records.push(record);
         good.push(raw);
-      } catch {
-        // Not JSON: set aside for a person to look at, so it cannot block the records behind it.
-        await redis.multi().rpush(deadKey, raw).lrem(outboxKey(keys), 1, raw).exec();
-        logger.error('history outbox entry is not JSON: moved to the dead list');
+      } else {
+        // Not a record: set aside for a person to look at, so it cannot block the records behind it.
+        await setAside(raw);
+        logger.error('history outbox entry is not a record: moved to the dead list');
       }
     }
-    if (records.length) await writeBatch(records, good);
+    const written = records.length ? await writeBatch(records, good) : 0;
     // LREM by value, not a trim by count: another drainer may have removed some of these already.
     const removal = redis.multi();
     for (const raw of good) removal.lrem(outboxKey(keys), 1, raw);
     await removal.exec();
-    await incrementCounter(redis, keys, 'history_records_written_total', {}, records.length).catch(() => undefined);
+    if (written) await incrementCounter(redis, keys, 'history_records_written_total', {}, written).catch(() => undefined);
     return records.length;
   };
 

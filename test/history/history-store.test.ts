@@ -116,12 +116,16 @@ describe('history writer', () => {
       }
       await queueHistory(redis, keys, r);
     }
+    await redis.rpush(keys.custom('history', 'outbox'), 'not json', '{"kind":"cycle"}');
     const writer = store.startWriter({ redis, keys, idleMs: 50 });
     await waitFor(async () => (await outboxDepth(redis, keys)) === 0, 30_000);
     await writer.stop();
     expect((await query<{ job_id: string }>(s, 'SELECT job_id FROM cycles ORDER BY job_id')).map((r) => r.job_id)).toEqual([at(1), at(3)]);
     const dead = await redis.lrange(keys.custom('history', 'dead'), 0, -1);
-    expect(dead.map((d) => (JSON.parse(d) as { job: { id: string } }).job.id)).toEqual([at(2)]);
+    expect(dead).toHaveLength(3);
+    expect(dead).toContain('not json');
+    expect(dead).toContain('{"kind":"cycle"}');
+    expect(dead.filter((d) => d.startsWith('{"kind":"cycle","job"')).map((d) => (JSON.parse(d) as { job: { id: string } }).job.id)).toEqual([at(2)]);
     await redis.del(keys.custom('history', 'dead'));
   }, 60_000);
 
