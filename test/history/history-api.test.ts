@@ -9,6 +9,7 @@ import { findJob, startWorkers, type WorkerService } from '../../src/tasks/index
 import { runCycle } from '../support/test-cycle.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 import { closedDatabaseUrl, dropSchema, query, TEST_DATABASE_URL, uniqueSchema } from '../support/pg-test-env.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 
 /**
  * The durable history end to end: real workers write their cycles to a real PostgreSQL (a schema of
@@ -197,5 +198,35 @@ describe('with PostgreSQL down', () => {
       { job_id: ok, status: 'completed', error: null, decision: 'HOLD' },
       { job_id: perm, status: 'failed', error: 'unknown ticker PERM', decision: null },
     ]);
+  }, 120_000);
+});
+
+describe('PostgreSQL cut off and back, under a running worker', () => {
+  it('the same writer reconnects and drains what finished meanwhile; no job fails', async () => {
+    const target = new URL(TEST_DATABASE_URL);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    closers.push(() => proxy.close());
+    const url = new URL(TEST_DATABASE_URL);
+    url.port = String(proxy.port);
+    const env = setup('history-cut', { DATABASE_URL: url.toString() });
+    await connected(env);
+    const keys = productKeys(env.config.QUEUE_PREFIX);
+    const worker = await startWorkers(env.config, silentLogger, { concurrency: 2, runCycle });
+    closers.push(() => worker.stop());
+    const first = (await request(env.app).post('/api/jobs').send({ ticker: 'FIRST' })).body.job_id as string;
+    await waitFor(async () => (await query(env.schema, 'SELECT 1 FROM cycles WHERE job_id = $1', [first]).catch(() => [])).length === 1, 30_000, 100);
+
+    await proxy.cut();
+    const during = [];
+    for (const ticker of ['CUTA', 'CUTB']) during.push((await request(env.app).post('/api/jobs').send({ ticker })).body.job_id as string);
+    for (const id of during) expect(await waitStatus(env.app, id, ['completed', 'failed'])).toMatchObject({ status: 'completed' });
+    await waitFor(async () => Number(await env.redis.hget(keys.custom('counters'), 'history_write_failures_total')) >= 1, 30_000, 100);
+    expect(await outboxDepth(env.redis, keys)).toBe(2);
+
+    await proxy.restore();
+    await waitFor(async () => (await outboxDepth(env.redis, keys)) === 0, 60_000, 100);
+    const rows = await query<{ job_id: string; status: string }>(env.schema, 'SELECT job_id, status FROM cycles ORDER BY job_id');
+    expect(rows.map((r) => r.job_id).sort()).toEqual([first, ...during].sort());
+    expect(rows.every((r) => r.status === 'completed')).toBe(true);
   }, 120_000);
 });
