@@ -20,8 +20,8 @@ export { runQuantAnalysis, quantSignals, volatilityRegime, ratingFromScore, deci
 export { applyDecision, getPortfolio, listPortfolioAgents, type PortfolioView, type PositionView, type PortfolioSettings, type Trade } from './portfolio/paper-ledger.ts';
 
 // Scorecard (for the dashboard, and the scheduler's daily pass)
-export { getScorecard, type Scorecard, type ScorecardSummary } from './scorecard/scorecard.ts';
-export { recordDecision, type ScoredDecision } from './scorecard/decision-log.ts';
+export { getScorecard, scorecardOf, type Scorecard, type ScorecardSummary } from './scorecard/scorecard.ts';
+export { recordDecision, readForwardReturns, type ScoredDecision } from './scorecard/decision-log.ts';
 export { updateForwardReturns, scoreTickerFromBars } from './scorecard/forward-returns.ts';
 
 // The LLM desk's memory and audit trail (for the dashboard)

@@ -65,6 +65,23 @@ describe('loadConfig', () => {
     expect(withoutPassword('rediss://:p@ss@h:1')).toBe('rediss://:***@h:1');
   });
 
+  it('takes a PostgreSQL DATABASE_URL and rejects any other without printing its password', () => {
+    expect(loadConfig({}).DATABASE_URL).toBeUndefined();
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/tradeloop' }).DATABASE_URL).toBe('postgres://u:p@db:5432/tradeloop');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/x' }).DATABASE_SCHEMA).toBe('tradeloop');
+    for (const url of ['mysql://u:hunter2-secret@db/x', 'postgres//u:hunter2-secret@db', 'not a url hunter2-secret']) {
+      let message = '';
+      try {
+        loadConfig({ DATABASE_URL: url });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toContain('DATABASE_URL=(hidden)');
+      expect(message, url).not.toContain('hunter2');
+    }
+    expect(() => loadConfig({ DATABASE_SCHEMA: 'Bad-Schema' })).toThrow(/DATABASE_SCHEMA/);
+  });
+
   it('reads the security settings, with safe defaults', () => {
     const d = loadConfig({});
     expect(d).toMatchObject({ METRICS_PUBLIC: false, TRUST_PROXY: false, BASE_PATH: '', ALLOWED_HOSTS: [], AUTH_MAX_FAILURES: 10, JOBS_PER_MINUTE: 30, MAX_QUEUE_DEPTH: 1000 });

@@ -54,6 +54,20 @@ const envSchema = z.object({
     .transform((v): number | 'all' => (v === 'all' ? 'all' : Number(v)))
     .optional(),
   REDIS_ACK_TIMEOUT_MS: positiveInt.max(60_000).default(1_000),
+  /** Durable history: a PostgreSQL connection string; unset keeps history in Redis and the result files only. */
+  DATABASE_URL: z
+    .string()
+    .refine((s) => {
+      try {
+        const u = new URL(s);
+        return (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    }, 'must be a URL like postgres://user:password@host:5432/database')
+    .optional(),
+  /** The PostgreSQL schema the history tables live in (created by the migrations). */
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lowercase letters, digits and "_" (max 63), starting with a letter or "_"').default('tradeloop'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   SCHEDULES_FILE: z.string().min(1).default('./schedules.yaml'),

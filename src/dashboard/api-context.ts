@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Config, Logger, ProductKeys } from '../core/index.ts';
+import type { HistoryStore } from '../history/index.ts';
 import type { QueueSet } from '../tasks/index.ts';
 import type { RequestLimits } from './request-limits.ts';
 
@@ -14,4 +15,6 @@ export interface ApiContext {
   now: () => Date;
   /** Per-client request limits; createApp makes one when none is given. */
   limits?: RequestLimits;
+  /** The durable history (PostgreSQL) when DATABASE_URL is set: jobs Redis no longer holds are read from it. */
+  history?: HistoryStore | null;
 }

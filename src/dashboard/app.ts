@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { isRedisReady } from '../core/index.ts';
+import { outboxDepth } from '../history/index.ts';
 import { readLoadStatus, readSourceConflicts } from '../scheduler/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { readOnlyGuard, readSessionCookie, requireAuth, roleForToken, roleOf, safeNext, SESSION_COOKIE } from './auth.ts';
@@ -94,6 +95,15 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
     }
     // A scheduler whose file differs from the published one is reported, not fatal: the published schedule runs.
     const conflicts = await readSourceConflicts(ctx.redis, ctx.keys, ctx.now()).catch(() => []);
+    // The durable history is reported, not fatal: while PostgreSQL is away records wait in the outbox.
+    const history = ctx.history
+      ? await Promise.all([ctx.history.check(1_500), outboxDepth(ctx.redis, ctx.keys).catch(() => null)]).then(([check, depth]) => ({
+          database: ctx.history!.where,
+          reachable: check.ok,
+          outbox_depth: depth,
+          ...(check.ok ? {} : { error: check.error }),
+        }))
+      : null;
     res.json({
       ready: true,
       schedules: status.schedules,
@@ -101,6 +111,7 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
       loaded_at: status.loaded_at,
       ...(status.hash ? { schedule_hash: status.hash } : {}),
       ...(status.error ? { schedule_error: status.error } : {}),
+      ...(history ? { history, ...(history.reachable ? {} : { degraded: [`history database unreachable: ${history.error}`] }) } : {}),
       ...(conflicts.length ? { schedule_source_conflicts: conflicts.map((c) => ({ scheduler: c.scheduler, host: c.host, file: c.file, local_hash: c.local_hash, published_hash: c.published_hash, leader: c.leader, error: c.message })) } : {}),
     });
   });

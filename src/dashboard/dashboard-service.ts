@@ -13,6 +13,7 @@ import {
   type Logger,
   type RunningService,
 } from '../core/index.ts';
+import { openHistory } from '../history/index.ts';
 import { createApp } from './app.ts';
 import { mountBullBoard } from './bull-board.ts';
 import { LiveEvents } from './live-events.ts';
@@ -35,7 +36,9 @@ export async function startDashboard(config: Config, logger: Logger): Promise<Da
       if (n > ack) logger.warn({ replicas: n, REDIS_ACK_REPLICAS: ack }, `the primary has ${n} replicas but a 202 waits for ${ack}: a failover to a replica that did not confirm loses acknowledged jobs; set REDIS_ACK_REPLICAS=${n}`);
     }, () => undefined);
   });
-  const ctx = { config, logger, redis, keys: productKeys(config.QUEUE_PREFIX), queues, now: () => new Date() };
+  // Durable history (DATABASE_URL): reads of jobs Redis no longer holds, the scorecard, kept replay reports.
+  const history = openHistory(config, logger);
+  const ctx = { config, logger, redis, keys: productKeys(config.QUEUE_PREFIX), queues, now: () => new Date(), history };
   const live = new LiveEvents(config, ctx.keys, queues, logger);
   const app = createApp(ctx, { live, mount: (a) => mountBullBoard(a, queues, config.DASHBOARD_READONLY, config.BASE_PATH) });
   const server = await new Promise<Server>((resolve, reject) => {
@@ -45,7 +48,7 @@ export async function startDashboard(config: Config, logger: Logger): Promise<Da
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}${config.BASE_PATH}`;
-  logger.info({ url, redis: describeRedis(config) }, `dashboard listening on ${url} (Bull Board at ${url}/admin/queues${config.DASHBOARD_READ_TOKEN ? '; read-only token enabled' : ''})`);
+  logger.info({ url, redis: describeRedis(config), ...(history ? { history: history.where } : {}) }, `dashboard listening on ${url} (Bull Board at ${url}/admin/queues${config.DASHBOARD_READ_TOKEN ? '; read-only token enabled' : ''})`);
   return {
     url,
     server,
@@ -54,6 +57,7 @@ export async function startDashboard(config: Config, logger: Logger): Promise<Da
       await new Promise<void>((r) => server.close(() => r()));
       await live.close();
       await closeQueues(queues);
+      await history?.close();
       redis.disconnect();
     },
   };

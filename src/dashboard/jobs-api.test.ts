@@ -59,6 +59,9 @@ describe('job API contract', () => {
     expect(result.body).toMatchObject({ job_id: jobId, ticker: 'NVDA', date: '2026-02-12' });
     expect(['BUY', 'SELL', 'HOLD']).toContain(result.body.decision);
     expect(result.body.reports.final.length).toBeGreaterThan(0);
+    // Without DATABASE_URL there is no durable history: nothing is queued for one.
+    expect(worker.history).toBeNull();
+    expect(await redis.exists(productKeys(config.QUEUE_PREFIX).custom('history', 'outbox'))).toBe(0);
   });
 
   it('404 for an unknown id, on both endpoints', async () => {

@@ -4,6 +4,7 @@ import { QUEUE_NAMES, readCounters, readHistograms, readLastSuccess } from '../c
 import { readLoadStatus, readPausedIds, readPublishedSchedules } from '../scheduler/index.ts';
 import { readWorkers } from '../tasks/index.ts';
 import { replayCounts } from '../replay/index.ts';
+import { outboxDepth } from '../history/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { histogramText } from './histogram-text.ts';
 import { scheduleSilence, type ScheduleSilence } from './schedule-silence.ts';
@@ -24,6 +25,8 @@ export const REDIS_COUNTERS: Record<string, { help: string; labels: string[] }> 
   llm_cost_usd_total: { help: 'LLM cost in USD from the price table (every call, failed cycles included)', labels: ['agent', 'model'] },
   cycle_cost_usd_total: { help: 'LLM cost in USD of completed cycles, per schedule and agent', labels: ['schedule', 'agent'] },
   approvals_total: { help: 'Decisions held for approval (outcome=pending) and how they were settled (approved, rejected, expired)', labels: ['agent', 'outcome'] },
+  history_records_written_total: { help: 'Records (cycles, replay reports) committed to the durable history in PostgreSQL', labels: [] },
+  history_write_failures_total: { help: 'Failed attempts to write the outbox to PostgreSQL (retried; nothing is lost)', labels: [] },
   data_fallback_total: { help: 'Cycles whose market data fell back to SIMULATED because the real source was unavailable', labels: ['from', 'to'] },
 };
 
@@ -125,6 +128,25 @@ export function createMetrics(ctx: ApiContext): { contentType: string; metrics: 
       this.set((await (replays ?? replayCounts(ctx))).cycles);
     },
   });
+  new Gauge({
+    name: 'tradeloop_history_outbox_depth',
+    help: 'Finished records waiting in Redis to be written to PostgreSQL (grows while the database is down)',
+    registers: [registry],
+    async collect() {
+      this.set(await outboxDepth(ctx.redis, ctx.keys));
+    },
+  });
+  if (ctx.history) {
+    const history = ctx.history;
+    new Gauge({
+      name: 'tradeloop_history_database_up',
+      help: '1 when the durable history database answers (DATABASE_URL set)',
+      registers: [registry],
+      async collect() {
+        this.set((await history.check(1_500)).ok ? 1 : 0);
+      },
+    });
+  }
   for (const [name, def] of Object.entries(REDIS_COUNTERS)) {
     new Counter({
       name: `tradeloop_${name}`,

@@ -28,6 +28,7 @@ export function openApiDocument() {
             worker: { type: 'string', nullable: true }, error: { type: 'string' }, reason: { type: 'string' }, decision: { type: 'string', enum: ['BUY', 'SELL', 'HOLD'] },
             confidence: { type: 'number' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, cost_usd: { type: 'number' }, data_source: { type: 'string' }, duration_ms: { type: 'number', nullable: true },
             attempts_log: { type: 'array', description: 'GET /api/jobs/{id} only: every attempt', items: ref('Attempt') }, approval: ref('Approval'),
+            source: { type: 'string', enum: ['history'], description: 'present when the job was read from the durable history (PostgreSQL) because Redis no longer holds it' },
           },
         },
         Attempt: { type: 'object', properties: { attempt: { type: 'integer' }, started_at: { type: 'string' }, ended_at: { type: 'string', nullable: true }, worker: { type: 'string', nullable: true }, outcome: { type: 'string', enum: ['running', 'completed', 'skipped', 'cancelled', 'failed', 'lost'] }, error: { type: 'string' }, error_name: { type: 'string' }, stack: { type: 'string' }, detail: { type: 'string' } } },
@@ -133,7 +134,14 @@ export function openApiDocument() {
       '/api/queues': { get: { summary: 'Depth per state per queue', responses: { '200': json({ type: 'object' }), ...errors } } },
       '/api/portfolio': { get: { summary: 'Paper portfolios of every agent', responses: { '200': json({ type: 'object' }), ...errors } } },
       '/api/portfolio/{agent}': { get: { summary: 'One agent\'s paper portfolio', parameters: [idParam('agent', 'agent profile')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
-      '/api/agents/{agent}/scorecard': { get: { summary: 'Hit rate, forward returns, cost and cycle time', parameters: [idParam('agent', 'agent profile')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
+      '/api/history': {
+        get: {
+          summary: 'Finished cycles kept in PostgreSQL (DATABASE_URL), newest first; 404 when no durable history is configured',
+          parameters: [...['status', 'ticker', 'agent', 'schedule', 'decision', 'from', 'to', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })), { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }],
+          responses: { '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') }, next_cursor: { type: 'string', nullable: true } } }), '404': json(ref('Error')), ...errors },
+        },
+      },
+      '/api/agents/{agent}/scorecard': { get: { summary: 'Hit rate, forward returns, cost and cycle time (from PostgreSQL when DATABASE_URL is set; ?source=redis for the Redis copy)', parameters: [idParam('agent', 'agent profile'), { name: 'source', in: 'query', schema: { type: 'string', enum: ['history', 'redis'] } }], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
       '/api/agents/{agent}/lessons': {
         get: {
           summary: 'Lessons the LLM desk wrote from its scored decisions, newest outcome first',

@@ -2,7 +2,9 @@ import { hostname } from 'node:os';
 import { QueueEvents } from 'bullmq';
 import { closeQueues, createRedisConnection, DEFAULT_QUEUE, openQueues, productKeys, type Config, type Logger, type RunningService } from '../core/index.ts';
 import { readWorkers } from '../tasks/index.ts';
+import { MarketCalendar } from '../calendar/index.ts';
 import { tickReplay, type CoordinatorDeps } from './replay-coordinator.ts';
+import { archiveReplay } from './replay-service.ts';
 import { ReplayLease } from './replay-lease.ts';
 import { replayKeys, runningReplayIds } from './replay-store.ts';
 
@@ -75,6 +77,10 @@ export async function startReplayHost(config: Config, logger: Logger, opts: Repl
       while (!stopped) {
         const result = await tickReplay(deps, id, lease, cache);
         if (result !== 'continue') {
+          if (result === 'finished' && config.DATABASE_URL) {
+            const archived = { redis, keys, queues, calendar: new MarketCalendar({ extraClosures: config.MARKET_CLOSURES }), now: opts.now ?? (() => new Date()) };
+            await archiveReplay(archived, id).catch((err: unknown) => log.warn({ replay: id, err: (err as Error).message }, 'replay report not queued for the durable history'));
+          }
           if (result === 'lease_lost') log.warn({ replay: id }, 'replay lease lost: another host drives it');
           break;
         }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { MarketCalendar } from '../calendar/index.ts';
 import type { ProductKeys } from '../core/index.ts';
+import { queueHistory } from '../history/index.ts';
 import { cancelJob, type QueueSet } from '../tasks/index.ts';
 import { buildReport, type ReplayReport } from './replay-report.ts';
 import { planReplay, readReplayCatalog } from './replay-request.ts';
@@ -95,6 +96,17 @@ export async function getReplay(ctx: ReplayContext, id: string): Promise<{ view:
 /** Where a replay is (status, counts, spend) without reading its cycles: for tight progress polls. */
 export async function replayState(ctx: Pick<ReplayContext, 'redis' | 'keys'>, id: string): Promise<ReplayState | null> {
   return readState(ctx.redis, ctx.keys, id);
+}
+
+/**
+ * Queues a finished replay's view and report for the durable history (with DATABASE_URL), so they
+ * outlive Redis. Queued again on a later call; the write is an upsert, so that is harmless.
+ */
+export async function archiveReplay(ctx: ReplayContext, id: string): Promise<boolean> {
+  const found = await getReplay(ctx, id);
+  if (!found || found.view.status === 'running') return false;
+  await queueHistory(ctx.redis, ctx.keys, { kind: 'replay', replay_id: id, status: found.view.status, finished_at: found.view.finished_at, report: found });
+  return true;
 }
 
 export async function listReplays(ctx: ReplayContext, limit = 100): Promise<ReplayView[]> {

@@ -3,8 +3,8 @@ import type { Config } from '../core/index.ts';
 /** What a cycle needs from the process environment besides our config (paths, locale, Node's own switches). */
 const SYSTEM_VARIABLES = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'NODE_ENV', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy'];
 
-/** Config a cycle never uses: the dashboard's credentials stay with the dashboard. */
-const WITHHELD_CONFIG = new Set(['DASHBOARD_TOKEN', 'DASHBOARD_READ_TOKEN']);
+/** Config a cycle never uses: the dashboard's credentials stay with the dashboard, the history database's with the worker. */
+const WITHHELD_CONFIG = new Set(['DASHBOARD_TOKEN', 'DASHBOARD_READ_TOKEN', 'DATABASE_URL']);
 
 /**
  * The environment of a sandbox child, built from an allow-list: system variables, the worker's

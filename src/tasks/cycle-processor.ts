@@ -82,7 +82,7 @@ function overlapPair(data: CycleJobData): string | null {
 export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName) {
   const now = deps.now ?? Date.now;
   const limits = effectiveQueue(queue, deps.config);
-  const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR };
+  const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR, history: Boolean(deps.config.DATABASE_URL) };
 
   const settle = deps.settle ?? settleNothing;
   const storageRetry = (logger: Logger) => ({ budgetMs: deps.storageRetryMs ?? STORAGE_RETRY_MS, logger, stop: () => deps.abandoned?.() ?? false });
@@ -119,7 +119,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     }
     const data = parsed.data;
     const dueAt = dueTimeOf(job, data);
-    const record = (outcome: FinalOutcome) => recordFinalOutcome(store, { id: jobId, queue, data, dueAt, processedOn: job.processedOn }, outcome);
+    const record = (outcome: FinalOutcome) => recordFinalOutcome(store, { id: jobId, queue, data, dueAt, processedOn: job.processedOn, createdAt: job.timestamp, attempts: attempt }, outcome);
     // Both in flight at once: one round trip's wait instead of two on every job.
     const [, tombstone] = await Promise.all([
       indexJob(deps.redis, deps.keys, { queue, jobId, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id }),
@@ -231,9 +231,9 @@ export async function recordStalledFailure(deps: Pick<CycleProcessorDeps, 'redis
   const parsed = cycleJobDataSchema.safeParse(job.data);
   if (!parsed.success) return false;
   const data = parsed.data;
-  const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR };
+  const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR, history: Boolean(deps.config.DATABASE_URL) };
   const error = job.failedReason || STALLED_REASON;
-  const first = await recordFinalOutcome(store, { id: String(job.id), queue, data, dueAt: dueTimeOf(job, data), processedOn: job.processedOn }, { status: 'failed', error });
+  const first = await recordFinalOutcome(store, { id: String(job.id), queue, data, dueAt: dueTimeOf(job, data), processedOn: job.processedOn, createdAt: job.timestamp, attempts: job.attemptsMade }, { status: 'failed', error });
   const pair = overlapPair(data);
   if (pair) await releaseOverlapLease(deps.redis, deps.keys, pair, String(job.id));
   if (first) {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { incrementCounter, publishEvent, recordCycleMetrics, recordScheduleRun, schedulerKey, type CycleJobData, type CycleResult, type ProductKeys, type QueueName } from '../core/index.ts';
+import { cycleRecord, markAndQueue } from '../history/index.ts';
 import { writeResultFile } from './result-files.ts';
 
 /** What is recorded for a job once, whatever happens to it (retries and stalled recoveries included). */
@@ -16,16 +17,21 @@ const DAY_S = 24 * 3600;
  * (retry after a crash mid-record, recovery) a no-op here.
  */
 export async function recordFinalOutcome(
-  deps: { redis: Redis; keys: ProductKeys; resultsDir: string },
-  job: { id: string; queue: QueueName; data: CycleJobData; dueAt: number; processedOn?: number },
+  deps: { redis: Redis; keys: ProductKeys; resultsDir: string; /** DATABASE_URL is set: queue the record for PostgreSQL. */ history?: boolean },
+  job: { id: string; queue: QueueName; data: CycleJobData; dueAt: number; processedOn?: number; createdAt?: number; attempts?: number },
   outcome: FinalOutcome,
 ): Promise<boolean> {
   const { redis, keys } = deps;
   // The file first: writing it is idempotent (same path, atomic rename), so a crash before the marker
   // below only means the next run of this job id writes it again — never a marker without its file.
   if (outcome.status === 'completed') await writeResultFile(deps.resultsDir, job.id, outcome.result);
-  const first = await redis.set(keys.custom('recorded', job.id), outcome.status, 'EX', 8 * DAY_S, 'NX');
-  if (first !== 'OK') return false;
+  const marker = { key: keys.custom('recorded', job.id), value: outcome.status, ttlS: 8 * DAY_S };
+  // With durable history the marker and the outbox entry are set together (one script): the record
+  // waits in Redis for PostgreSQL, so neither a slow database nor a crash here can lose it.
+  const first = deps.history
+    ? await markAndQueue(redis, keys, marker, cycleRecord(job, outcome, Date.now()))
+    : (await redis.set(marker.key, marker.value, 'EX', marker.ttlS, 'NX')) === 'OK';
+  if (!first) return false;
   const { data } = job;
   // The writes after the marker are independent: send them together and wait once.
   const pending: Array<Promise<unknown>> = [];

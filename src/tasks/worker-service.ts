@@ -10,11 +10,13 @@ import {
   productKeys,
   publishEvent,
   QUEUE_NAMES,
+  readApproval,
   type Config,
   type Logger,
   type QueueName,
   type RunningService,
 } from '../core/index.ts';
+import { openHistory, type HistoryStore } from '../history/index.ts';
 import { cappedBackoff } from './backoff.ts';
 import { buildChildBundle } from './child-bundle.ts';
 import { childEnv } from './child-env.ts';
@@ -41,12 +43,16 @@ export interface WorkerOptions {
   /** The settle step for `runCycle` (default: none); without runCycle, the one that goes with the loaded cycle. */
   settleCycle?: SettleFunction;
   now?: () => number;
+  /** How often the history writer copies forward returns and approvals from Redis (default 1 minute). */
+  historyRefreshMs?: number;
 }
 
 export interface WorkerService extends RunningService {
   readonly id: string;
   readonly workers: Worker[];
   readonly runner: CycleRunner;
+  /** The durable history, when DATABASE_URL is set: this process drains the outbox into it. */
+  readonly history: HistoryStore | null;
 }
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -86,6 +92,15 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   const settle: SettleFunction = opts.runCycle
     ? (opts.settleCycle ?? settleNothing)
     : (analysis, job, ctx) => (builtinSettle ??= loadSettleFunction(config)).then((fn) => fn(analysis, job, ctx));
+  // Durable history: this process also drains the outbox into PostgreSQL (one drainer at a time).
+  const history = openHistory(config, logger);
+  const writer = history?.startWriter({
+    redis,
+    keys,
+    forwardReturns: async (decisions) => (await import('../agents/index.ts')).readForwardReturns(redis, config.QUEUE_PREFIX, decisions),
+    refreshEveryMs: opts.historyRefreshMs,
+    approvals: async (jobIds) => (await Promise.all(jobIds.map((jobId) => readApproval(redis, keys, jobId)))).filter((a) => a !== null),
+  });
   const startedAt = new Date().toISOString();
   const active = new Map<string, WorkerHeartbeat['active'][number]>();
   let processed = 0;
@@ -160,12 +175,13 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     for (const w of workers) if (w.cancelJob(jobId, CANCEL_REASON)) logger.info({ jobId }, 'cancelling running job');
   });
 
-  logger.info({ id, queues, concurrency, sandbox, job: CYCLE_JOB_NAME, redis: describeRedis(config) }, 'worker started');
+  logger.info({ id, queues, concurrency, sandbox, job: CYCLE_JOB_NAME, redis: describeRedis(config), ...(history ? { history: history.where } : {}) }, 'worker started');
 
   return {
     id,
     workers,
     runner,
+    history,
     async stop() {
       clearInterval(beat);
       subscriber.disconnect();
@@ -183,6 +199,9 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
         logger.warn({ deadlineMs: deadline, jobs: [...active.keys()] }, 'running cycles did not finish before the shutdown deadline; leaving them to stalled recovery');
       }
       await runner.close();
+      // Last records drained if PostgreSQL answers; otherwise they wait in the outbox for the next writer.
+      if (writer) await Promise.race([writer.drain().catch(() => 0), new Promise((r) => setTimeout(r, 2_000).unref())]);
+      await history?.close();
       await redis.hdel(keys.workers, id).catch(() => undefined);
       await publishEvent(redis, keys, 'worker.offline', { worker: id, host: hostname(), pid: process.pid, graceful: !timedOut }).catch(() => undefined);
       redis.disconnect();

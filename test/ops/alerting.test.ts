@@ -55,11 +55,11 @@ afterAll(async () => {
 describe('alert rules', () => {
   it('pass promtool check rules and their unit tests', () => {
     const check = execFileSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
-    expect(check).toContain('SUCCESS: 6 rules found');
+    expect(check).toContain('SUCCESS: 7 rules found');
     const unit = execFileSync('promtool', ['test', 'rules', 'tradeloop-rules.test.yml'], { cwd: 'ops/prometheus', encoding: 'utf8' });
     expect(unit).toContain('SUCCESS');
     const names = (parse(readFileSync(RULES, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string }> }> }).groups[0]!.rules.map((r) => r.alert);
-    expect(names.sort()).toEqual(['TradeloopCycleFailureRate', 'TradeloopLlmSpendPerDay', 'TradeloopQueueBacklog', 'TradeloopScheduleSilent', 'TradeloopSimulatedDataFallback', 'TradeloopWorkerOffline']);
+    expect(names.sort()).toEqual(['TradeloopCycleFailureRate', 'TradeloopHistoryBacklog', 'TradeloopLlmSpendPerDay', 'TradeloopQueueBacklog', 'TradeloopScheduleSilent', 'TradeloopSimulatedDataFallback', 'TradeloopWorkerOffline']);
   });
 });
 

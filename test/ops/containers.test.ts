@@ -79,6 +79,9 @@ describe('compose.yaml', () => {
       expect(script).toBe(name);
       expect(svc.healthcheck?.test, name).toEqual(['CMD', 'node', 'bin/tradeloop.mjs', 'health', '--role', name]);
       expect(svc.environment?.TRADELOOP_ROLE).toBe(name);
+      // The postgres profile's database reaches every role through the environment, its password apart from the URL.
+      expect(svc.environment?.DATABASE_URL, name).toBe('${DATABASE_URL:-}');
+      expect(svc.environment?.PGPASSWORD, name).toBe('${POSTGRES_PASSWORD:-}');
     }
   });
 

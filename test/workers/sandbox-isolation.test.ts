@@ -25,6 +25,7 @@ describe('sandbox children', () => {
       DASHBOARD_TOKEN: 'dashboard-secret-token-123',
       DASHBOARD_READ_TOKEN: 'dashboard-read-token-456',
       OPENAI_API_KEY: 'sk-the-cycle-needs-this',
+      DATABASE_URL: 'postgres://tradeloop:db-secret-pass@127.0.0.1:5432/tradeloop',
     });
     const base = { PATH: process.env.PATH, HOME: '/tmp', AWS_SECRET_ACCESS_KEY: 'aws-secret', GITHUB_TOKEN: 'gh-secret', DASHBOARD_TOKEN: 'dashboard-secret-token-123', CYCLE_ENV_PASS: 'MY_CYCLE_SETTING', MY_CYCLE_SETTING: 'on' };
     const runner = createSandboxRunner({ maxJobsPerChild: 5, env: childEnv(config, base), logger: silentLogger });
@@ -35,8 +36,8 @@ describe('sandbox children', () => {
       expect(env.QUEUE_PREFIX).toBe(config.QUEUE_PREFIX);
       expect(env.MY_CYCLE_SETTING).toBe('on');
       expect(env.PATH).toBe(process.env.PATH);
-      for (const name of ['DASHBOARD_TOKEN', 'DASHBOARD_READ_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN']) expect(env[name], name).toBeUndefined();
-      expect(result.reports.final).not.toMatch(/dashboard-secret|dashboard-read|aws-secret|gh-secret/);
+      for (const name of ['DASHBOARD_TOKEN', 'DASHBOARD_READ_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'GITHUB_TOKEN', 'DATABASE_URL']) expect(env[name], name).toBeUndefined();
+      expect(result.reports.final).not.toMatch(/dashboard-secret|dashboard-read|aws-secret|gh-secret|db-secret/);
     } finally {
       await runner.close();
     }

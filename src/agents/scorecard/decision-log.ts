@@ -47,3 +47,20 @@ export async function recordDecision(redis: Redis, prefix: string, d: Omit<Score
   await redis.multi().sadd(k.pending(d.ticker), `${d.agent}|${d.job_id}`).sadd(k.pendingTickers, d.ticker).del(k.scoredThrough(d.ticker, d.data_source ?? 'unknown')).exec();
   return true;
 }
+
+/** The forward returns recorded so far for these decisions (for the durable history's copy). */
+export async function readForwardReturns(redis: Redis, prefix: string, decisions: Array<{ job_id: string; agent: string }>): Promise<Array<{ job_id: string; return_1d: number | null; return_5d: number | null }>> {
+  const k = scorecardKeys(prefix);
+  const byAgent = new Map<string, string[]>();
+  for (const d of decisions) byAgent.set(d.agent, [...(byAgent.get(d.agent) ?? []), d.job_id]);
+  const out: Array<{ job_id: string; return_1d: number | null; return_5d: number | null }> = [];
+  for (const [agent, ids] of byAgent) {
+    const raws = await redis.hmget(k.entries(agent), ...ids);
+    raws.forEach((raw) => {
+      if (!raw) return;
+      const e = JSON.parse(raw) as ScoredDecision;
+      if (e.return_1d !== null || e.return_5d !== null) out.push({ job_id: e.job_id, return_1d: e.return_1d, return_5d: e.return_5d });
+    });
+  }
+  return out;
+}

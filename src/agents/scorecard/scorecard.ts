@@ -50,8 +50,12 @@ export function summarise(entries: ScoredDecision[]): ScorecardSummary {
 /** Hit rate, average forward return by decision, cost and cycle time — per agent and per model. Null before the first decision. */
 export async function getScorecard(redis: Redis, prefix: string, agent: string): Promise<Scorecard | null> {
   const raw = Object.values(await redis.hgetall(scorecardKeys(prefix).entries(agent)));
-  if (raw.length === 0) return null;
-  const entries = raw.map((r) => JSON.parse(r) as ScoredDecision);
+  return scorecardOf(agent, raw.map((r) => JSON.parse(r) as ScoredDecision));
+}
+
+/** The scorecard of these decisions, wherever they were read from (Redis, or the durable history). */
+export function scorecardOf(agent: string, entries: ScoredDecision[]): Scorecard | null {
+  if (entries.length === 0) return null;
   const models = new Map<string, ScoredDecision[]>();
   for (const e of entries) {
     const m = [...e.models].sort().join('+') || 'quant';

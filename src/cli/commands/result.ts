@@ -1,3 +1,5 @@
+import pino from 'pino';
+import { openHistory } from '../../history/index.ts';
 import { findJob, resultOf, toJobView } from '../../tasks/index.ts';
 import { EXIT } from '../cli-command.ts';
 import { jobIdCommand } from '../job-id-command.ts';
@@ -5,15 +7,17 @@ import { jobIdCommand } from '../job-id-command.ts';
 export default jobIdCommand({
   name: 'result',
   summary: "a completed job's decision, reports and paper fill",
-  exits: 'exit 0 a result, 1 unknown job or no result (not completed), 3 Redis unreachable',
+  exits: 'exit 0 a result, 1 unknown job or no result (not completed), 3 Redis unreachable\n  a job Redis no longer holds is read from the durable history when DATABASE_URL is set',
   run: async (ctx, id, args, io) => {
     const found = await findJob(ctx.queues, id);
-    if (!found) {
+    // Gone from Redis: the durable history (DATABASE_URL) may still have it.
+    const kept = found ? null : await keptCycle(ctx.config, id);
+    if (!found && !kept) {
       io.stderr(`no job ${id}\n`);
       return EXIT.failed;
     }
-    const view = toJobView(found.job, found.state, found.queue);
-    const result = resultOf(found.job);
+    const view = found ? toJobView(found.job, found.state, found.queue) : kept!.view;
+    const result = found ? resultOf(found.job) : kept!.result;
     if (!result) {
       const why = view.error ?? view.reason;
       io.stderr(`job ${id} is ${view.status}; no result${why ? `: ${why}` : ' yet'}\n`);
@@ -30,3 +34,15 @@ export default jobIdCommand({
     return EXIT.ok;
   },
 });
+
+async function keptCycle(config: Parameters<typeof openHistory>[0], id: string) {
+  const history = openHistory(config, pino({ level: 'silent' }));
+  if (!history) return null;
+  try {
+    return await history.cycle(id);
+  } catch {
+    return null;
+  } finally {
+    await history.close();
+  }
+}

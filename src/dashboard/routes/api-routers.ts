@@ -4,6 +4,7 @@ import { decisionsRoutes } from './decisions-routes.ts';
 import { jobTriageRoutes } from './job-triage-routes.ts';
 import { deskRoutes } from './desk-routes.ts';
 import { jobBarsRoutes } from './job-bars-routes.ts';
+import { historyRoutes } from './history-routes.ts';
 import { jobsRoutes } from './jobs-routes.ts';
 import { marketRoutes } from './market-routes.ts';
 import { portfolioRoutes } from './portfolio-routes.ts';
@@ -14,4 +15,4 @@ import { statsRoutes } from './stats-routes.ts';
 import { workersRoutes } from './workers-routes.ts';
 
 /** Every JSON API router, mounted under /api (the OpenAPI test walks the same list). */
-export const API_ROUTERS: Array<(ctx: ApiContext) => Router> = [jobsRoutes, schedulesRoutes, marketRoutes, workersRoutes, portfolioRoutes, deskRoutes, statsRoutes, jobBarsRoutes, jobTriageRoutes, queueControlRoutes, decisionsRoutes, replaysRoutes];
+export const API_ROUTERS: Array<(ctx: ApiContext) => Router> = [jobsRoutes, schedulesRoutes, marketRoutes, workersRoutes, portfolioRoutes, deskRoutes, statsRoutes, jobBarsRoutes, jobTriageRoutes, queueControlRoutes, decisionsRoutes, replaysRoutes, historyRoutes];

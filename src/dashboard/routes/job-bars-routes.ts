@@ -3,6 +3,7 @@ import { barSchema, type BarData } from '../../core/index.ts';
 import { findJob, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, withDeadline } from '../http-errors.ts';
+import { fromHistory } from '../history-fallback.ts';
 
 /** The daily lookback a cycle asks its source for: part of the point-in-time cache key. */
 const CYCLE_LOOKBACK = 300;
@@ -19,11 +20,13 @@ export function jobBarsRoutes(ctx: ApiContext): Router {
    */
   router.get('/jobs/:id/bars', async (req, res) => {
     const found = await withDeadline(findJob(ctx.queues, req.params.id), 2_000);
-    if (!found) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
-    const result = resultOf(found.job);
+    // A job Redis no longer holds: its result (bars included) as the durable history kept it.
+    const kept = found ? null : await fromHistory(ctx, (h) => h.cycle(req.params.id));
+    if (!found && !kept) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
+    const result = found ? resultOf(found.job) : kept!.result;
     if (!result) {
-      const view = toJobView(found.job, found.state, found.queue);
-      throw new HttpError(409, `job is ${view.status}; it has no bars`, [{ field: 'status', message: view.status }]);
+      const status = found ? toJobView(found.job, found.state, found.queue).status : kept!.view.status;
+      throw new HttpError(409, `job is ${status}; it has no bars`, [{ field: 'status', message: status }]);
     }
     let bars: BarData[] | null = result.bars ?? null;
     let from: 'result' | 'cache' = 'result';

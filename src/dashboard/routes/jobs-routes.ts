@@ -25,6 +25,7 @@ import { createdBound } from '../created-bound.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 import { admitCycles } from './cycle-admission.ts';
 import { acknowledgeDurably } from '../replica-ack.ts';
+import { fromHistory } from '../history-fallback.ts';
 
 const createJobBody = z
   .object({
@@ -125,14 +126,29 @@ export function jobsRoutes(ctx: ApiContext): Router {
 
   router.get('/jobs/:id', async (req, res) => {
     const view = await withDeadline(getJobView(store, req.params.id), REDIS_DEADLINE_MS);
-    if (!view) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
+    if (!view) {
+      // Gone from Redis (retention, another install's Redis): the durable history still has it.
+      const kept = await fromHistory(ctx, (h) => h.cycle(req.params.id));
+      if (!kept) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
+      res.json({ ...kept.view, attempts_log: [] });
+      return;
+    }
     const attempts_log = await withDeadline(readAttemptLog(ctx.redis, ctx.keys, view.job_id, view.status === 'running'), REDIS_DEADLINE_MS);
     res.json({ ...view, attempts_log });
   });
 
   router.get('/jobs/:id/result', async (req, res) => {
     const found = await withDeadline(findJob(ctx.queues, req.params.id), REDIS_DEADLINE_MS);
-    if (!found) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
+    if (!found) {
+      const kept = await fromHistory(ctx, (h) => h.cycle(req.params.id));
+      if (!kept) throw new HttpError(404, 'job not found', [{ field: 'id', message: `no job ${req.params.id}` }]);
+      if (!kept.result) {
+        const why = kept.view.error ?? kept.view.reason;
+        throw new HttpError(409, `job is ${kept.view.status}; no result${why ? `: ${why}` : ''}`, [{ field: 'status', message: kept.view.status }]);
+      }
+      res.json({ job_id: kept.view.job_id, status: kept.view.status, ...kept.result, ...(kept.view.approval ? { approval: kept.view.approval } : {}), source: 'history' });
+      return;
+    }
     const view = toJobView(found.job, found.state, found.queue);
     const result = resultOf(found.job);
     if (!result) {

@@ -1,8 +1,9 @@
 import { Router } from 'express';
-import { getPortfolio, getScorecard, listPortfolioAgents } from '../../agents/index.ts';
+import { getPortfolio, getScorecard, listPortfolioAgents, scorecardOf } from '../../agents/index.ts';
 import { agentNameSchema } from '../../core/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, withDeadline } from '../http-errors.ts';
+import { fromHistory } from '../history-fallback.ts';
 
 export function portfolioRoutes(ctx: ApiContext): Router {
   const router = Router();
@@ -26,9 +27,17 @@ export function portfolioRoutes(ctx: ApiContext): Router {
   });
 
   router.get('/agents/:agent/scorecard', async (req, res) => {
-    const card = await withDeadline(getScorecard(ctx.redis, prefix, agentParam(req.params.agent)), 3_000);
+    const agent = agentParam(req.params.agent);
+    const source = req.query.source;
+    if (source !== undefined && source !== 'history' && source !== 'redis') throw new HttpError(400, 'invalid source', [{ field: 'source', message: 'must be history or redis' }]);
+    if (source === 'history' && !ctx.history) throw new HttpError(400, 'invalid source', [{ field: 'source', message: 'no durable history: DATABASE_URL is not set' }]);
+    // With durable history the scorecard counts every decision on record, not only those Redis still keeps.
+    const useHistory = ctx.history && source !== 'redis';
+    const card = useHistory
+      ? scorecardOf(agent, (await fromHistory(ctx, (h) => h.scoredDecisions(agent))) ?? [])
+      : await withDeadline(getScorecard(ctx.redis, prefix, agent), 3_000);
     if (!card) throw new HttpError(404, 'no decisions recorded for this agent', [{ field: 'agent', message: `agent "${req.params.agent}" has no decisions` }]);
-    res.json(card);
+    res.json({ ...card, source: useHistory ? 'history' : 'redis' });
   });
 
   return router;

@@ -3,6 +3,7 @@ import { MarketCalendar } from '../../calendar/index.ts';
 import { cancelReplay, createReplay, getReplay, listReplays, ReplayRequestError, reportCsv, type ReplayContext } from '../../replay/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, withDeadline } from '../http-errors.ts';
+import { fromHistory } from '../history-fallback.ts';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -15,9 +16,15 @@ export function replaysRoutes(ctx: ApiContext): Router {
     return raw;
   };
   const found = async (raw: string) => {
-    const replay = await withDeadline(getReplay(rctx, idParam(raw)), 10_000);
+    const replay = (await withDeadline(getReplay(rctx, idParam(raw)), 10_000)) ?? (await keptReplay(raw));
     if (!replay) throw new HttpError(404, 'no such replay', [{ field: 'id', message: `replay "${raw}" does not exist` }]);
     return replay;
+  };
+
+  // A finished replay Redis no longer holds, as the durable history kept it.
+  const keptReplay = async (id: string) => {
+    const kept = await fromHistory(ctx, (h) => h.replayReport(id));
+    return kept ? (kept.report as NonNullable<Awaited<ReturnType<typeof getReplay>>>) : null;
   };
 
   router.post('/replays', async (req, res) => {
