@@ -25,6 +25,7 @@ import { createCycleProcessor, recordStalledFailure, STALLED_REASON } from './cy
 import type { CycleRunner } from './cycle-runner.ts';
 import { createInProcessRunner } from './in-process-runner.ts';
 import { CANCEL_REASON, cancelChannel } from './job-control.ts';
+import { createResultFileWriter } from './result-files.ts';
 import { createSandboxRunner } from './sandbox-runner.ts';
 import { writeHeartbeat, type WorkerHeartbeat } from './worker-heartbeat.ts';
 
@@ -83,9 +84,13 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   // Settling happens here in the worker process, after the analysis is on record. Loaded at the first
   // settle, not at start-up: the agents' clients are heavy and a sandboxed worker rarely needs them early.
   let builtinSettle: Promise<SettleFunction> | null = null;
+  // A CYCLE_MODULE's settle step is known now (cheap to load), so a cycle without one records its
+  // analysis and outcome in one call; should the module not load, it fails at the first settle as before.
+  const moduleSettle = !opts.runCycle && config.CYCLE_MODULE ? await loadSettleFunction(config).catch(() => null) : null;
   const settle: SettleFunction = opts.runCycle
     ? (opts.settleCycle ?? settleNothing)
-    : (analysis, job, ctx) => (builtinSettle ??= loadSettleFunction(config)).then((fn) => fn(analysis, job, ctx));
+    : (moduleSettle ?? ((analysis, job, ctx) => (builtinSettle ??= loadSettleFunction(config)).then((fn) => fn(analysis, job, ctx))));
+  const results = createResultFileWriter({ dir: config.RESULTS_DIR, logger });
   const startedAt = new Date().toISOString();
   const active = new Map<string, WorkerHeartbeat['active'][number]>();
   let processed = 0;
@@ -93,7 +98,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   let abandoned = false;
 
   const workers = queues.map((queue) => {
-    const processor = recordingAttempts(createCycleProcessor({ config, logger, redis, keys, runner, calendar, settle: gateForApproval(settle, { redis, keys, calendar }), now: opts.now, abandoned: () => abandoned }, queue), { redis, keys, worker: id });
+    const processor = recordingAttempts(createCycleProcessor({ config, logger, redis, keys, runner, calendar, settle: gateForApproval(settle, { redis, keys, calendar }), now: opts.now, abandoned: () => abandoned, results }, queue), { redis, keys, worker: id });
     const worker = new Worker(queue, processor, {
       connection: createRedisConnection(config, 'worker'),
       prefix: config.QUEUE_PREFIX,
@@ -122,7 +127,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
       failed++;
       // Failed by BullMQ itself when taken (it stalled too often): our processor never saw it.
       if (err?.message === STALLED_REASON && job.deferredFailure) {
-        recordStalledFailure({ config, logger, redis, keys }, queue, job).catch((e: unknown) => logger.error({ err: (e as Error).message, jobId: job.id }, 'could not record a stalled failure'));
+        recordStalledFailure({ config, logger, redis, keys, results }, queue, job).catch((e: unknown) => logger.error({ err: (e as Error).message, jobId: job.id }, 'could not record a stalled failure'));
       }
     });
     worker.on('stalled', (jobId) => logger.warn({ jobId, queue }, 'job stalled: its worker stopped renewing the lock; re-queued'));
@@ -183,6 +188,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
         logger.warn({ deadlineMs: deadline, jobs: [...active.keys()] }, 'running cycles did not finish before the shutdown deadline; leaving them to stalled recovery');
       }
       await runner.close();
+      // Result files still queued are written before the connection goes (bounded by their retries).
+      await results.flush();
       await redis.hdel(keys.workers, id).catch(() => undefined);
       await publishEvent(redis, keys, 'worker.offline', { worker: id, host: hostname(), pid: process.pid, graceful: !timedOut }).catch(() => undefined);
       redis.disconnect();
