@@ -77,7 +77,7 @@ function overlapPair(data: CycleJobData): string | null {
 export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName) {
   const now = deps.now ?? Date.now;
   const limits = effectiveQueue(queue, deps.config);
-  const results = deps.results ?? createResultFileWriter({ dir: deps.config.RESULTS_DIR, logger: deps.logger });
+  const results = deps.results ?? createResultFileWriter({ dir: deps.config.RESULTS_DIR, logger: deps.logger, pending: { redis: deps.redis, keys: deps.keys } });
   const store = { redis: deps.redis, keys: deps.keys, results };
 
   const settle = deps.settle ?? settleNothing;
@@ -231,7 +231,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
         const returned = { status: 'completed', result: fresh } as const;
         const answer = await retryStorage(
           'recording the outcome',
-          () => record({ status: 'completed', result: fresh }, returned, onRecord ? new OnceWrites() : new OnceWrites().storeAnalysis(analysisKey(deps.keys, jobId), JSON.stringify(fresh), ANALYSIS_TTL_S)),
+          () => record({ status: 'completed', result: fresh }, returned, onRecord ? new OnceWrites() : new OnceWrites().storeAnalysis(analysisKey(deps.keys, jobId), fresh, ANALYSIS_TTL_S)),
           storageRetry(log),
         );
         if (answer.storedAnalysis === null) return completed(fresh);
@@ -274,7 +274,7 @@ export async function recordStalledFailure(deps: Pick<CycleProcessorDeps, 'redis
   const parsed = cycleJobDataSchema.safeParse(job.data);
   if (!parsed.success) return false;
   const data = parsed.data;
-  const store = { redis: deps.redis, keys: deps.keys, results: deps.results ?? createResultFileWriter({ dir: deps.config.RESULTS_DIR, logger: deps.logger }) };
+  const store = { redis: deps.redis, keys: deps.keys, results: deps.results ?? createResultFileWriter({ dir: deps.config.RESULTS_DIR, logger: deps.logger, pending: { redis: deps.redis, keys: deps.keys } }) };
   const error = job.failedReason || STALLED_REASON;
   const first = await recordFinalOutcome(store, { id: String(job.id), queue, data, dueAt: dueTimeOf(job, data), processedOn: job.processedOn }, { status: 'failed', error });
   const pair = overlapPair(data);

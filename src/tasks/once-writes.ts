@@ -15,6 +15,10 @@ local function apply(list)
     local op, key = w[1], KEYS[w[2]]
     if op == 'DELIFEQ' then
       if redis.call('GET', key) == w[3] then redis.call('DEL', key) end
+    elseif op == 'HSETRESULT' then
+      local json = w[5]
+      if json == '' then json = spec.analysis[2] end
+      redis.call('HSET', key, w[3], '{"at":' .. w[4] .. ',"result":' .. json .. '}')
     elseif op == 'LSETORPUSH' then
       local r = redis.pcall('LSET', key, w[3], w[4])
       if type(r) == 'table' and r.err then redis.call('RPUSH', key, w[4]) end
@@ -54,6 +58,7 @@ export class OnceWrites {
   private readonly keys: string[] = [];
   private readonly index = new Map<string, number>();
   private analysis?: [number, string, string];
+  private analysed?: unknown;
   private marker?: [number, string, string];
   private readonly once: Encoded[] = [];
   private readonly always: Encoded[] = [];
@@ -73,8 +78,20 @@ export class OnceWrites {
     return [command, this.key(key), ...args];
   }
 
-  storeAnalysis(key: string, json: string, ttlS: number): this {
-    this.analysis = [this.key(key), json, String(ttlS)];
+  storeAnalysis(key: string, analysis: unknown, ttlS: number): this {
+    this.analysis = [this.key(key), JSON.stringify(analysis), String(ttlS)];
+    this.analysed = analysis;
+    return this;
+  }
+
+  /**
+   * Keeps a completed job's result in a hash until its result file is written (the writer removes
+   * it), so a worker killed in between leaves it for another to write. The analysis being stored is
+   * not sent twice.
+   */
+  keepResult(key: string, jobId: string, result: unknown, at = Date.now()): this {
+    const json = this.analysis && this.analysed === result ? '' : JSON.stringify(result);
+    this.always.push(['HSETRESULT', this.key(key), jobId, String(at), json]);
     return this;
   }
 

@@ -1,7 +1,11 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CycleResult, Logger } from '../core/index.ts';
+import type { Redis } from 'ioredis';
+import type { CycleResult, Logger, ProductKeys } from '../core/index.ts';
+
+/** Hash job id → {"at", "result"}: completed jobs whose result file is not written yet (see OnceWrites.keepResult). */
+export const pendingResultFilesKey = (keys: ProductKeys) => keys.custom('result-files-pending');
 
 const knownFolders = new Set<string>();
 let tmpSeq = 0;
@@ -49,6 +53,8 @@ export interface ResultFileWriterOptions {
   capacity?: number;
   /** How long one file is retried (a full disk, a folder that cannot be made) before it is logged and dropped. */
   retryMs?: number;
+  /** Where a completed job's result waits for its file: entries are removed once written. */
+  pending?: { redis: Redis; keys: ProductKeys };
 }
 
 /**
@@ -67,16 +73,32 @@ export function createResultFileWriter(opts: ResultFileWriterOptions): ResultFil
   const PARALLEL = 4;
   let running = 0;
 
+  // Written files leave the pending hash in batches: one HDEL per burst, not one per file.
+  let filed: string[] = [];
+  let unfiling: Promise<void> | null = null;
+  const unfile = (jobId: string) => {
+    if (!opts.pending) return;
+    filed.push(jobId);
+    unfiling ??= new Promise<void>((r) => setTimeout(r, 20)).then(async () => {
+      const ids = filed;
+      filed = [];
+      unfiling = null;
+      await opts.pending!.redis.hdel(pendingResultFilesKey(opts.pending!.keys), ...ids).catch(() => undefined);
+    });
+  };
+
   const writeOne = async (jobId: string, result: CycleResult) => {
     const deadline = Date.now() + retryMs;
     let delay = 100;
     for (let tries = 1; ; tries++) {
       try {
         await writeResultFile(opts.dir, jobId, result);
+        unfile(jobId);
         return;
       } catch (err) {
         if (Date.now() >= deadline) {
           opts.logger.error({ jobId, err: (err as Error).message, tries }, 'result file not written; the result stays in Redis (GET /api/jobs/:id/result)');
+          unfile(jobId);
           return;
         }
         if (tries === 1) opts.logger.warn({ jobId, err: (err as Error).message }, 'result file not written yet; retrying');
@@ -105,12 +127,34 @@ export function createResultFileWriter(opts: ResultFileWriterOptions): ResultFil
       if (running < PARALLEL) void drain();
     },
     async flush(timeoutMs = 30_000) {
-      if (!running && !queued.size) return;
+      if (!running && !queued.size) return void (await unfiling);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([new Promise<void>((r) => idle.push(r)), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
       clearTimeout(timer);
+      await unfiling;
       if (queued.size || running) opts.logger.warn({ pending: queued.size }, 'result files still queued at shutdown; their results stay in Redis');
     },
     pending: () => queued.size + running,
   };
+}
+
+/**
+ * Queues the files of completed jobs still waiting in the pending hash (their worker was killed before
+ * writing them), at least `minAgeMs` old: a live worker's own writes are younger. Writing a file twice
+ * is harmless (same content, atomic rename).
+ */
+export async function recoverResultFiles(redis: Redis, keys: ProductKeys, writer: ResultFileWriter, minAgeMs: number, now = Date.now()): Promise<number> {
+  let cursor = '0';
+  let queued = 0;
+  do {
+    const [next, flat] = await redis.hscan(pendingResultFilesKey(keys), cursor, 'COUNT', 200);
+    cursor = next;
+    for (let i = 0; i < flat.length; i += 2) {
+      const entry = JSON.parse(flat[i + 1]!) as { at: number; result: CycleResult };
+      if (entry.at > now - minAgeMs) continue;
+      await writer.write(flat[i]!, entry.result);
+      queued++;
+    }
+  } while (cursor !== '0');
+  return queued;
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { counterWrite, cycleMetricsWrites, eventWrite, scheduleRunWrites, schedulerKey, type CycleJobData, type CycleResult, type ProductKeys, type QueueName, type RedisWrite } from '../core/index.ts';
 import { OnceWrites, type OnceWritesAnswer } from './once-writes.ts';
-import type { ResultFileWriter } from './result-files.ts';
+import { pendingResultFilesKey, type ResultFileWriter } from './result-files.ts';
 
 /** What is recorded for a job once, whatever happens to it (retries and stalled recoveries included). */
 export type FinalOutcome =
@@ -83,6 +83,7 @@ export async function sendFinalOutcome(
   outcome: FinalOutcome,
   batch = new OnceWrites(),
 ): Promise<OnceWritesAnswer> {
+  if (outcome.status === 'completed') batch.keepResult(pendingResultFilesKey(deps.keys), job.id, outcome.result);
   const answer = await addFinalOutcome(batch, deps.keys, job, outcome).send(deps.redis);
   if (answer.storedAnalysis === null && outcome.status === 'completed') await deps.results.write(job.id, outcome.result);
   return answer;

@@ -25,7 +25,7 @@ import { createCycleProcessor, recordStalledFailure, STALLED_REASON } from './cy
 import type { CycleRunner } from './cycle-runner.ts';
 import { createInProcessRunner } from './in-process-runner.ts';
 import { CANCEL_REASON, cancelChannel } from './job-control.ts';
-import { createResultFileWriter } from './result-files.ts';
+import { createResultFileWriter, recoverResultFiles } from './result-files.ts';
 import { createSandboxRunner } from './sandbox-runner.ts';
 import { writeHeartbeat, type WorkerHeartbeat } from './worker-heartbeat.ts';
 
@@ -90,7 +90,14 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   const settle: SettleFunction = opts.runCycle
     ? (opts.settleCycle ?? settleNothing)
     : (moduleSettle ?? ((analysis, job, ctx) => (builtinSettle ??= loadSettleFunction(config)).then((fn) => fn(analysis, job, ctx))));
-  const results = createResultFileWriter({ dir: config.RESULTS_DIR, logger });
+  const results = createResultFileWriter({ dir: config.RESULTS_DIR, logger, pending: { redis, keys } });
+  // Files a killed worker left unwritten: all of them now, then those older than a minute each minute.
+  const recoverFiles = (minAgeMs: number) =>
+    recoverResultFiles(redis, keys, results, minAgeMs)
+      .then((n) => n && logger.info({ files: n }, 'writing result files a stopped worker left unwritten'))
+      .catch((err: Error) => logger.warn({ err: err.message }, 'could not look for unwritten result files'));
+  void recoverFiles(0);
+  const fileSweep = setInterval(() => void recoverFiles(60_000), 60_000);
   const startedAt = new Date().toISOString();
   const active = new Map<string, WorkerHeartbeat['active'][number]>();
   let processed = 0;
@@ -173,6 +180,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     runner,
     async stop() {
       clearInterval(beat);
+      clearInterval(fileSweep);
       subscriber.disconnect();
       // Stop taking jobs at once; worker.close() then waits for running ones, without a limit of its own
       // (and a later close(true) would only return that same pending promise).
