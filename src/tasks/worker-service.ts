@@ -196,8 +196,9 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
         logger.warn({ deadlineMs: deadline, jobs: [...active.keys()] }, 'running cycles did not finish before the shutdown deadline; leaving them to stalled recovery');
       }
       await runner.close();
-      // Result files still queued are written before the connection goes (bounded by their retries).
-      await results.flush();
+      // Result files still queued are written before the connection goes; what a broken disk holds back
+      // past 5 s stays in the pending hash for the next worker to write.
+      await results.flush(5_000);
       await redis.hdel(keys.workers, id).catch(() => undefined);
       await publishEvent(redis, keys, 'worker.offline', { worker: id, host: hostname(), pid: process.pid, graceful: !timedOut }).catch(() => undefined);
       redis.disconnect();
