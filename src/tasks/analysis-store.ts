@@ -19,9 +19,3 @@ export async function storeAnalysisOnce(redis: Redis, keys: ProductKeys, jobId: 
   const stored = await redis.get(key);
   return stored === null ? analysis : cycleResultSchema.parse(JSON.parse(stored));
 }
-
-/** The analysis stored for this job id by an earlier run, if any. */
-export async function loadStoredAnalysis(redis: Redis, keys: ProductKeys, jobId: string): Promise<CycleResult | null> {
-  const raw = await redis.get(analysisKey(keys, jobId));
-  return raw === null ? null : cycleResultSchema.parse(JSON.parse(raw));
-}
