@@ -12,6 +12,9 @@ export interface CeleryBaseline {
   e2e_c8_per_s: number;
   latency_start_p50_ms: number;
   latency_start_p99_ms: number;
+  /** Send → completion seen by the sender. */
+  latency_done_p50_ms: number;
+  latency_done_p99_ms: number;
   beat_drift_p50_ms: number;
   beat_drift_p99_ms: number;
 }
@@ -30,6 +33,7 @@ interface CeleryRun {
   e2e_c2?: { per_s: number };
   e2e_c8?: { per_s: number };
   latency_start?: { p50: number; p99: number };
+  latency_roundtrip?: { p50: number; p99: number };
   beat?: { drift: { p50: number; p99: number } };
 }
 
@@ -44,6 +48,8 @@ export function readCeleryResults(path: string): CeleryBaseline {
     e2e_c8_per_s: median(runs.map((r) => r.e2e_c8?.per_s ?? NaN)),
     latency_start_p50_ms: median(runs.map((r) => r.latency_start?.p50 ?? NaN)),
     latency_start_p99_ms: median(runs.map((r) => r.latency_start?.p99 ?? NaN)),
+    latency_done_p50_ms: median(runs.map((r) => r.latency_roundtrip?.p50 ?? NaN)),
+    latency_done_p99_ms: median(runs.map((r) => r.latency_roundtrip?.p99 ?? NaN)),
     beat_drift_p50_ms: median(runs.map((r) => r.beat?.drift.p50 ?? NaN)),
     beat_drift_p99_ms: median(runs.map((r) => r.beat?.drift.p99 ?? NaN)),
   };

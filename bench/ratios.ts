@@ -15,6 +15,7 @@ export function ratiosOf(report: { throughput?: Row[]; latency?: Row; schedule?:
     const c = row.concurrency;
     out[`in_process_vs_bare_bullmq_c${c}`] = r(row.in_process_jobs_per_s, row.bare_jobs_per_s);
     out[`sandbox_vs_bare_bullmq_c${c}`] = r(row.sandbox_jobs_per_s, row.bare_jobs_per_s);
+    out[`sandbox_vs_in_process_c${c}`] = r(row.sandbox_jobs_per_s, row.in_process_jobs_per_s);
     const celeryRate = celery ? (c === 2 ? celery.e2e_c2_per_s : c === 8 ? celery.e2e_c8_per_s : NaN) : NaN;
     if (Number.isFinite(celeryRate)) {
       out[`sandbox_vs_celery_c${c}`] = r(row.sandbox_jobs_per_s, celeryRate);
@@ -24,6 +25,7 @@ export function ratiosOf(report: { throughput?: Row[]; latency?: Row; schedule?:
   if (celery && report.latency) {
     out.enqueue_to_start_p50_vs_celery = r(report.latency.enqueue_to_start_p50_ms, celery.latency_start_p50_ms);
     out.enqueue_to_start_p99_vs_celery = r(report.latency.enqueue_to_start_p99_ms, celery.latency_start_p99_ms);
+    if (Number.isFinite(celery.latency_done_p99_ms)) out.enqueue_to_completed_p99_vs_celery = r(report.latency.enqueue_to_completed_p99_ms, celery.latency_done_p99_ms);
   }
   if (celery && report.schedule) {
     out.schedule_lag_p50_vs_celery_beat = r(report.schedule.lag_p50_ms, celery.beat_drift_p50_ms);

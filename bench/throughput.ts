@@ -36,7 +36,7 @@ export async function throughput(opts: ThroughputOptions) {
       ratio_in_process_vs_bare: round(inProcess / bare, 3),
       ratio_sandbox_vs_bare: round(sandbox / bare, 3),
     });
-    log(`throughput c=${c}: bare ${round(bare)}/s, in process ${round(inProcess)}/s, sandbox (default) ${round(sandbox)}/s`);
+    log(`throughput c=${c}: bare ${round(bare)}/s, in process ${round(inProcess)}/s (${round(inProcess / bare, 3)} × bare), sandbox (default) ${round(sandbox)}/s (${round(sandbox / bare, 3)} × bare)`);
   }
   return rows;
 }

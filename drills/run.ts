@@ -84,7 +84,10 @@ async function crashDrill() {
   const recorded = (await Promise.all(ids.map((id) => redis.exists(`${pfx}:tl:recorded:${id}`)))).filter(Boolean).length;
   const executions = await redis.hgetall(`${pfx}:drill:executions`);
   const reRun = Object.values(executions).filter((v) => Number(v) > 1).length;
-  const files = readdirSync(resultsDir, { recursive: true }).filter((f) => String(f).endsWith('.json')).length;
+  // Result files follow their jobs (written after completion; a killed worker's are written by another).
+  const fileCount = () => readdirSync(resultsDir, { recursive: true }).filter((f) => String(f).endsWith('.json')).length;
+  await waitFor(async () => fileCount() >= n, 20_000, 250).catch(() => undefined);
+  const files = fileCount();
   await cleanPrefix(redis, pfx);
   redis.disconnect();
   workers.forEach((w) => w.kill('SIGKILL'));

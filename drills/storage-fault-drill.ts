@@ -51,6 +51,12 @@ export async function storageFaultDrill(opts: { short: boolean; report: Report }
     setTimeout(() => tickers.forEach((t) => rmSync(join(results, t), { force: true })), 4_000);
     const finished = await waitFor(async () => (await Promise.all(jobs.map((j) => j.getState()))).every((s) => s === 'completed' || s === 'failed'), opts.short ? 180_000 : 600_000, 250);
 
+    // Result files follow their jobs: written after completion, retried while the folder is unwritable.
+    const fileOf = async (j: (typeof jobs)[number], i: number) => {
+      const r = ((await queues['trading-cycle'].getJob(String(j.id)))?.returnvalue as { result?: { date: string } } | undefined)?.result;
+      return r ? join(results, tickers[i]!, r.date, `${j.id}.json`) : '';
+    };
+    await waitFor(async () => (await Promise.all(jobs.map(fileOf))).every((f) => !f || existsSync(f)), 20_000, 250);
     let agree = 0;
     let onceEach = 0;
     const disagreements: string[] = [];

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ProductKeys } from './keys.ts';
+import type { RedisWrite } from './redis-writes.ts';
 
 /**
  * Cross-process counters (schedule re-arms, skips, tokens, cost …). Each process increments them in
@@ -25,6 +26,10 @@ export function parseCounterField(field: string): { name: string; labels: Counte
 
 export function countersKey(keys: ProductKeys): string {
   return keys.custom('counters');
+}
+
+export function counterWrite(keys: ProductKeys, name: string, labels: CounterLabels = {}, by = 1): RedisWrite {
+  return ['HINCRBYFLOAT', countersKey(keys), counterField(name, labels), String(by)];
 }
 
 export async function incrementCounter(redis: Redis, keys: ProductKeys, name: string, labels: CounterLabels = {}, by = 1): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { counterField, countersKey, parseCounterField, type CounterLabels } from './counters.ts';
 import type { ProductKeys } from './keys.ts';
+import { sendWrites, type RedisWrite } from './redis-writes.ts';
 
 /**
  * Cycle metrics kept in Redis rather than in one process's memory: every worker records its cycles
@@ -55,37 +56,42 @@ function bucketOf(value: number, buckets: readonly number[]): string {
   return le === undefined ? '+Inf' : String(le);
 }
 
-/** Adds the writes of one histogram observation to a MULTI. */
-function observe(multi: ReturnType<Redis['multi']>, keys: ProductKeys, name: HistogramName, labels: CounterLabels, value: number): void {
+/** The writes of one histogram observation. */
+function observe(out: RedisWrite[], keys: ProductKeys, name: HistogramName, labels: CounterLabels, value: number): void {
   const key = histogramsKey(keys);
-  multi.hincrby(key, counterField(`${name}_bucket`, { ...labels, le: bucketOf(value, HISTOGRAMS[name].buckets) }), 1);
-  multi.hincrbyfloat(key, counterField(`${name}_sum`, labels), value);
-  multi.hincrby(key, counterField(`${name}_count`, labels), 1);
+  out.push(['HINCRBY', key, counterField(`${name}_bucket`, { ...labels, le: bucketOf(value, HISTOGRAMS[name].buckets) }), '1']);
+  out.push(['HINCRBYFLOAT', key, counterField(`${name}_sum`, labels), String(value)]);
+  out.push(['HINCRBY', key, counterField(`${name}_count`, labels), '1']);
 }
 
 /**
- * Records one cycle's final outcome in the cross-process metrics, in one round trip: duration by
- * status, schedule lag, last success per schedule and ticker, cost per schedule and agent, and the
- * per-minute throughput the dashboard charts. Call it once per job (the run recorder's marker does).
+ * The writes that record one cycle's final outcome in the cross-process metrics: duration by status,
+ * schedule lag, last success per schedule and ticker, cost per schedule and agent, and the per-minute
+ * throughput the dashboard charts. Sent once per job (the run recorder's marker sees to it).
  */
-export async function recordCycleMetrics(redis: Redis, keys: ProductKeys, m: CycleMetricsRecord): Promise<void> {
-  const multi = redis.multi();
+export function cycleMetricsWrites(keys: ProductKeys, m: CycleMetricsRecord): RedisWrite[] {
+  const out: RedisWrite[] = [];
   if (m.startedAt) {
-    observe(multi, keys, 'cycle_duration_seconds', { queue: m.queue, status: m.status }, Math.max(0, m.endedAt - m.startedAt) / 1000);
-    if (m.trigger === 'schedule' && m.dueAt) observe(multi, keys, 'schedule_lag_seconds', { queue: m.queue }, Math.max(0, m.startedAt - m.dueAt) / 1000);
+    observe(out, keys, 'cycle_duration_seconds', { queue: m.queue, status: m.status }, Math.max(0, m.endedAt - m.startedAt) / 1000);
+    if (m.trigger === 'schedule' && m.dueAt) observe(out, keys, 'schedule_lag_seconds', { queue: m.queue }, Math.max(0, m.startedAt - m.dueAt) / 1000);
   }
   if (m.status === 'completed' && m.schedule && m.trigger === 'schedule') {
     // GT: a run finishing after a later one never moves the time back.
-    multi.zadd(lastSuccessKey(keys), 'GT', Math.floor(m.endedAt / 1000), `${m.schedule}|${m.ticker}`);
+    out.push(['ZADD', lastSuccessKey(keys), 'GT', String(Math.floor(m.endedAt / 1000)), `${m.schedule}|${m.ticker}`]);
   }
   if (m.status === 'completed' && m.costUsd && m.costUsd > 0) {
-    multi.hincrbyfloat(countersKey(keys), counterField('cycle_cost_usd_total', { schedule: m.schedule ?? '(none)', agent: m.agent }), m.costUsd);
+    out.push(['HINCRBYFLOAT', countersKey(keys), counterField('cycle_cost_usd_total', { schedule: m.schedule ?? '(none)', agent: m.agent }), String(m.costUsd)]);
   }
   const minute = Math.floor(m.endedAt / MINUTE_MS) * MINUTE_MS;
   const tkey = throughputKey(keys, minute);
-  multi.hincrby(tkey, `${minute / MINUTE_MS}:${m.status}`, 1);
-  multi.expire(tkey, THROUGHPUT_RETAIN_S);
-  await multi.exec();
+  out.push(['HINCRBY', tkey, `${minute / MINUTE_MS}:${m.status}`, '1']);
+  out.push(['EXPIRE', tkey, String(THROUGHPUT_RETAIN_S)]);
+  return out;
+}
+
+/** Records one cycle's final outcome in the metrics, in one round trip (see cycleMetricsWrites). */
+export async function recordCycleMetrics(redis: Redis, keys: ProductKeys, m: CycleMetricsRecord): Promise<void> {
+  await sendWrites(redis, cycleMetricsWrites(keys, m));
 }
 
 export interface HistogramSeries {

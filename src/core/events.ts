@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ProductKeys } from './keys.ts';
+import type { RedisWrite } from './redis-writes.ts';
 
 /**
  * Product events that are not BullMQ job events (those come from QueueEvents): published on one Redis
@@ -24,6 +25,12 @@ export interface ProductEvent {
   type: ProductEventType;
   at: string;
   [field: string]: unknown;
+}
+
+/** The PUBLISH of an event as a write, for a batch (the channel travels where a key would). */
+export function eventWrite(keys: ProductKeys, type: ProductEventType, payload: Record<string, unknown> = {}): RedisWrite {
+  const event: ProductEvent = { ...payload, type, at: new Date().toISOString() };
+  return ['PUBLISH', keys.eventsChannel, JSON.stringify(event)];
 }
 
 export async function publishEvent(redis: Redis, keys: ProductKeys, type: ProductEventType, payload: Record<string, unknown> = {}): Promise<void> {

@@ -9,6 +9,7 @@ export * from './errors.ts';
 export * from './open-queues.ts';
 export * from './service-runner.ts';
 export * from './counters.ts';
+export * from './redis-writes.ts';
 export * from './cycle-metrics.ts';
 export * from './events.ts';
 export * from './cycle-options-policy.ts';

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import type { ProductKeys } from './keys.ts';
+import { sendWrites, type RedisWrite } from './redis-writes.ts';
 
 /**
  * Each schedule's finished runs, written once per job when its outcome is recorded: a capped list of
@@ -42,17 +43,22 @@ function tallyField(run: Pick<ScheduleRun, 'status' | 'reason'>): string {
   return run.status;
 }
 
-export async function recordScheduleRun(redis: Redis, keys: ProductKeys, scheduleId: string, run: ScheduleRun): Promise<void> {
+/** The writes that record one finished run of a schedule (its recent-runs list and its tallies). */
+export function scheduleRunWrites(keys: ProductKeys, scheduleId: string, run: ScheduleRun): RedisWrite[] {
   const day = tallyKey(keys, scheduleId, nyDay(run.due_at));
   const field = tallyField(run);
-  await redis
-    .multi()
-    .lpush(runsKey(keys, scheduleId), JSON.stringify(run))
-    .ltrim(runsKey(keys, scheduleId), 0, MAX_RUNS - 1)
-    .hincrby(tallyKey(keys, scheduleId, 'all'), field, 1)
-    .hincrby(day, field, 1)
-    .expire(day, DAY_TTL_S)
-    .exec();
+  const runs = runsKey(keys, scheduleId);
+  return [
+    ['LPUSH', runs, JSON.stringify(run)],
+    ['LTRIM', runs, '0', String(MAX_RUNS - 1)],
+    ['HINCRBY', tallyKey(keys, scheduleId, 'all'), field, '1'],
+    ['HINCRBY', day, field, '1'],
+    ['EXPIRE', day, String(DAY_TTL_S)],
+  ];
+}
+
+export async function recordScheduleRun(redis: Redis, keys: ProductKeys, scheduleId: string, run: ScheduleRun): Promise<void> {
+  await sendWrites(redis, scheduleRunWrites(keys, scheduleId, run));
 }
 
 /** Newest first. */

@@ -48,6 +48,11 @@ export class RequestLimits {
     await this.authFailures.consume(client).catch(() => undefined);
   }
 
+  /** Gives back cycles taken for a request that was then refused for another reason. */
+  async returnJobs(client: string, count: number): Promise<void> {
+    await this.jobs.reward(client, count).catch(() => undefined);
+  }
+
   /** Takes `count` cycles from the client's per-minute allowance, or refuses them all. */
   async takeJobs(client: string, count: number): Promise<void> {
     try {

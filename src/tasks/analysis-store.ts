@@ -2,9 +2,11 @@ import type { Redis } from 'ioredis';
 import { cycleResultSchema, type CycleResult, type ProductKeys } from '../core/index.ts';
 
 /** As long as the record-once marker: any re-run of a job id within it reuses the analysis. */
-const ANALYSIS_TTL_S = 8 * 24 * 3600;
+export const ANALYSIS_TTL_S = 8 * 24 * 3600;
 
-const analysisKey = (keys: ProductKeys, jobId: string) => keys.custom('analysis', jobId);
+export const analysisKey = (keys: ProductKeys, jobId: string) => keys.custom('analysis', jobId);
+
+export const parseAnalysis = (raw: string): CycleResult => cycleResultSchema.parse(JSON.parse(raw));
 
 /**
  * Stores a job's finished analysis once (SET NX) and answers the one on record: if another run of the
@@ -16,10 +18,4 @@ export async function storeAnalysisOnce(redis: Redis, keys: ProductKeys, jobId: 
   if ((await redis.set(key, JSON.stringify(analysis), 'EX', ANALYSIS_TTL_S, 'NX')) === 'OK') return analysis;
   const stored = await redis.get(key);
   return stored === null ? analysis : cycleResultSchema.parse(JSON.parse(stored));
-}
-
-/** The analysis stored for this job id by an earlier run, if any. */
-export async function loadStoredAnalysis(redis: Redis, keys: ProductKeys, jobId: string): Promise<CycleResult | null> {
-  const raw = await redis.get(analysisKey(keys, jobId));
-  return raw === null ? null : cycleResultSchema.parse(JSON.parse(raw));
 }

@@ -10,7 +10,7 @@ import {
   type Config,
   type ProductKeys,
 } from '../core/index.ts';
-import { loadSettleFunction, type SettleFunction } from './cycle-execution.ts';
+import { idleWhen, loadSettleFunction, settlesNothing, type SettleFunction } from './cycle-execution.ts';
 
 /**
  * Human in the loop: for a profile with `approval: required`, the worker's settle step records the
@@ -18,7 +18,7 @@ import { loadSettleFunction, type SettleFunction } from './cycle-execution.ts';
  * fill at the decision's price, once per job id); a rejection or the session's close ends it unfilled.
  */
 export function gateForApproval(settle: SettleFunction, deps: { redis: Redis; keys: ProductKeys; calendar: Pick<MarketCalendar, 'nextSessionWindow'>; now?: () => Date }): SettleFunction {
-  return async (analysis, job, ctx) => {
+  const gated: SettleFunction = async (analysis, job, ctx) => {
     if (job.profile.approval !== 'required') return settle(analysis, job, ctx);
     const now = deps.now?.() ?? new Date();
     // The session the decision is for: the one open now, else the next one. It expires at that close.
@@ -26,6 +26,7 @@ export function gateForApproval(settle: SettleFunction, deps: { redis: Redis; ke
     await createPendingApproval(deps.redis, deps.keys, ctx.jobId, { analysis, job, expiresAt, now });
     return { ...analysis, fill: null, fill_note: `awaiting approval (expires ${expiresAt.toISOString()})`, awaiting_approval: true };
   };
+  return idleWhen(gated, (job) => job.profile.approval !== 'required' && settlesNothing(settle, job));
 }
 
 export type DecideResult = { outcome: 'settled'; approval: ApprovalView } | { outcome: 'refused'; approval: ApprovalView } | null;

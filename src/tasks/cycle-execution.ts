@@ -39,6 +39,20 @@ export async function loadSettleFunction(config: Pick<Config, 'CYCLE_MODULE'>): 
 
 export { settleNothing };
 
+// Settle steps known to do nothing for some jobs: their analysis and outcome are then stored together.
+const idleFor = new WeakMap<SettleFunction, (job: CycleJobData) => boolean>([[settleNothing, () => true]]);
+
+/** Declares when `fn` has no side effects (so nothing needs to happen between storing and recording). */
+export function idleWhen(fn: SettleFunction, when: (job: CycleJobData) => boolean): SettleFunction {
+  idleFor.set(fn, when);
+  return fn;
+}
+
+/** True when the settle step is known to do nothing for this job; unknown steps are assumed to act. */
+export function settlesNothing(fn: SettleFunction, job: CycleJobData): boolean {
+  return idleFor.get(fn)?.(job) ?? false;
+}
+
 export interface CycleCall {
   data: CycleJobData;
   jobId: string;

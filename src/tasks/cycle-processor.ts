@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { MarketCalendar } from '../calendar/index.ts';
 import {
+  ackEnabled,
   ackReplicas,
   cycleJobDataSchema,
   effectiveQueue,
@@ -15,17 +16,19 @@ import {
   type QueueName,
 } from '../core/index.ts';
 import { admit } from './admission.ts';
-import { writeJobLog } from './attempt-log.ts';
-import { loadStoredAnalysis, storeAnalysisOnce } from './analysis-store.ts';
-import { settleNothing, type SettleFunction } from './cycle-execution.ts';
+import { writeJobLog, type AttemptRecorder } from './attempt-log.ts';
+import { ANALYSIS_TTL_S, analysisKey, parseAnalysis, storeAnalysisOnce } from './analysis-store.ts';
+import { settleNothing, settlesNothing, type SettleFunction } from './cycle-execution.ts';
 import { retryStorage } from './storage-retry.ts';
 import type { CycleRunner } from './cycle-runner.ts';
-import { CANCEL_REASON, readTombstone } from './job-control.ts';
-import { indexJob } from './job-index.ts';
+import { CANCEL_REASON, tombstoneKey } from './job-control.ts';
+import { indexWrites } from './job-index.ts';
 import { dueTimeFromJobId } from './job-view.ts';
-import { acquireOverlapLease, releaseOverlapLease } from './overlap-lease.ts';
+import { OnceWrites } from './once-writes.ts';
+import { acquireOverlapLease, overlapLeaseKey, releaseOverlapLease } from './overlap-lease.ts';
 import { confirmJobStart, writeConfirmed, type ReplicaGuardDeps, type ReplicaHealth } from './replica-guard.ts';
-import { recordFinalOutcome, type FinalOutcome } from './run-recorder.ts';
+import { createResultFileWriter, type ResultFileWriter } from './result-files.ts';
+import { recordFinalOutcome, sendFinalOutcome, type FinalJob, type FinalOutcome } from './run-recorder.ts';
 
 export interface CycleProcessorDeps {
   config: Config;
@@ -44,6 +47,8 @@ export interface CycleProcessorDeps {
   settle?: SettleFunction;
   /** How long one storage step (analysis, settle, outcome) is retried on its own. */
   storageRetryMs?: number;
+  /** Writes result files after completion (one per worker process, flushed at shutdown); default: its own. */
+  results?: ResultFileWriter;
   /** How long the replica guards wait for a replica (default REPLICA_GUARD_MS). */
   replicaGuardMs?: number;
 }
@@ -82,7 +87,8 @@ function overlapPair(data: CycleJobData): string | null {
 export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName) {
   const now = deps.now ?? Date.now;
   const limits = effectiveQueue(queue, deps.config);
-  const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR, history: Boolean(deps.config.DATABASE_URL) };
+  const results = deps.results ?? createResultFileWriter({ dir: deps.config.RESULTS_DIR, logger: deps.logger, pending: { redis: deps.redis, keys: deps.keys } });
+  const store = { redis: deps.redis, keys: deps.keys, results, history: Boolean(deps.config.DATABASE_URL) };
 
   const settle = deps.settle ?? settleNothing;
   const storageRetry = (logger: Logger) => ({ budgetMs: deps.storageRetryMs ?? STORAGE_RETRY_MS, logger, stop: () => deps.abandoned?.() ?? false });
@@ -106,11 +112,11 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     ...(deps.replicaGuardMs ? { budgetMs: deps.replicaGuardMs } : {}),
   });
 
-  return async (job: Job, token?: string, signal?: AbortSignal): Promise<JobOutcome> => {
+  return async (job: Job, token?: string, signal?: AbortSignal, attempt?: AttemptRecorder): Promise<JobOutcome> => {
     const jobId = String(job.id);
-    const attempt = job.attemptsMade + 1;
+    const attemptNo = job.attemptsMade + 1;
     const raw = (job.data ?? {}) as Record<string, unknown>;
-    const log = jobLogger(deps.logger, { jobId, agent: String(raw.agent ?? '?'), ticker: String(raw.ticker ?? '?'), attempt, queue });
+    const log = jobLogger(deps.logger, { jobId, agent: String(raw.agent ?? '?'), ticker: String(raw.ticker ?? '?'), attempt: attemptNo, queue });
     const parsed = cycleJobDataSchema.safeParse(raw);
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`).join('; ');
@@ -119,31 +125,86 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     }
     const data = parsed.data;
     const dueAt = dueTimeOf(job, data);
-    const record = (outcome: FinalOutcome) => recordFinalOutcome(store, { id: jobId, queue, data, dueAt, processedOn: job.processedOn, createdAt: job.timestamp, attempts: attempt }, outcome);
-    // Both in flight at once: one round trip's wait instead of two on every job.
-    const [, tombstone] = await Promise.all([
-      indexJob(deps.redis, deps.keys, { queue, jobId, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id }),
-      readTombstone(deps.redis, deps.keys, jobId),
-    ]);
+    const finalJob: FinalJob = { id: jobId, queue, data, dueAt, processedOn: job.processedOn, createdAt: job.timestamp, attempts: attemptNo };
+    const pair = overlapPair(data);
+    const leaseKey = pair ? overlapLeaseKey(deps.keys, pair) : null;
+    let leaseHeld = false;
+    /**
+     * Records the final outcome in one Lua call, with this attempt's end and the lease's release
+     * when the processor returns `returned` (a thrown error's attempt end is the wrapper's).
+     */
+    const record = async (outcome: FinalOutcome, returned?: JobOutcome, batch = new OnceWrites()) => {
+      if (leaseHeld && leaseKey) batch.alsoWrite([['DELIFEQ', leaseKey, jobId]]);
+      if (returned && attempt) batch.alsoWrite(attempt.endWrites({ outcome: returned }));
+      const answer = await sendFinalOutcome(store, finalJob, outcome, batch);
+      if (answer.storedAnalysis !== null) return answer;
+      if (leaseKey) leaseHeld = false;
+      if (returned) attempt?.endSent();
+      return answer;
+    };
+
+    const stalled = job.stalledCounter > deps.config.WORKER_MAX_STALLED;
+    const admission = admit(data, dueAt, now(), deps.calendar);
+    const softMs = data.soft_time_limit_ms ?? limits.softTimeLimitMs;
+    const hardMs = Math.max(softMs, data.hard_time_limit_ms ?? limits.hardTimeLimitMs);
+    const wantLease = !stalled && admission.admit && leaseKey !== null;
+
+    // The start of a job in one pipelined round trip: the attempt's start, the index (a no-op for jobs
+    // indexed when enqueued; a scheduler's runs are not), the cancel tombstone, an analysis on record,
+    // the overlap lease.
+    const pipe = deps.redis.pipeline();
+    const startWrites = attempt?.startWrites() ?? [];
+    const indexing = indexWrites(deps.keys, { queue, jobId, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id }, { trim: false });
+    for (const [command, key, ...args] of [...startWrites, ...indexing]) pipe.call(command, key, ...args);
+    pipe.get(tombstoneKey(deps.keys, jobId));
+    pipe.get(analysisKey(deps.keys, jobId));
+    if (wantLease) pipe.set(leaseKey!, jobId, 'PX', hardMs + 60_000, 'NX').get(leaseKey!);
+    const replies = (await pipe.exec()) ?? [];
+    const reply = (i: number) => {
+      const [err, value] = replies[i] ?? [new Error('no reply')];
+      if (err) throw err;
+      return value;
+    };
+    // The attempt log is best effort; the index, tombstone, analysis and lease are not.
+    if (startWrites.length && !replies[0]?.[0]) attempt?.started(Number(replies[0]![1]));
+    for (let i = startWrites.length; i < startWrites.length + indexing.length; i++) reply(i);
+    let at = startWrites.length + indexing.length;
+    const tombstone = reply(at++) as string | null;
+    const storedAnalysis = reply(at++) as string | null;
+    let holder: string | null = null;
+    if (wantLease) {
+      const took = reply(at++) === 'OK';
+      const current = reply(at++) as string | null;
+      if (took || current === jobId) {
+        leaseHeld = true;
+        // A retry or a recovered run of the same job holds its own lease: renewed.
+        if (!took) await deps.redis.pexpire(leaseKey!, hardMs + 60_000);
+      } else if (current === null) {
+        // Expired between the two commands: ask again.
+        holder = await acquireOverlapLease(deps.redis, deps.keys, pair!, jobId, hardMs + 60_000);
+        leaseHeld = holder === null;
+      } else holder = current;
+    }
 
     // BullMQ fails a job that stalled too often, except a job scheduler's run, which it re-queues forever.
-    if (job.stalledCounter > deps.config.WORKER_MAX_STALLED) {
+    if (stalled) {
+      // Its earlier attempt may still hold the pair's lease.
+      leaseHeld = leaseKey !== null;
       await record({ status: 'failed', error: STALLED_REASON });
-      const stuck = overlapPair(data);
-      if (stuck) await releaseOverlapLease(deps.redis, deps.keys, stuck, jobId);
       log.error({ stalled: job.stalledCounter }, 'cycle failed: it stalled too often (its worker kept dying)');
       throw new UnrecoverableError(STALLED_REASON);
     }
     if (tombstone) {
-      await record({ status: 'cancelled', error: CANCEL_REASON });
+      const returned: JobOutcome = { status: 'cancelled', reason: CANCEL_REASON };
+      await record({ status: 'cancelled', error: CANCEL_REASON }, returned);
       log.info('cycle cancelled before it started');
-      return { status: 'cancelled', reason: CANCEL_REASON };
+      return returned;
     }
-    const admission = admit(data, dueAt, now(), deps.calendar);
     if (!admission.admit) {
-      await record({ status: 'skipped', reason: admission.reason!, detail: admission.detail });
+      const returned: JobOutcome = { status: 'skipped', reason: admission.reason!, detail: admission.detail };
+      await record({ status: 'skipped', reason: admission.reason!, detail: admission.detail }, returned);
       log.info({ reason: admission.reason, detail: admission.detail }, 'cycle skipped');
-      return { status: 'skipped', reason: admission.reason!, detail: admission.detail };
+      return returned;
     }
     // With replicas to confirm (Sentinel), a job is analysed only once a replica knows it is ours: one
     // taken on a primary that a failover is discarding runs on the new primary instead, not twice.
@@ -152,17 +213,12 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
       log.warn('job taken on a primary a failover discarded; left to the worker that holds it now');
       throw new JobLostInFailoverError(`job ${jobId} is no longer this worker's after a Redis failover`);
     }
-    const softMs = data.soft_time_limit_ms ?? limits.softTimeLimitMs;
-    const hardMs = Math.max(softMs, data.hard_time_limit_ms ?? limits.hardTimeLimitMs);
-    const pair = overlapPair(data);
-    if (pair) {
-      const holder = await acquireOverlapLease(deps.redis, deps.keys, pair, jobId, hardMs + 60_000);
-      if (holder) {
-        const detail = `cycle ${holder} for ${pair} is still running`;
-        await record({ status: 'skipped', reason: 'overlap', detail });
-        log.info({ runningJob: holder }, 'cycle skipped: previous one still running');
-        return { status: 'skipped', reason: 'overlap', detail };
-      }
+    if (holder) {
+      const detail = `cycle ${holder} for ${pair} is still running`;
+      const returned: JobOutcome = { status: 'skipped', reason: 'overlap', detail };
+      await record({ status: 'skipped', reason: 'overlap', detail }, returned);
+      log.info({ runningJob: holder }, 'cycle skipped: previous one still running');
+      return returned;
     }
 
     log.info({ trigger: data.trigger, scheduleId: data.schedule_id, dueAt: new Date(dueAt).toISOString() }, 'cycle started');
@@ -170,14 +226,15 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     try {
       // One analysis per job id: a re-run (retry after a storage fault, stalled recovery, lost lock)
       // reuses the one on record and completes only the side effects still missing.
-      let analysis = analyses.get(jobId) ?? (await loadStoredAnalysis(deps.redis, deps.keys, jobId));
+      const onRecord = storedAnalysis !== null ? parseAnalysis(storedAnalysis) : null;
+      let analysis = onRecord ?? analyses.get(jobId);
       if (analysis) {
         log.info({ decision: analysis.decision }, 'analysis already done for this job: completing its side effects only');
       } else {
         analysis = await deps.runner.run({
           data,
           jobId,
-          attempt,
+          attempt: attemptNo,
           queue,
           softTimeLimitMs: softMs,
           hardTimeLimitMs: hardMs,
@@ -191,16 +248,38 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
         });
         remember(jobId, analysis);
       }
+      const completed = (result: CycleResult) => {
+        analyses.delete(jobId);
+        log.info({ decision: result.decision, confidence: result.confidence, ms: now() - started }, 'cycle completed');
+        return { status: 'completed', result } as const;
+      };
+      // With replicas to confirm, the analysis is stored and confirmed on its own first (below), so the
+      // one-call end is for installs without a failover to survive.
+      if (settlesNothing(settle, data) && !ackEnabled(ackReplicas(deps.config))) {
+        // Nothing happens between storing the analysis and recording it: both in the one Lua call
+        // (the analysis SET NX first; another run's analysis on record wins and nothing is written).
+        const fresh = analysis;
+        const returned = { status: 'completed', result: fresh } as const;
+        const answer = await retryStorage(
+          'recording the outcome',
+          () => record({ status: 'completed', result: fresh }, returned, onRecord ? new OnceWrites() : new OnceWrites().storeAnalysis(analysisKey(deps.keys, jobId), fresh, ANALYSIS_TTL_S)),
+          storageRetry(log),
+        );
+        if (answer.storedAnalysis === null) return completed(fresh);
+        analysis = parseAnalysis(answer.storedAnalysis);
+      }
       // Set-if-absent before any side effect; should another run have stored first, its analysis wins.
       const fresh = analysis;
-      // Confirmed by a replica before any side effect: if this job's completion is lost in a failover,
-      // its re-run on the new primary finds the analysis instead of analysing again.
-      analysis = await retryStorage('storing the analysis', async () => (await writeConfirmed(guard(log), 'the analysis', () => storeAnalysisOnce(deps.redis, deps.keys, jobId, fresh))).value, storageRetry(log));
-      const result = await retryStorage('settling the decision', () => settle(analysis, data, { redis: deps.redis, config: deps.config, jobId }), storageRetry(log));
-      await retryStorage('recording the outcome', () => record({ status: 'completed', result }), storageRetry(log));
-      analyses.delete(jobId);
-      log.info({ decision: result.decision, confidence: result.confidence, ms: now() - started }, 'cycle completed');
-      return { status: 'completed', result };
+      // Confirmed by the replicas (Sentinel) before any side effect: if this job's completion is lost in a
+      // failover, its re-run on the new primary finds the analysis instead of analysing again.
+      analysis =
+        onRecord && onRecord === fresh
+          ? fresh
+          : await retryStorage('storing the analysis', async () => (await writeConfirmed(guard(log), 'the analysis', () => storeAnalysisOnce(deps.redis, deps.keys, jobId, fresh))).value, storageRetry(log));
+      const settled = analysis;
+      const result = await retryStorage('settling the decision', () => settle(settled, data, { redis: deps.redis, config: deps.config, jobId }), storageRetry(log));
+      await retryStorage('recording the outcome', () => record({ status: 'completed', result }, { status: 'completed', result }), storageRetry(log));
+      return completed(result);
     } catch (err) {
       const e = err as Error;
       if (deps.abandoned?.()) {
@@ -212,13 +291,13 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
         log.info('cycle cancelled while running');
         throw new UnrecoverableError(`cancelled: ${String(signal.reason)}`);
       }
-      const final = FINAL_ERRORS.has(e.name) || attempt >= (job.opts.attempts ?? 1);
+      const final = FINAL_ERRORS.has(e.name) || attemptNo >= (job.opts.attempts ?? 1);
       if (final) await record({ status: 'failed', error: e.message });
       log.warn({ err: e.message, errorName: e.name, final }, final ? 'cycle failed' : 'cycle attempt failed; will retry');
       if (FINAL_ERRORS.has(e.name)) throw Object.assign(new UnrecoverableError(e.message), { cause: e });
       throw e;
     } finally {
-      if (pair && !deps.abandoned?.()) await releaseOverlapLease(deps.redis, deps.keys, pair, jobId).catch(() => undefined);
+      if (leaseHeld && pair && !deps.abandoned?.()) await releaseOverlapLease(deps.redis, deps.keys, pair, jobId).catch(() => undefined);
     }
   };
 }
@@ -227,11 +306,11 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
  * A job that kept killing its worker is failed by BullMQ without calling our processor: record that
  * outcome (once) and free its overlap lease, so the schedule's last run says why.
  */
-export async function recordStalledFailure(deps: Pick<CycleProcessorDeps, 'redis' | 'keys' | 'config' | 'logger'>, queue: QueueName, job: Job): Promise<boolean> {
+export async function recordStalledFailure(deps: Pick<CycleProcessorDeps, 'redis' | 'keys' | 'config' | 'logger' | 'results'>, queue: QueueName, job: Job): Promise<boolean> {
   const parsed = cycleJobDataSchema.safeParse(job.data);
   if (!parsed.success) return false;
   const data = parsed.data;
-  const store = { redis: deps.redis, keys: deps.keys, resultsDir: deps.config.RESULTS_DIR, history: Boolean(deps.config.DATABASE_URL) };
+  const store = { redis: deps.redis, keys: deps.keys, results: deps.results ?? createResultFileWriter({ dir: deps.config.RESULTS_DIR, logger: deps.logger, pending: { redis: deps.redis, keys: deps.keys } }), history: Boolean(deps.config.DATABASE_URL) };
   const error = job.failedReason || STALLED_REASON;
   const first = await recordFinalOutcome(store, { id: String(job.id), queue, data, dueAt: dueTimeOf(job, data), processedOn: job.processedOn, createdAt: job.timestamp, attempts: job.attemptsMade }, { status: 'failed', error });
   const pair = overlapPair(data);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ProductKeys, QueueName } from '../core/index.ts';
+import { sendWrites, type ProductKeys, type QueueName, type RedisWrite } from '../core/index.ts';
 
 /**
  * Our index of jobs for listing newest first with filters, without scanning BullMQ's state sets:
@@ -34,21 +34,28 @@ function indexKeys(keys: ProductKeys, job: { ticker?: string; agent?: string; sc
   return out;
 }
 
-export async function indexJob(
-  redis: Redis,
-  keys: ProductKeys,
-  job: IndexedJob & { ticker: string; agent: string; schedule: string | null },
-): Promise<void> {
+type IndexEntry = IndexedJob & { ticker: string; agent: string; schedule: string | null };
+
+/**
+ * The writes that add a job to every index list it belongs to. `trim` also drops entries past the
+ * retention age (at enqueue); at a job's start it is left to the retention pass (pruneJobIndex).
+ */
+export function indexWrites(keys: ProductKeys, job: IndexEntry, opts: { trim: boolean } = { trim: true }): RedisWrite[] {
   const member = `${job.queue}|${job.jobId}`;
-  const multi = redis.multi();
+  const out: RedisWrite[] = [];
   for (const key of indexKeys(keys, { ...job })) {
-    multi.zadd(key, 'NX', job.createdAt, member);
-    multi.zremrangebyscore(key, '-inf', job.createdAt - RETAIN_MS);
+    out.push(['ZADD', key, 'NX', String(job.createdAt), member]);
+    if (opts.trim) out.push(['ZREMRANGEBYSCORE', key, '-inf', String(job.createdAt - RETAIN_MS)]);
     // A list nobody adds to any more (a ticker no longer analysed) expires with its last job.
-    multi.pexpire(key, RETAIN_MS);
+    out.push(['PEXPIRE', key, String(RETAIN_MS)]);
   }
-  await multi.exec();
+  return out;
 }
+
+export async function indexJob(redis: Redis, keys: ProductKeys, job: IndexEntry): Promise<void> {
+  await sendWrites(redis, indexWrites(keys, job));
+}
+
 
 /**
  * Bounds every index list: entries past the retention age go, and each list keeps at most `keep`

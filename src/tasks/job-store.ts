@@ -19,11 +19,15 @@ export interface JobStore {
 }
 
 /** Adds one trading cycle to a queue; the job id is a UUID the caller can poll. */
-export async function enqueueCycle(queues: QueueSet, queue: QueueName, data: CycleJobData, store?: Pick<JobStore, 'redis' | 'keys'>, env?: QueueEnv): Promise<JobView> {
-  const job = await queues[queue].add(CYCLE_JOB_NAME, data, { ...cycleJobOptions(queue, env), jobId: randomUUID() });
-  if (store) {
-    await indexJob(store.redis, store.keys, { queue, jobId: String(job.id), createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id });
-  }
+export async function enqueueCycle(queues: QueueSet, queue: QueueName, data: CycleJobData, store: Pick<JobStore, 'redis' | 'keys'>, env?: QueueEnv): Promise<JobView> {
+  // The id and creation time are ours, so the index is written alongside the add (one round trip's
+  // wait for both). Should the add fail, the entry points at no job and the listing drops it.
+  const jobId = randomUUID();
+  const timestamp = Date.now();
+  const [job] = await Promise.all([
+    queues[queue].add(CYCLE_JOB_NAME, data, { ...cycleJobOptions(queue, env), jobId, timestamp }),
+    indexJob(store.redis, store.keys, { queue, jobId, createdAt: timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id }),
+  ]);
   return toJobView(job, 'waiting', queue);
 }
 

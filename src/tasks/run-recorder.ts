@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
-import { incrementCounter, publishEvent, recordCycleMetrics, recordScheduleRun, schedulerKey, type CycleJobData, type CycleResult, type ProductKeys, type QueueName } from '../core/index.ts';
-import { cycleRecord, markAndQueue } from '../history/index.ts';
-import { writeResultFile } from './result-files.ts';
+import { counterWrite, cycleMetricsWrites, eventWrite, scheduleRunWrites, schedulerKey, type CycleJobData, type CycleResult, type ProductKeys, type QueueName, type RedisWrite } from '../core/index.ts';
+import { cycleRecord, outboxKey } from '../history/index.ts';
+import { OnceWrites, type OnceWritesAnswer } from './once-writes.ts';
+import { pendingResultFilesKey, type ResultFileWriter } from './result-files.ts';
 
 /** What is recorded for a job once, whatever happens to it (retries and stalled recoveries included). */
 export type FinalOutcome =
@@ -9,72 +10,102 @@ export type FinalOutcome =
   | { status: 'skipped'; reason: string; detail?: string }
   | { status: 'failed' | 'cancelled'; error: string };
 
+export interface FinalJob {
+  id: string;
+  queue: QueueName;
+  data: CycleJobData;
+  dueAt: number;
+  processedOn?: number;
+  createdAt?: number;
+  attempts?: number;
+}
+
 const DAY_S = 24 * 3600;
+export const RECORDED_TTL_S = 8 * DAY_S;
+
+export const recordedKey = (keys: ProductKeys, jobId: string) => keys.custom('recorded', jobId);
+
+export interface RecordOptions {
+  /** DATABASE_URL is set: queue the outcome's record for PostgreSQL. */
+  history?: boolean;
+}
 
 /**
- * Records a job's final outcome exactly once per job id: result file, the schedule's last run,
- * counters and the skip event. A per-job marker (SET NX) makes a second run of the same job id
- * (retry after a crash mid-record, recovery) a no-op here.
+ * The writes that record a job's final outcome: the schedule's last run and its run list, counters,
+ * metrics and the skip event. Sent once per job id, behind the record-once marker.
  */
-export async function recordFinalOutcome(
-  deps: { redis: Redis; keys: ProductKeys; resultsDir: string; /** DATABASE_URL is set: queue the record for PostgreSQL. */ history?: boolean },
-  job: { id: string; queue: QueueName; data: CycleJobData; dueAt: number; processedOn?: number; createdAt?: number; attempts?: number },
-  outcome: FinalOutcome,
-): Promise<boolean> {
-  const { redis, keys } = deps;
-  // The file first: writing it is idempotent (same path, atomic rename), so a crash before the marker
-  // below only means the next run of this job id writes it again — never a marker without its file.
-  if (outcome.status === 'completed') await writeResultFile(deps.resultsDir, job.id, outcome.result);
-  const marker = { key: keys.custom('recorded', job.id), value: outcome.status, ttlS: 8 * DAY_S };
-  // With durable history the marker and the outbox entry are set together (one script): the record
-  // waits in Redis for PostgreSQL, so neither a slow database nor a crash here can lose it.
-  const first = deps.history
-    ? await markAndQueue(redis, keys, marker, cycleRecord(job, outcome, Date.now()))
-    : (await redis.set(marker.key, marker.value, 'EX', marker.ttlS, 'NX')) === 'OK';
-  if (!first) return false;
+export function finalOutcomeWrites(keys: ProductKeys, job: FinalJob, outcome: FinalOutcome, now = Date.now(), opts: RecordOptions = {}): RedisWrite[] {
   const { data } = job;
-  // The writes after the marker are independent: send them together and wait once.
-  const pending: Array<Promise<unknown>> = [];
-  pending.push(recordCycleMetrics(redis, keys, { queue: job.queue, agent: data.agent, schedule: data.schedule_id, ticker: data.ticker, trigger: data.trigger, status: outcome.status, startedAt: job.processedOn, endedAt: Date.now(), dueAt: job.dueAt, costUsd: outcome.status === 'completed' ? outcome.result.usage.cost_usd : 0 }));
+  const writes = cycleMetricsWrites(keys, {
+    queue: job.queue,
+    agent: data.agent,
+    schedule: data.schedule_id,
+    ticker: data.ticker,
+    trigger: data.trigger,
+    status: outcome.status,
+    startedAt: job.processedOn,
+    endedAt: now,
+    dueAt: job.dueAt,
+    costUsd: outcome.status === 'completed' ? outcome.result.usage.cost_usd : 0,
+  });
   if (data.schedule_id) {
     const last = {
       job_id: job.id,
       status: outcome.status,
       due_at: job.dueAt,
-      finished_at: new Date().toISOString(),
+      finished_at: new Date(now).toISOString(),
       ...(outcome.status === 'completed' ? { decision: outcome.result.decision } : {}),
       ...(outcome.status === 'skipped' ? { reason: outcome.reason } : {}),
       ...(outcome.status === 'failed' || outcome.status === 'cancelled' ? { reason: outcome.error } : {}),
     };
-    pending.push(redis.hset(keys.lastRuns, schedulerKey(data.schedule_id, data.ticker), JSON.stringify(last)));
-    pending.push(recordScheduleRun(redis, keys, data.schedule_id, { ...last, ticker: data.ticker, trigger: data.trigger }));
+    writes.push(['HSET', keys.lastRuns, schedulerKey(data.schedule_id, data.ticker), JSON.stringify(last)]);
+    writes.push(...scheduleRunWrites(keys, data.schedule_id, { ...last, ticker: data.ticker, trigger: data.trigger }));
   }
-  switch (outcome.status) {
-    case 'completed': {
-      // LLM tokens and cost are counted per call by the engine, so failed and aborted cycles count too.
-      pending.push(incrementCounter(redis, keys, 'cycles_completed_total', { queue: job.queue, agent: data.agent }));
-      break;
-    }
-    case 'skipped':
-      await incrementCounter(redis, keys, 'cycles_skipped_total', { schedule: data.schedule_id ?? '(none)', reason: outcome.reason });
-      await publishEvent(redis, keys, 'cycle.skipped', {
-        job_id: job.id,
-        queue: job.queue,
-        schedule_id: data.schedule_id,
-        ticker: data.ticker,
-        agent: data.agent,
-        reason: outcome.reason,
-        detail: outcome.detail,
-      });
-      break;
-    default:
-      pending.push(incrementCounter(redis, keys, 'cycles_failed_total', { queue: job.queue, agent: data.agent }));
-  }
-  await Promise.all(pending);
-  return true;
+  // LLM tokens and cost are counted per call by the engine, so failed and aborted cycles count too.
+  if (outcome.status === 'completed') writes.push(counterWrite(keys, 'cycles_completed_total', { queue: job.queue, agent: data.agent }));
+  else if (outcome.status === 'skipped') {
+    writes.push(counterWrite(keys, 'cycles_skipped_total', { schedule: data.schedule_id ?? '(none)', reason: outcome.reason }));
+    writes.push(
+      eventWrite(keys, 'cycle.skipped', { job_id: job.id, queue: job.queue, schedule_id: data.schedule_id, ticker: data.ticker, agent: data.agent, reason: outcome.reason, detail: outcome.detail }),
+    );
+  } else writes.push(counterWrite(keys, 'cycles_failed_total', { queue: job.queue, agent: data.agent }));
+  // Durable history: the record joins the outbox behind the same marker, so it is queued exactly once and
+  // never lost between the marker and the queue; PostgreSQL being slow or away cannot touch the job.
+  if (opts.history) writes.push(['RPUSH', outboxKey(keys), JSON.stringify(cycleRecord(job, outcome, now))]);
+  return writes;
+}
+
+/** Adds the record-once step of a job's final outcome to a batch. */
+export function addFinalOutcome(batch: OnceWrites, keys: ProductKeys, job: FinalJob, outcome: FinalOutcome, opts: RecordOptions = {}): OnceWrites {
+  return batch.onceFor(recordedKey(keys, job.id), outcome.status, RECORDED_TTL_S, finalOutcomeWrites(keys, job, outcome, Date.now(), opts));
+}
+
+/**
+ * Records a job's final outcome exactly once per job id, in one Lua call with whatever else the batch
+ * holds (the analysis's SET NX, the attempt's end, the lease's release): a per-job marker (SET NX)
+ * makes a second run of the same job id (retry after a crash mid-record, recovery) a no-op, and the
+ * marker and its writes go together. A completed outcome's result file is queued after, every time
+ * (idempotent), so it follows what Redis holds even when an earlier run's write was lost.
+ * When the batch's analysis lost to one already on record, nothing was written: the answer says so.
+ */
+export async function sendFinalOutcome(
+  deps: { redis: Redis; keys: ProductKeys; results: ResultFileWriter } & RecordOptions,
+  job: FinalJob,
+  outcome: FinalOutcome,
+  batch = new OnceWrites(),
+): Promise<OnceWritesAnswer> {
+  if (outcome.status === 'completed') batch.keepResult(pendingResultFilesKey(deps.keys), job.id, outcome.result);
+  const answer = await addFinalOutcome(batch, deps.keys, job, outcome, deps).send(deps.redis);
+  if (answer.storedAnalysis === null && outcome.status === 'completed') await deps.results.write(job.id, outcome.result);
+  return answer;
+}
+
+/** sendFinalOutcome on its own: true when this call recorded the outcome (the first for the job id). */
+export async function recordFinalOutcome(deps: { redis: Redis; keys: ProductKeys; results: ResultFileWriter } & RecordOptions, job: FinalJob, outcome: FinalOutcome): Promise<boolean> {
+  return (await sendFinalOutcome(deps, job, outcome)).first;
 }
 
 /** A job re-queued by an operator is a new run: its next final outcome is recorded again. */
 export async function forgetRecordedOutcome(redis: Redis, keys: ProductKeys, jobId: string): Promise<void> {
-  await redis.del(keys.custom('recorded', jobId));
+  await redis.del(recordedKey(keys, jobId));
 }

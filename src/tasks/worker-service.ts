@@ -27,6 +27,7 @@ import { createCycleProcessor, recordStalledFailure, STALLED_REASON } from './cy
 import type { CycleRunner } from './cycle-runner.ts';
 import { createInProcessRunner } from './in-process-runner.ts';
 import { CANCEL_REASON, cancelChannel } from './job-control.ts';
+import { createResultFileWriter, recoverResultFiles } from './result-files.ts';
 import { createSandboxRunner } from './sandbox-runner.ts';
 import { writeHeartbeat, type WorkerHeartbeat } from './worker-heartbeat.ts';
 
@@ -89,9 +90,12 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   // Settling happens here in the worker process, after the analysis is on record. Loaded at the first
   // settle, not at start-up: the agents' clients are heavy and a sandboxed worker rarely needs them early.
   let builtinSettle: Promise<SettleFunction> | null = null;
+  // A CYCLE_MODULE's settle step is known now (cheap to load), so a cycle without one records its
+  // analysis and outcome in one call; should the module not load, it fails at the first settle as before.
+  const moduleSettle = !opts.runCycle && config.CYCLE_MODULE ? await loadSettleFunction(config).catch(() => null) : null;
   const settle: SettleFunction = opts.runCycle
     ? (opts.settleCycle ?? settleNothing)
-    : (analysis, job, ctx) => (builtinSettle ??= loadSettleFunction(config)).then((fn) => fn(analysis, job, ctx));
+    : (moduleSettle ?? ((analysis, job, ctx) => (builtinSettle ??= loadSettleFunction(config)).then((fn) => fn(analysis, job, ctx))));
   // Durable history: this process also drains the outbox into PostgreSQL (one drainer at a time).
   const history = openHistory(config, logger);
   const writer = history?.startWriter({
@@ -101,6 +105,14 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     refreshEveryMs: opts.historyRefreshMs,
     approvals: async (jobIds) => (await Promise.all(jobIds.map((jobId) => readApproval(redis, keys, jobId)))).filter((a) => a !== null),
   });
+  const results = createResultFileWriter({ dir: config.RESULTS_DIR, logger, pending: { redis, keys } });
+  // Files a killed worker left unwritten: all of them now, then those older than a minute each minute.
+  const recoverFiles = (minAgeMs: number) =>
+    recoverResultFiles(redis, keys, results, minAgeMs)
+      .then((n) => n && logger.info({ files: n }, 'writing result files a stopped worker left unwritten'))
+      .catch((err: Error) => logger.warn({ err: err.message }, 'could not look for unwritten result files'));
+  void recoverFiles(0);
+  const fileSweep = setInterval(() => void recoverFiles(60_000), 60_000);
   const startedAt = new Date().toISOString();
   const active = new Map<string, WorkerHeartbeat['active'][number]>();
   let processed = 0;
@@ -108,7 +120,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   let abandoned = false;
 
   const workers = queues.map((queue) => {
-    const processor = recordingAttempts(createCycleProcessor({ config, logger, redis, keys, runner, calendar, settle: gateForApproval(settle, { redis, keys, calendar }), now: opts.now, abandoned: () => abandoned }, queue), { redis, keys, worker: id });
+    const processor = recordingAttempts(createCycleProcessor({ config, logger, redis, keys, runner, calendar, settle: gateForApproval(settle, { redis, keys, calendar }), now: opts.now, abandoned: () => abandoned, results }, queue), { redis, keys, worker: id });
     const worker = new Worker(queue, processor, {
       connection: createRedisConnection(config, 'worker'),
       prefix: config.QUEUE_PREFIX,
@@ -137,7 +149,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
       failed++;
       // Failed by BullMQ itself when taken (it stalled too often): our processor never saw it.
       if (err?.message === STALLED_REASON && job.deferredFailure) {
-        recordStalledFailure({ config, logger, redis, keys }, queue, job).catch((e: unknown) => logger.error({ err: (e as Error).message, jobId: job.id }, 'could not record a stalled failure'));
+        recordStalledFailure({ config, logger, redis, keys, results }, queue, job).catch((e: unknown) => logger.error({ err: (e as Error).message, jobId: job.id }, 'could not record a stalled failure'));
       }
     });
     worker.on('stalled', (jobId) => logger.warn({ jobId, queue }, 'job stalled: its worker stopped renewing the lock; re-queued'));
@@ -184,6 +196,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     history,
     async stop() {
       clearInterval(beat);
+      clearInterval(fileSweep);
       subscriber.disconnect();
       // Stop taking jobs at once; worker.close() then waits for running ones, without a limit of its own
       // (and a later close(true) would only return that same pending promise).
@@ -199,6 +212,9 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
         logger.warn({ deadlineMs: deadline, jobs: [...active.keys()] }, 'running cycles did not finish before the shutdown deadline; leaving them to stalled recovery');
       }
       await runner.close();
+      // Result files still queued are written before the connection goes; what a broken disk holds back
+      // past 5 s stays in the pending hash for the next worker to write.
+      await results.flush(5_000);
       // Last records drained if PostgreSQL answers; otherwise they wait in the outbox for the next writer.
       if (writer) await Promise.race([writer.drain().catch(() => 0), new Promise((r) => setTimeout(r, 2_000).unref())]);
       await history?.close();

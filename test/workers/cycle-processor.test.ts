@@ -23,6 +23,7 @@ import type { CycleFunction } from '../../src/tasks/cycle-execution.ts';
 import { createInProcessRunner } from '../../src/tasks/in-process-runner.ts';
 import { writeTombstone } from '../../src/tasks/job-control.ts';
 import { releaseOverlapLease } from '../../src/tasks/overlap-lease.ts';
+import { createResultFileWriter } from '../../src/tasks/result-files.ts';
 import { runCycle as testCycle } from '../support/test-cycle.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 
@@ -38,8 +39,9 @@ const events: Array<Record<string, unknown>> = [];
 /** A cycle whose behaviour each test sets; it counts how often it really ran. */
 let cycle: CycleFunction = testCycle;
 let runs = 0;
+const results = createResultFileWriter({ dir: config.RESULTS_DIR, logger: silentLogger });
 const processor = createCycleProcessor(
-  { config, logger: silentLogger, redis, keys, calendar, runner: createInProcessRunner(config, redis, silentLogger, (job, ctx) => (runs++, cycle(job, ctx))) },
+  { config, logger: silentLogger, redis, keys, calendar, results, runner: createInProcessRunner(config, redis, silentLogger, (job, ctx) => (runs++, cycle(job, ctx))) },
   'trading-cycle',
 );
 const go = (j: Job, signal = new AbortController().signal) => processor(j, undefined, signal);
@@ -74,6 +76,8 @@ describe('cycle processor: record once, overlap lease, limits, stall limit', () 
     expect((await go(j)).status).toBe('completed');
     expect((await go(j)).status).toBe('completed');
     expect(runs).toBe(1);
+    // The result file is written after the job, off its critical path: there once flushed.
+    await results.flush();
     const files = readdirSync(join(config.RESULTS_DIR, 'TWICE'), { recursive: true }).filter((f) => String(f).endsWith('.json'));
     expect(files).toEqual([join('2026-01-02', `${j.id}.json`)]);
     expect(await counter('cycles_completed_total', { queue: 'trading-cycle', agent: 'quant' })).toBe(1);

@@ -24,6 +24,7 @@ import {
 import { createCycleProcessor } from '../../src/tasks/cycle-processor.ts';
 import type { CycleFunction } from '../../src/tasks/cycle-execution.ts';
 import { createInProcessRunner } from '../../src/tasks/in-process-runner.ts';
+import { createResultFileWriter } from '../../src/tasks/result-files.ts';
 import { nyDate } from '../../src/tasks/index.ts';
 import { silentLogger, uniquePrefix, waitFor } from '../support/redis-test-env.ts';
 
@@ -83,10 +84,12 @@ function harness(opts: { storageRetryMs?: number; onAnalysed?: () => Promise<voi
     await opts.onAnalysed?.();
     return result;
   };
+  const results = createResultFileWriter({ dir: config.RESULTS_DIR, logger: silentLogger });
   const processor = createCycleProcessor(
     {
       config,
       logger: silentLogger,
+      results,
       redis,
       keys: productKeys(config.QUEUE_PREFIX),
       calendar: new MarketCalendar({ extraClosures: [] }),
@@ -105,6 +108,8 @@ function harness(opts: { storageRetryMs?: number; onAnalysed?: () => Promise<voi
     add,
     run: (j: Job) => processor(j, undefined, new AbortController().signal),
     analyses: () => analyses,
+    /** Result files are written after the job: waits until the queued ones are on disk. */
+    flushFiles: () => results.flush(),
     close: async () => {
       await closeQueues(queues);
       redis.disconnect();
@@ -131,6 +136,7 @@ describe('one analysis per job id (real Redis refusing writes, a results folder 
       expect(outcome.status).toBe('completed');
       expect(h.analyses()).toBe(1);
       const result = (outcome as { result: { decision: string; fill: { side: string } | null } }).result;
+      await h.flushFiles();
       const r = await recordsOf(h.redis, job, 'oom-desk', result);
       expect([r.file, r.scorecard, r.stored]).toEqual([r.returned, r.returned, r.returned]);
       expect(r.trades.length).toBe(result.fill ? 1 : 0);
@@ -152,6 +158,7 @@ describe('one analysis per job id (real Redis refusing writes, a results folder 
       const outcome = await h.run(job);
       expect(outcome.status).toBe('completed');
       expect(h.analyses()).toBe(1);
+      await h.flushFiles();
       const r = await recordsOf(h.redis, job, 'file-desk', (outcome as { result: { decision: string } }).result);
       expect([r.file, r.scorecard, r.stored]).toEqual([r.returned, r.returned, r.returned]);
     } finally {
@@ -173,6 +180,7 @@ describe('one analysis per job id (real Redis refusing writes, a results folder 
       expect((await h.run(job)).status).toBe('completed');
       expect(h.analyses()).toBe(1);
       const result = (outcome as { result: { decision: string; fill: unknown } }).result;
+      await h.flushFiles();
       const r = await recordsOf(h.redis, job, 'budget-desk', result);
       expect([r.file, r.scorecard, r.stored]).toEqual([r.returned, r.returned, r.returned]);
       expect(r.trades.length).toBe(result.fill ? 1 : 0);

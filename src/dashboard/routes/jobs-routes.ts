@@ -91,34 +91,44 @@ export function jobsRoutes(ctx: ApiContext): Router {
     const parsed = createJobBody.safeParse(req.body ?? {});
     if (!parsed.success) throw validationError(parsed.error);
     const body = parsed.data;
-    const agents = { ...BUILTIN_AGENTS, ...(await withDeadline(readPublishedAgents(ctx.redis, ctx.keys), REDIS_DEADLINE_MS)) };
-    const profile = ownEntry(agents, body.agent);
-    if (!profile) {
-      throw new HttpError(400, 'invalid request body', [
-        { field: 'agent', message: `unknown agent "${body.agent}" (defined: ${Object.keys(agents).sort().join(', ')})` },
-      ]);
+    // The agents, the queue's depth and the client's allowance are read together: one round trip's wait.
+    const [published, admission] = await Promise.allSettled([withDeadline(readPublishedAgents(ctx.redis, ctx.keys), REDIS_DEADLINE_MS), admitCycles(ctx, req, body.queue, 1)]);
+    if (admission.status === 'rejected') throw admission.reason;
+    let data: CycleJobData;
+    try {
+      if (published.status === 'rejected') throw published.reason;
+      const agents = { ...BUILTIN_AGENTS, ...published.value };
+      const profile = ownEntry(agents, body.agent);
+      if (!profile) {
+        throw new HttpError(400, 'invalid request body', [
+          { field: 'agent', message: `unknown agent "${body.agent}" (defined: ${Object.keys(agents).sort().join(', ')})` },
+        ]);
+      }
+      const refused = checkCycleOptions(profile, body.config);
+      if (refused.length) throw new HttpError(400, 'invalid request body', refused);
+      const now = ctx.now();
+      const today = nyDate(now.getTime());
+      if (body.date && body.date > today) {
+        throw new HttpError(400, 'invalid request body', [{ field: 'date', message: `${body.date} is in the future (today is ${today} in New York)` }]);
+      }
+      data = cycleJobDataSchema.parse({
+        agent: body.agent,
+        ticker: body.ticker,
+        schedule_id: null,
+        trigger: 'api',
+        dry_run: body.dry_run,
+        requested_at: now.toISOString(),
+        date: body.date ?? today,
+        market_hours: 'always',
+        profile,
+        options: body.config,
+        overlap: 'allow',
+      } satisfies CycleJobInput);
+    } catch (err) {
+      // Refused after the allowance was taken: the client keeps it.
+      await admission.value.refund();
+      throw err;
     }
-    const refused = checkCycleOptions(profile, body.config);
-    if (refused.length) throw new HttpError(400, 'invalid request body', refused);
-    await admitCycles(ctx, req, body.queue, 1);
-    const now = ctx.now();
-    const today = nyDate(now.getTime());
-    if (body.date && body.date > today) {
-      throw new HttpError(400, 'invalid request body', [{ field: 'date', message: `${body.date} is in the future (today is ${today} in New York)` }]);
-    }
-    const data: CycleJobData = cycleJobDataSchema.parse({
-      agent: body.agent,
-      ticker: body.ticker,
-      schedule_id: null,
-      trigger: 'api',
-      dry_run: body.dry_run,
-      requested_at: now.toISOString(),
-      date: body.date ?? today,
-      market_hours: 'always',
-      profile,
-      options: body.config,
-      overlap: 'allow',
-    } satisfies CycleJobInput);
     const view = await withDeadline(enqueueCycle(ctx.queues, body.queue, data, store, ctx.config), REDIS_DEADLINE_MS);
     await acknowledgeDurably(ctx, body.queue, [view.job_id]);
     res.status(202).location(`/api/jobs/${view.job_id}`).json(view);
