@@ -1,4 +1,4 @@
-import { getNextMillis } from 'bullmq';
+import { defaultRepeatStrategy, getNextMillis, type RepeatOptions, type RepeatStrategy } from 'bullmq';
 
 /**
  * Cron arithmetic through BullMQ's own `getNextMillis` (cron-parser underneath), so what we plan,
@@ -41,4 +41,34 @@ export function cronLastBefore(pattern: string, tz: string, from: number, until:
     else hi = mid;
   }
   return cronNext(pattern, tz, lo);
+}
+
+/** How long a remembered next instant is reused: about one reconcile round. */
+const MEMO_MS = 60_000;
+
+/**
+ * BullMQ's own repeat strategy, with the next instant of each (pattern, tz, window) remembered for a
+ * minute: the next instant after t is also the next one after any t' in [t, next). A reconcile that
+ * upserts thousands of job schedulers sharing a few patterns then parses each pattern once instead
+ * of once per scheduler (cron-parser with luxon costs about half a millisecond a call). `every`
+ * schedulers never get here (BullMQ computes them in its script); `immediately` and
+ * "no next instant" answers are never remembered.
+ */
+export function memoRepeatStrategy(clock: () => number = Date.now): RepeatStrategy {
+  const memo = new Map<string, { from: number; next: number; at: number }>();
+  return (millis: number, opts: RepeatOptions) => {
+    if (opts.immediately || !opts.pattern) return defaultRepeatStrategy(millis, opts);
+    const start = opts.startDate === undefined ? undefined : new Date(opts.startDate).getTime();
+    const from = start !== undefined && start > millis ? start : millis;
+    const key = `${opts.pattern}\u0000${opts.tz ?? ''}\u0000${start ?? ''}\u0000${opts.endDate === undefined ? '' : new Date(opts.endDate).getTime()}`;
+    const now = clock();
+    const hit = memo.get(key);
+    if (hit && hit.from <= from && from < hit.next && now - hit.at < MEMO_MS) return hit.next;
+    const next = defaultRepeatStrategy(millis, opts);
+    if (next !== undefined && Number.isFinite(next)) {
+      if (memo.size > 10_000) memo.clear();
+      memo.set(key, { from, next, at: now });
+    }
+    return next;
+  };
 }

@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { QueueName } from '../core/index.ts';
 import { mapConcurrent } from './bounded-concurrency.ts';
 import type { DesiredScheduler } from './desired-schedulers.ts';
+import { readSchedulerStates, templateDataHash, type SchedulerState } from './scheduler-states.ts';
 
 export interface ReconcileReport {
   added: string[];
@@ -19,7 +20,7 @@ export interface ReconcileOptions {
   guard?: () => Promise<void>;
 }
 
-type Existing = Awaited<ReturnType<Queue['getJobSchedulers']>>[number];
+type Existing = SchedulerState;
 
 const PENDING = new Set(['delayed', 'waiting', 'prioritized']);
 
@@ -40,8 +41,8 @@ export async function reconcileSchedulers(
   const guard = opts.guard ?? (async () => undefined);
   const report: ReconcileReport = { added: [], updated: [], removed: [], rolled: [], deferred: [], unchanged: 0 };
   const existing = new Map<string, { queue: QueueName; scheduler: Existing }>();
-  const lists = await Promise.all((Object.entries(queues) as [QueueName, Queue][]).map(async ([name, queue]) => ({ name, list: await queue.getJobSchedulers(0, -1, true) })));
-  for (const { name, list } of lists) for (const scheduler of list) existing.set(`${name}\u0000${scheduler.key}`, { queue: name, scheduler });
+  const lists = await Promise.all((Object.entries(queues) as [QueueName, Queue][]).map(async ([name, queue]) => ({ name, list: await readSchedulerStates(queue) })));
+  for (const { name, list } of lists) for (const scheduler of list.values()) existing.set(`${name}\u0000${scheduler.key}`, { queue: name, scheduler });
   const wanted = new Set(desired.map((d) => `${d.queue}\u0000${d.key}`));
 
   // The diff is computed in memory; only what changed costs Redis calls, a window of them at a time.
@@ -97,13 +98,15 @@ async function inWindows<T>(items: T[], guard: () => Promise<void>, fn: (item: T
  */
 async function removeScheduler(queue: Queue, scheduler: Existing): Promise<void> {
   await queue.removeJobScheduler(scheduler.key);
-  if (!scheduler.next) return;
+  // BullMQ's removal takes a delayed run with it; only a run elsewhere needs a look.
+  if (!scheduler.next || scheduler.nextRun === 'missing' || scheduler.nextRun === 'delayed') return;
   const job = await queue.getJob(`repeat:${scheduler.key}:${scheduler.next}`);
   if (job && PENDING.has(await job.getState())) await job.remove().catch(() => undefined);
 }
 
 async function lastRunPending(queue: Queue, current: Existing): Promise<boolean> {
   if (!current.next || current.endDate === undefined || current.next > current.endDate + 1) return false;
+  if (current.nextRun !== 'other') return current.nextRun !== 'missing';
   const job = await queue.getJob(`repeat:${current.key}:${current.next}`);
   return job !== undefined && PENDING.has(await job.getState());
 }
@@ -123,8 +126,8 @@ function sameDefinition(current: Existing, d: DesiredScheduler): boolean {
     (current.every ?? undefined) === r.every &&
     (current.pattern ?? undefined) === r.pattern &&
     (r.pattern ? (current.tz ?? undefined) === r.tz : true) &&
-    stableJson(current.template?.data) === stableJson(d.template.data) &&
-    stableJson(pickOpts(current.template?.opts)) === stableJson(pickOpts(d.template.opts))
+    current.dataHash === templateDataHash(d.template.data) &&
+    stableJson(pickOpts(current.opts)) === stableJson(pickOpts(d.template.opts))
   );
 }
 

@@ -16,6 +16,7 @@ import {
   type RunningService,
 } from '../core/index.ts';
 import { catchUpMissedRuns } from './catch-up.ts';
+import { memoRepeatStrategy } from './cron-pattern.ts';
 import { desiredSchedulers, type DesiredScheduler } from './desired-schedulers.ts';
 import { LeaderLease, LeaseLostError } from './leader-lease.ts';
 import { reconcileSchedulers, type ReconcileReport } from './reconcile.ts';
@@ -24,6 +25,7 @@ import { loadScheduleFile, parseScheduleText, ScheduleFileError, type ScheduleSe
 import { watchScheduleFile } from './schedule-file-watcher.ts';
 import { publishLoadFailure, publishScheduleSet, readPausedIds } from './schedule-registry.ts';
 import { conflictMessage, readPublishedSource, removePresence, writePresence, type PublishedSource } from './schedule-source.ts';
+import { readSchedulerIds } from './scheduler-states.ts';
 import { findStalledSchedulers } from './scheduler-watchdog.ts';
 import type { SessionCalendar } from './session-window.ts';
 
@@ -69,7 +71,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   const redis = createRedisConnection(config, 'worker');
   const subscriber = createRedisConnection(config, 'worker');
   const keys = productKeys(config.QUEUE_PREFIX);
-  const queues = openQueues(redis, config.QUEUE_PREFIX, (err, queue) => logger.debug({ err: err.message, queue }, 'queue connection error'));
+  const queues = openQueues(redis, config.QUEUE_PREFIX, (err, queue) => logger.debug({ err: err.message, queue }, 'queue connection error'), { repeatStrategy: memoRepeatStrategy() });
   const calendar = deps.calendar ?? new MarketCalendar({ extraClosures: config.MARKET_CLOSURES });
   const lease = new LeaderLease(redis, keys.lock('scheduler-leader'), id, deps.leaseTtlMs ?? 15_000);
   const guard = () => lease.guard();
@@ -111,10 +113,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   const desiredNow = async (set: ScheduleSet): Promise<DesiredScheduler[]> =>
     desiredSchedulers(set, await readPausedIds(redis, keys), calendar, now(), config);
 
-  const existingKeys = async (): Promise<Set<string>> => {
-    const lists = await Promise.all(Object.values(queues).map((q) => q.getJobSchedulers(0, -1, true)));
-    return new Set(lists.flat().map((s) => s.key));
-  };
+  const existingKeys = async (): Promise<Set<string>> => new Set((await Promise.all(Object.values(queues).map(readSchedulerIds))).flat());
 
   /**
    * One schedule source: our own file runs, and is published, when nothing is published yet, when it is
