@@ -127,21 +127,18 @@ function sameDefinition(current: Existing, d: DesiredScheduler): boolean {
     (current.pattern ?? undefined) === r.pattern &&
     (r.pattern ? (current.tz ?? undefined) === r.tz : true) &&
     current.dataHash === templateDataHash(d.template.data) &&
-    stableJson(pickOpts(current.opts)) === stableJson(pickOpts(d.template.opts))
+    OPTS_COMPARED.every((k) => sameValue(current.opts[k], (d.template.opts as Record<string, unknown>)[k]))
   );
 }
 
-function pickOpts(opts: unknown): unknown {
-  if (!opts || typeof opts !== 'object') return {};
-  const { attempts, backoff, removeOnComplete, removeOnFail } = opts as Record<string, unknown>;
-  return { attempts, backoff, removeOnComplete, removeOnFail };
-}
+/** The template options the product sets (BullMQ adds others of its own). */
+const OPTS_COMPARED = ['attempts', 'backoff', 'removeOnComplete', 'removeOnFail'] as const;
 
-/** JSON with sorted keys, so field order in Redis does not count as a change. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
+/** Deep equality of JSON values, key order ignored (thousands of small comparisons per round: no serialising). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

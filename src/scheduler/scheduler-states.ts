@@ -14,7 +14,7 @@ export interface SchedulerState {
   tz?: string;
   /** SHA-1 of the template data exactly as BullMQ stored it (compare with `templateDataHash`). */
   dataHash: string;
-  /** The template's job options, decoded as BullMQ decodes them (small). */
+  /** The template's job options, decoded as BullMQ decodes them (shared between schedulers: read only). */
   opts: Record<string, unknown>;
   /**
    * Where the run `repeat:<key>:<next>` is: delayed or prioritized (pending for sure), missing, or
@@ -42,7 +42,7 @@ for i = 1, #ARGV - 1 do
     if redis.call('ZSCORE', KEYS[2], jobId) then at = 'delayed'
     elseif redis.call('ZSCORE', KEYS[3], jobId) then at = 'prioritized'
     elseif redis.call('EXISTS', ARGV[1] .. jobId) == 1 then at = 'other' end
-    out[#out + 1] = {id, next, h[1] or '', h[2] or '', h[3] or '', h[4] or '', h[5] or '', redis.sha1hex(h[6] or '{}'), h[7] or '', at}
+    out[#out + 1] = table.concat({id, next, h[1] or '', h[2] or '', h[3] or '', h[4] or '', h[5] or '', redis.sha1hex(h[6] or '{}'), at, h[7] or ''}, '\\31')
   end
 end
 return out`;
@@ -56,12 +56,23 @@ export async function readSchedulerStates(queue: Queue): Promise<Map<string, Sch
   const chunks: string[][] = [];
   for (let i = 0; i < ids.length; i += CHUNK) chunks.push(ids.slice(i, i + CHUNK));
   const rows = await Promise.all(
-    chunks.map((chunk) => client.eval(READ, 3, queue.keys.repeat!, queue.keys.delayed!, queue.keys.prioritized!, queue.keys['']!, ...chunk) as Promise<string[][]>),
+    chunks.map((chunk) => client.eval(READ, 3, queue.keys.repeat!, queue.keys.delayed!, queue.keys.prioritized!, queue.keys['']!, ...chunk) as Promise<string[]>),
   );
   const out = new Map<string, SchedulerState>();
+  // Schedulers share a handful of option sets: each is decoded once.
+  const decoded = new Map<string, Record<string, unknown>>();
+  const optsOf = (raw: string) => {
+    if (!decoded.has(raw)) decoded.set(raw, raw ? (Job.optsFromJSON(raw) as Record<string, unknown>) : {});
+    return decoded.get(raw)!;
+  };
   for (const row of rows.flat()) {
-    const [key, next, startDate, endDate, every, pattern, tz, dataHash, opts, nextRun] = row as [string, string, string, string, string, string, string, string, string, SchedulerState['nextRun']];
-    const state: SchedulerState = { key, next: Number(next), dataHash, opts: opts ? (Job.optsFromJSON(opts) as Record<string, unknown>) : {}, nextRun };
+    // One string per scheduler (unit separator between fields): far cheaper to decode than nested
+    // arrays. Ids, tickers and patterns are validated and JSON escapes control characters, so no field
+    // holds the separator; the options (JSON) come last all the same.
+    const parts = row.split('\u001f');
+    const [key, next, startDate, endDate, every, pattern, tz, dataHash, nextRun] = parts as [string, string, string, string, string, string, string, string, SchedulerState['nextRun']];
+    const opts = parts.slice(9).join('\u001f');
+    const state: SchedulerState = { key, next: Number(next), dataHash, opts: optsOf(opts), nextRun };
     if (startDate) state.startDate = Number(startDate);
     if (endDate) state.endDate = Number(endDate);
     if (every) state.every = Number(every);
@@ -82,7 +93,22 @@ async function clientOf(queue: Queue): Promise<Redis> {
   return (await queue.backend.client) as unknown as Redis;
 }
 
-/** SHA-1 of template data as BullMQ stores it (`JSON.stringify` of what `upsertJobScheduler` is given). */
+/** Each agent profile serialised once (thousands of templates share a few profile objects). */
+const profileJson = new WeakMap<object, string>();
+
+/**
+ * SHA-1 of template data as BullMQ stores it (`JSON.stringify` of what `upsertJobScheduler` is given).
+ * The agent profile is most of the text: its JSON is spliced in from a cache. The placeholder can only
+ * match as the key itself (a quote inside a string value is escaped), so the text is exact.
+ */
 export function templateDataHash(data: unknown): string {
-  return createHash('sha1').update(JSON.stringify(data ?? {})).digest('hex');
+  const d = (data ?? {}) as Record<string, unknown>;
+  const profile = d.profile;
+  let text: string;
+  if (profile && typeof profile === 'object') {
+    let pj = profileJson.get(profile);
+    if (pj === undefined) profileJson.set(profile, (pj = JSON.stringify(profile)));
+    text = JSON.stringify({ ...d, profile: 0 }).replace('"profile":0', () => `"profile":${pj}`);
+  } else text = JSON.stringify(d);
+  return createHash('sha1').update(text).digest('hex');
 }
