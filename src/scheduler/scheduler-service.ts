@@ -18,6 +18,7 @@ import {
 import { catchUpMissedRuns } from './catch-up.ts';
 import { memoRepeatStrategy } from './cron-pattern.ts';
 import { desiredSchedulers, type DesiredScheduler } from './desired-schedulers.ts';
+import { startDueWaker } from './due-waker.ts';
 import { LeaderLease, LeaseLostError } from './leader-lease.ts';
 import { reconcileSchedulers, type ReconcileReport } from './reconcile.ts';
 import { RETENTION_EVERY_MS, runRetentionPass } from './retention-pass.ts';
@@ -41,6 +42,8 @@ export interface SchedulerDeps {
   watch?: boolean;
   /** The schedule file's content poll, for file systems without change events (1 s). */
   pollMs?: number;
+  /** Wake blocked workers at each scheduled run's due time (on by default; see due-waker.ts). */
+  wakeWorkers?: boolean;
   /** The market calendar (default: the NYSE calendar with MARKET_CLOSURES). */
   calendar?: SessionCalendar;
 }
@@ -270,6 +273,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     void round.catch((err: unknown) => onRoundError(err, 'control message'));
   });
   const ticker = setInterval(() => void tick(), deps.tickMs ?? 5_000);
+  const waker = deps.wakeWorkers === false ? null : startDueWaker(queues, { isLeader: () => lease.isHeld() && !stopped, onError: (err) => log.debug({ err: err.message }, 'due waker: Redis call failed') });
 
   return {
     id,
@@ -282,6 +286,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     async stop() {
       stopped = true;
       clearInterval(ticker);
+      waker?.stop();
       watcher?.close();
       await chain.catch(() => undefined);
       await lease.release().catch(() => undefined);
