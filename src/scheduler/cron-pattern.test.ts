@@ -1,6 +1,6 @@
-import { defaultRepeatStrategy } from 'bullmq';
+import { defaultRepeatStrategy, getNextMillis } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { memoRepeatStrategy } from './cron-pattern.ts';
+import { cronNext, memoRepeatStrategy } from './cron-pattern.ts';
 
 describe('memoRepeatStrategy', () => {
   it('answers what BullMQ would, for any instant, across a DST change and inside windows', () => {
@@ -16,6 +16,16 @@ describe('memoRepeatStrategy', () => {
         clock = t;
         expect(memo(t, opts)).toBe(defaultRepeatStrategy(t, opts));
       }
+    }
+  });
+});
+
+describe('cronNext', () => {
+  it('answers what BullMQ would whatever the order of questions (its answers are remembered)', () => {
+    const base = Date.UTC(2026, 2, 6);
+    const instants = Array.from({ length: 60 }, (_, i) => base + ((i * 7_919_993) % (4 * 86_400_000)));
+    for (const [pattern, tz] of [['0 30 2 * * *', 'America/New_York'], ['*/7 * * * *', 'UTC'], ['15 10 * * 1-5', 'America/New_York']] as const) {
+      for (const t of [...instants, ...instants.slice().reverse()]) expect(cronNext(pattern, tz, t)).toBe(getNextMillis(t, { pattern, tz }) ?? null);
     }
   });
 });

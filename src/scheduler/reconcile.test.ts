@@ -4,6 +4,7 @@ import { closeQueues, openQueues, productKeys, type QueueName } from '../core/in
 import { desiredSchedulers } from './desired-schedulers.ts';
 import { reconcileSchedulers } from './reconcile.ts';
 import { readSchedulerStates, templateDataHash } from './scheduler-states.ts';
+import { changedEntries } from './changed-entries.ts';
 import { parseScheduleText } from './schedule-file.ts';
 import { publishScheduleSet, readPublishedSchedules } from './schedule-registry.ts';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis-test-env.ts';
@@ -123,5 +124,23 @@ describe('reconcileSchedulers (real Redis)', () => {
     const repaired = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(withAgent(2)), new Set(), cal, new Date()));
     expect(repaired).toMatchObject({ updated: ['desk:SPY'], unchanged: 2 });
     expect((await queues['trading-cycle'].getJobScheduler('desk:SPY'))?.template?.data).toMatchObject({ dry_run: true });
+  });
+
+  it('an edit reconciles only the entries it changed: the others are neither read nor written', async () => {
+    const before = parseScheduleText(fileA);
+    await reconcileSchedulers(queues, desiredSchedulers(before, new Set(), cal, new Date()));
+    const after = parseScheduleText(fileA.replace('every: 1h', 'every: 2h').replace('tickers: [SPY, TSLA]', 'tickers: [SPY, TSLA, QQQ]'));
+    const edit = changedEntries(before, after);
+    expect([...edit.ids].sort()).toEqual(['desk', 'hourly']);
+    expect([...edit.keys].sort()).toEqual(['desk:QQQ', 'desk:SPY', 'desk:TSLA', 'hourly:AAPL']);
+    expect(changedEntries(after, parseScheduleText(fileA.replace('every: 1h', 'every: 2h').replace('tickers: [SPY, TSLA]', 'tickers: [SPY, TSLA, QQQ]'))).ids.size).toBe(0);
+    // Out of scope, a scheduler the file no longer asks for stays: the tick's full diff removes it.
+    const report = await reconcileSchedulers(queues, desiredSchedulers(after, new Set(), cal, new Date()), { scope: new Set(['desk:QQQ', 'hourly:AAPL']) });
+    expect(report).toMatchObject({ added: ['desk:QQQ'], updated: ['hourly:AAPL'], removed: [], unchanged: 0 });
+    const rest = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA.replace(/  - id: desk[\s\S]*?market_hours: always\n/, '')), new Set(), cal, new Date()), { scope: new Set(['hourly:AAPL']) });
+    expect(rest).toMatchObject({ removed: [], unchanged: 0, updated: ['hourly:AAPL'] });
+    expect(await schedulerIds()).toEqual(['desk:QQQ', 'desk:SPY', 'desk:TSLA', 'hourly:AAPL']);
+    const full = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA.replace(/  - id: desk[\s\S]*?market_hours: always\n/, '')), new Set(), cal, new Date()));
+    expect(full.removed.sort()).toEqual(['desk:QQQ', 'desk:SPY', 'desk:TSLA']);
   });
 });

@@ -18,6 +18,11 @@ export interface ReconcileReport {
 export interface ReconcileOptions {
   /** Called before every write; throws when this process may no longer write (lost the lead). */
   guard?: () => Promise<void>;
+  /**
+   * Only these scheduler keys are looked at (read, written, removed); the others are left as they are.
+   * A reload after an edit passes the keys of the entries that changed, so it touches nothing else.
+   */
+  scope?: ReadonlySet<string>;
 }
 
 type Existing = SchedulerState;
@@ -41,7 +46,10 @@ export async function reconcileSchedulers(
   const guard = opts.guard ?? (async () => undefined);
   const report: ReconcileReport = { added: [], updated: [], removed: [], rolled: [], deferred: [], unchanged: 0 };
   const existing = new Map<string, { queue: QueueName; scheduler: Existing }>();
-  const lists = await Promise.all((Object.entries(queues) as [QueueName, Queue][]).map(async ([name, queue]) => ({ name, list: await readSchedulerStates(queue) })));
+  const scope = opts.scope;
+  if (scope) desired = desired.filter((d) => scope.has(d.key));
+  const only = scope ? [...scope] : undefined;
+  const lists = await Promise.all((Object.entries(queues) as [QueueName, Queue][]).map(async ([name, queue]) => ({ name, list: await readSchedulerStates(queue, only) })));
   for (const { name, list } of lists) for (const scheduler of list.values()) existing.set(`${name}\u0000${scheduler.key}`, { queue: name, scheduler });
   const wanted = new Set(desired.map((d) => `${d.queue}\u0000${d.key}`));
 

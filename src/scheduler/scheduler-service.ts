@@ -16,6 +16,7 @@ import {
   type RunningService,
 } from '../core/index.ts';
 import { catchUpMissedRuns } from './catch-up.ts';
+import { changedEntries } from './changed-entries.ts';
 import { memoRepeatStrategy } from './cron-pattern.ts';
 import { desiredSchedulers, type DesiredScheduler } from './desired-schedulers.ts';
 import { startDueWaker } from './due-waker.ts';
@@ -89,6 +90,8 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   /** When the file last changed on disk while this scheduler led: that edit wins over anything published before it. */
   let editedAt = 0;
   let loggedConflict = '';
+  /** The set the last reconcile made Redis hold, in which tenure, with which schedules paused. */
+  let applied: { set: ScheduleSet; fence: number; paused: string } | null = null;
   /** The fencing number of the tenure whose take-over work (catch-up, publishing) is done. */
   let settledFence = 0;
   let lastWatchdog = 0;
@@ -169,8 +172,14 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
       published = null;
     }
     const existedBefore = tookLead ? await existingKeys() : null;
-    const desired = await desiredNow(set);
-    const report = await reconcileSchedulers(queues, desired, { guard });
+    const paused = await readPausedIds(redis, keys);
+    const pausedKey = [...paused].sort().join('\n');
+    // A file edit in this tenure, with the pauses as last applied, touches only the entries it changed.
+    const edit = why === 'file loaded' && applied && applied.fence === lease.fence() && applied.paused === pausedKey && !tookLead ? changedEntries(applied.set, set) : null;
+    const planned = edit ? { ...set, schedules: set.schedules.filter((e) => edit.ids.has(e.id)) } : set;
+    const desired = desiredSchedulers(planned, paused, calendar, now(), config);
+    const report = await reconcileSchedulers(queues, desired, edit ? { guard, scope: edit.keys } : { guard });
+    applied = { set, fence: lease.fence(), paused: pausedKey };
     const fileChanged = published !== set;
     if (fileChanged) {
       await guard();

@@ -50,9 +50,10 @@ return out`;
 /** Ids per script call: a few milliseconds of Redis time each, so other clients are not held up. */
 const CHUNK = 500;
 
-export async function readSchedulerStates(queue: Queue): Promise<Map<string, SchedulerState>> {
+/** Every scheduler of the queue, or only those among `only` (ids that do not exist are left out). */
+export async function readSchedulerStates(queue: Queue, only?: readonly string[]): Promise<Map<string, SchedulerState>> {
   const client = await clientOf(queue);
-  const ids = await client.zrange(queue.keys.repeat!, '0', '-1');
+  const ids = only ? [...only] : await client.zrange(queue.keys.repeat!, '0', '-1');
   const chunks: string[][] = [];
   for (let i = 0; i < ids.length; i += CHUNK) chunks.push(ids.slice(i, i + CHUNK));
   const rows = await Promise.all(
