@@ -7,6 +7,7 @@ import { closeQueues, createRedisConnection, openQueues, type QueueName } from '
 import { desiredSchedulers, loadScheduleFile, startScheduler } from '../src/scheduler/index.ts';
 import { findStalledSchedulers } from '../src/scheduler/scheduler-watchdog.ts';
 import { reconcileSchedulers } from '../src/scheduler/reconcile.ts';
+import { memoRepeatStrategy } from '../src/scheduler/cron-pattern.ts';
 import { benchConfig, log, silent } from './bench-context.ts';
 import { round } from './bench-stats.ts';
 
@@ -56,7 +57,8 @@ export async function schedulerScale(opts: { sizes: number[] }) {
     writeFileSync(file, scheduleFile(pairs));
     const cfg = benchConfig({ SCHEDULES_FILE: file });
     const redis = createRedisConnection(cfg, 'worker');
-    const queues = openQueues(redis, cfg.QUEUE_PREFIX);
+    // The scheduler's own queue settings (its cron strategy), as startScheduler opens them.
+    const queues = openQueues(redis, cfg.QUEUE_PREFIX, undefined, { repeatStrategy: memoRepeatStrategy() });
     const set = await loadScheduleFile(file);
     const now = new Date();
     let t0 = performance.now();

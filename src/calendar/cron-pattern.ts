@@ -5,10 +5,27 @@ import { getNextMillis } from 'bullmq';
  * validate and display is exactly what BullMQ will fire — DST quirks included.
  */
 
-/** The first instant of `pattern` strictly after `after`, or null when there is none. */
+/** How long a remembered next instant is reused: about one reconcile round. */
+export const CRON_MEMO_MS = 60_000;
+
+/** Answers of `cronNext` per (pattern, tz): [from, next), reused while `after` lies inside (see below). */
+const nextMemo = new Map<string, { from: number; next: number; at: number }>();
+
+/**
+ * The first instant of `pattern` strictly after `after`, or null when there is none. Remembered for a
+ * minute per (pattern, tz): windows, the file check and the watchdog ask the same question for
+ * thousands of entries sharing a few patterns, and each parser call costs about half a millisecond.
+ */
 export function cronNext(pattern: string, tz: string, after: number): number | null {
+  const key = `${pattern}\u0000${tz}`;
+  const now = Date.now();
+  const hit = nextMemo.get(key);
+  if (hit && hit.from <= after && after < hit.next && now - hit.at < CRON_MEMO_MS) return hit.next;
   const next = getNextMillis(after, { pattern, tz });
-  return next === undefined || !Number.isFinite(next) ? null : next;
+  if (next === undefined || !Number.isFinite(next)) return null;
+  if (nextMemo.size > 10_000) nextMemo.clear();
+  nextMemo.set(key, { from: after, next, at: now });
+  return next;
 }
 
 /** Why BullMQ cannot use this pattern in this time zone, or null when it can. */

@@ -11,4 +11,4 @@ export {
 export { holidaysOfYear, earlyClosesOfYear, easterSunday } from './nyse-holidays.ts';
 export { KNOWN_ONE_OFF_CLOSURES } from './one-off-closures.ts';
 export { NY_ZONE, nyDate, parseMarketDate } from './ny-date.ts';
-export { cronNext, cronError, cronLastBefore } from './cron-pattern.ts';
+export { cronNext, cronError, cronLastBefore, CRON_MEMO_MS } from './cron-pattern.ts';

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeQueues, openQueues, productKeys, type QueueName } from '../core/index.ts';
 import { desiredSchedulers } from './desired-schedulers.ts';
 import { reconcileSchedulers } from './reconcile.ts';
+import { readSchedulerStates, templateDataHash } from './scheduler-states.ts';
+import { changedEntries } from './changed-entries.ts';
 import { parseScheduleText } from './schedule-file.ts';
 import { publishScheduleSet, readPublishedSchedules } from './schedule-registry.ts';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis-test-env.ts';
@@ -92,5 +94,53 @@ describe('reconcileSchedulers (real Redis)', () => {
     const set = parseScheduleText(fileA);
     await publishScheduleSet(redis, keys, set, new Date());
     expect((await readPublishedSchedules(redis, keys)).map((s) => s.id)).toEqual(['desk', 'hourly', 'off']);
+  });
+
+  it('reads every scheduler without its template: data hash, options and where its next run is', async () => {
+    const desired = desiredSchedulers(parseScheduleText(fileA), new Set(), cal, new Date());
+    await reconcileSchedulers(queues, desired);
+    const states = await readSchedulerStates(queues['trading-cycle']);
+    const spy = desired.find((d) => d.key === 'desk:SPY')!;
+    // A fresh `always` scheduler fires at once: its first run waits for a worker, not in the delayed set.
+    expect(states.get('desk:SPY')).toMatchObject({ every: 300_000, dataHash: templateDataHash(spy.template.data), nextRun: 'other', opts: { attempts: spy.template.opts.attempts } });
+    const next = states.get('desk:SPY')!.next;
+    expect(await queues['trading-cycle'].getJobState(`repeat:desk:SPY:${next}`)).toBe('waiting');
+    // A run lost upstream (what the watchdog looks for): gone from the wait list and from Redis.
+    const q = queues['trading-cycle'];
+    await redis.lrem(q.keys.wait!, 0, `repeat:desk:SPY:${next}`);
+    await redis.del(q.toKey(`repeat:desk:SPY:${next}`));
+    expect((await readSchedulerStates(queues['trading-cycle'])).get('desk:SPY')?.nextRun).toBe('missing');
+    await reconcileSchedulers(queues, []);
+  });
+
+  it('sees a changed agent profile, and a template edited behind its back, and rewrites only those', async () => {
+    const withAgent = (rounds: number) => `agents:\n  deep:\n    engine: quant\n    debate_rounds: ${rounds}\n${fileA.replace(/agent: quant\n    ticker: AAPL/, 'agent: deep\n    ticker: AAPL')}`;
+    await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(withAgent(1)), new Set(), cal, new Date()));
+    const changed = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(withAgent(2)), new Set(), cal, new Date()));
+    expect(changed.updated).toEqual(['hourly:AAPL']);
+    expect((await queues['trading-cycle'].getJobScheduler('hourly:AAPL'))?.template?.data).toMatchObject({ agent: 'deep', profile: { debate_rounds: 2 } });
+    const desk = await queues['trading-cycle'].getJobScheduler('desk:SPY');
+    await queues['trading-cycle'].upsertJobScheduler('desk:SPY', { every: desk!.every! }, { name: desk!.name, data: { ...desk!.template!.data, dry_run: false }, opts: desk!.template!.opts! });
+    const repaired = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(withAgent(2)), new Set(), cal, new Date()));
+    expect(repaired).toMatchObject({ updated: ['desk:SPY'], unchanged: 2 });
+    expect((await queues['trading-cycle'].getJobScheduler('desk:SPY'))?.template?.data).toMatchObject({ dry_run: true });
+  });
+
+  it('an edit reconciles only the entries it changed: the others are neither read nor written', async () => {
+    const before = parseScheduleText(fileA);
+    await reconcileSchedulers(queues, desiredSchedulers(before, new Set(), cal, new Date()));
+    const after = parseScheduleText(fileA.replace('every: 1h', 'every: 2h').replace('tickers: [SPY, TSLA]', 'tickers: [SPY, TSLA, QQQ]'));
+    const edit = changedEntries(before, after);
+    expect([...edit.ids].sort()).toEqual(['desk', 'hourly']);
+    expect([...edit.keys].sort()).toEqual(['desk:QQQ', 'desk:SPY', 'desk:TSLA', 'hourly:AAPL']);
+    expect(changedEntries(after, parseScheduleText(fileA.replace('every: 1h', 'every: 2h').replace('tickers: [SPY, TSLA]', 'tickers: [SPY, TSLA, QQQ]'))).ids.size).toBe(0);
+    // Out of scope, a scheduler the file no longer asks for stays: the tick's full diff removes it.
+    const report = await reconcileSchedulers(queues, desiredSchedulers(after, new Set(), cal, new Date()), { scope: new Set(['desk:QQQ', 'hourly:AAPL']) });
+    expect(report).toMatchObject({ added: ['desk:QQQ'], updated: ['hourly:AAPL'], removed: [], unchanged: 0 });
+    const rest = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA.replace(/  - id: desk[\s\S]*?market_hours: always\n/, '')), new Set(), cal, new Date()), { scope: new Set(['hourly:AAPL']) });
+    expect(rest).toMatchObject({ removed: [], unchanged: 0, updated: ['hourly:AAPL'] });
+    expect(await schedulerIds()).toEqual(['desk:QQQ', 'desk:SPY', 'desk:TSLA', 'hourly:AAPL']);
+    const full = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA.replace(/  - id: desk[\s\S]*?market_hours: always\n/, '')), new Set(), cal, new Date()));
+    expect(full.removed.sort()).toEqual(['desk:QQQ', 'desk:SPY', 'desk:TSLA']);
   });
 });

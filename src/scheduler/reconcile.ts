@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { QueueName } from '../core/index.ts';
 import { mapConcurrent } from './bounded-concurrency.ts';
 import type { DesiredScheduler } from './desired-schedulers.ts';
+import { readSchedulerStates, templateDataHash, type SchedulerState } from './scheduler-states.ts';
 
 export interface ReconcileReport {
   added: string[];
@@ -17,9 +18,14 @@ export interface ReconcileReport {
 export interface ReconcileOptions {
   /** Called before every write; throws when this process may no longer write (lost the lead). */
   guard?: () => Promise<void>;
+  /**
+   * Only these scheduler keys are looked at (read, written, removed); the others are left as they are.
+   * A reload after an edit passes the keys of the entries that changed, so it touches nothing else.
+   */
+  scope?: ReadonlySet<string>;
 }
 
-type Existing = Awaited<ReturnType<Queue['getJobSchedulers']>>[number];
+type Existing = SchedulerState;
 
 const PENDING = new Set(['delayed', 'waiting', 'prioritized']);
 
@@ -40,8 +46,11 @@ export async function reconcileSchedulers(
   const guard = opts.guard ?? (async () => undefined);
   const report: ReconcileReport = { added: [], updated: [], removed: [], rolled: [], deferred: [], unchanged: 0 };
   const existing = new Map<string, { queue: QueueName; scheduler: Existing }>();
-  const lists = await Promise.all((Object.entries(queues) as [QueueName, Queue][]).map(async ([name, queue]) => ({ name, list: await queue.getJobSchedulers(0, -1, true) })));
-  for (const { name, list } of lists) for (const scheduler of list) existing.set(`${name}\u0000${scheduler.key}`, { queue: name, scheduler });
+  const scope = opts.scope;
+  if (scope) desired = desired.filter((d) => scope.has(d.key));
+  const only = scope ? [...scope] : undefined;
+  const lists = await Promise.all((Object.entries(queues) as [QueueName, Queue][]).map(async ([name, queue]) => ({ name, list: await readSchedulerStates(queue, only) })));
+  for (const { name, list } of lists) for (const scheduler of list.values()) existing.set(`${name}\u0000${scheduler.key}`, { queue: name, scheduler });
   const wanted = new Set(desired.map((d) => `${d.queue}\u0000${d.key}`));
 
   // The diff is computed in memory; only what changed costs Redis calls, a window of them at a time.
@@ -97,13 +106,15 @@ async function inWindows<T>(items: T[], guard: () => Promise<void>, fn: (item: T
  */
 async function removeScheduler(queue: Queue, scheduler: Existing): Promise<void> {
   await queue.removeJobScheduler(scheduler.key);
-  if (!scheduler.next) return;
+  // BullMQ's removal takes a delayed run with it; only a run elsewhere needs a look.
+  if (!scheduler.next || scheduler.nextRun === 'missing' || scheduler.nextRun === 'delayed') return;
   const job = await queue.getJob(`repeat:${scheduler.key}:${scheduler.next}`);
   if (job && PENDING.has(await job.getState())) await job.remove().catch(() => undefined);
 }
 
 async function lastRunPending(queue: Queue, current: Existing): Promise<boolean> {
   if (!current.next || current.endDate === undefined || current.next > current.endDate + 1) return false;
+  if (current.nextRun !== 'other') return current.nextRun !== 'missing';
   const job = await queue.getJob(`repeat:${current.key}:${current.next}`);
   return job !== undefined && PENDING.has(await job.getState());
 }
@@ -123,22 +134,19 @@ function sameDefinition(current: Existing, d: DesiredScheduler): boolean {
     (current.every ?? undefined) === r.every &&
     (current.pattern ?? undefined) === r.pattern &&
     (r.pattern ? (current.tz ?? undefined) === r.tz : true) &&
-    stableJson(current.template?.data) === stableJson(d.template.data) &&
-    stableJson(pickOpts(current.template?.opts)) === stableJson(pickOpts(d.template.opts))
+    current.dataHash === templateDataHash(d.template.data) &&
+    OPTS_COMPARED.every((k) => sameValue(current.opts[k], (d.template.opts as Record<string, unknown>)[k]))
   );
 }
 
-function pickOpts(opts: unknown): unknown {
-  if (!opts || typeof opts !== 'object') return {};
-  const { attempts, backoff, removeOnComplete, removeOnFail } = opts as Record<string, unknown>;
-  return { attempts, backoff, removeOnComplete, removeOnFail };
-}
+/** The template options the product sets (BullMQ adds others of its own). */
+const OPTS_COMPARED = ['attempts', 'backoff', 'removeOnComplete', 'removeOnFail'] as const;
 
-/** JSON with sorted keys, so field order in Redis does not count as a change. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
+/** Deep equality of JSON values, key order ignored (thousands of small comparisons per round: no serialising). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

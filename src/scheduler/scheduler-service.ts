@@ -16,7 +16,10 @@ import {
   type RunningService,
 } from '../core/index.ts';
 import { catchUpMissedRuns } from './catch-up.ts';
+import { changedEntries } from './changed-entries.ts';
+import { memoRepeatStrategy } from './cron-pattern.ts';
 import { desiredSchedulers, type DesiredScheduler } from './desired-schedulers.ts';
+import { startDueWaker } from './due-waker.ts';
 import { LeaderLease, LeaseLostError } from './leader-lease.ts';
 import { reconcileSchedulers, type ReconcileReport } from './reconcile.ts';
 import { RETENTION_EVERY_MS, runRetentionPass } from './retention-pass.ts';
@@ -24,6 +27,7 @@ import { loadScheduleFile, parseScheduleText, ScheduleFileError, type ScheduleSe
 import { watchScheduleFile } from './schedule-file-watcher.ts';
 import { publishLoadFailure, publishScheduleSet, readPausedIds } from './schedule-registry.ts';
 import { conflictMessage, readPublishedSource, removePresence, writePresence, type PublishedSource } from './schedule-source.ts';
+import { readSchedulerIds } from './scheduler-states.ts';
 import { findStalledSchedulers } from './scheduler-watchdog.ts';
 import type { SessionCalendar } from './session-window.ts';
 
@@ -39,6 +43,8 @@ export interface SchedulerDeps {
   watch?: boolean;
   /** The schedule file's content poll, for file systems without change events (1 s). */
   pollMs?: number;
+  /** Wake blocked workers at each scheduled run's due time (on by default; see due-waker.ts). */
+  wakeWorkers?: boolean;
   /** The market calendar (default: the NYSE calendar with MARKET_CLOSURES). */
   calendar?: SessionCalendar;
 }
@@ -69,7 +75,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   const redis = createRedisConnection(config, 'worker');
   const subscriber = createRedisConnection(config, 'worker');
   const keys = productKeys(config.QUEUE_PREFIX);
-  const queues = openQueues(redis, config.QUEUE_PREFIX, (err, queue) => logger.debug({ err: err.message, queue }, 'queue connection error'));
+  const queues = openQueues(redis, config.QUEUE_PREFIX, (err, queue) => logger.debug({ err: err.message, queue }, 'queue connection error'), { repeatStrategy: memoRepeatStrategy() });
   const calendar = deps.calendar ?? new MarketCalendar({ extraClosures: config.MARKET_CLOSURES });
   const lease = new LeaderLease(redis, keys.lock('scheduler-leader'), id, deps.leaseTtlMs ?? 15_000);
   const guard = () => lease.guard();
@@ -84,6 +90,8 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   /** When the file last changed on disk while this scheduler led: that edit wins over anything published before it. */
   let editedAt = 0;
   let loggedConflict = '';
+  /** The set the last reconcile made Redis hold, in which tenure, with which schedules paused. */
+  let applied: { set: ScheduleSet; fence: number; paused: string } | null = null;
   /** The fencing number of the tenure whose take-over work (catch-up, publishing) is done. */
   let settledFence = 0;
   let lastWatchdog = 0;
@@ -111,10 +119,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   const desiredNow = async (set: ScheduleSet): Promise<DesiredScheduler[]> =>
     desiredSchedulers(set, await readPausedIds(redis, keys), calendar, now(), config);
 
-  const existingKeys = async (): Promise<Set<string>> => {
-    const lists = await Promise.all(Object.values(queues).map((q) => q.getJobSchedulers(0, -1, true)));
-    return new Set(lists.flat().map((s) => s.key));
-  };
+  const existingKeys = async (): Promise<Set<string>> => new Set((await Promise.all(Object.values(queues).map(readSchedulerIds))).flat());
 
   /**
    * One schedule source: our own file runs, and is published, when nothing is published yet, when it is
@@ -167,8 +172,14 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
       published = null;
     }
     const existedBefore = tookLead ? await existingKeys() : null;
-    const desired = await desiredNow(set);
-    const report = await reconcileSchedulers(queues, desired, { guard });
+    const paused = await readPausedIds(redis, keys);
+    const pausedKey = [...paused].sort().join('\n');
+    // A file edit in this tenure, with the pauses as last applied, touches only the entries it changed.
+    const edit = why === 'file loaded' && applied && applied.fence === lease.fence() && applied.paused === pausedKey && !tookLead ? changedEntries(applied.set, set) : null;
+    const planned = edit ? { ...set, schedules: set.schedules.filter((e) => edit.ids.has(e.id)) } : set;
+    const desired = desiredSchedulers(planned, paused, calendar, now(), config);
+    const report = await reconcileSchedulers(queues, desired, edit ? { guard, scope: edit.keys } : { guard });
+    applied = { set, fence: lease.fence(), paused: pausedKey };
     const fileChanged = published !== set;
     if (fileChanged) {
       await guard();
@@ -271,6 +282,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     void round.catch((err: unknown) => onRoundError(err, 'control message'));
   });
   const ticker = setInterval(() => void tick(), deps.tickMs ?? 5_000);
+  const waker = deps.wakeWorkers === false ? null : startDueWaker(queues, { isLeader: () => lease.isHeld() && !stopped, onError: (err) => log.debug({ err: err.message }, 'due waker: Redis call failed') });
 
   return {
     id,
@@ -283,6 +295,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     async stop() {
       stopped = true;
       clearInterval(ticker);
+      waker?.stop();
       watcher?.close();
       await chain.catch(() => undefined);
       await lease.release().catch(() => undefined);

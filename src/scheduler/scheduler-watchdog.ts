@@ -3,6 +3,7 @@ import type { QueueName } from '../core/index.ts';
 import { mapConcurrent } from './bounded-concurrency.ts';
 import { cronNext } from './cron-pattern.ts';
 import type { DesiredScheduler } from './desired-schedulers.ts';
+import { readSchedulerStates, type SchedulerState } from './scheduler-states.ts';
 
 export interface StalledScheduler {
   key: string;
@@ -32,12 +33,12 @@ export async function findStalledSchedulers(
   now: number,
   graceMs = 5_000,
 ): Promise<StalledScheduler[]> {
-  // One listing per queue instead of one lookup per scheduler; then one state call per scheduler, a
-  // window of them in flight at once.
+  // One read per queue gives every scheduler and where its next run is; only runs neither delayed nor
+  // missing (waiting, active, finished) cost a state call of their own, a window of them at a time.
   const byQueue = new Map<QueueName, Map<string, Scheduler>>();
   await Promise.all(
     [...new Set(desired.map((d) => d.queue))].map(async (name) => {
-      byQueue.set(name, new Map((await queues[name].getJobSchedulers(0, -1, true)).map((s) => [s.key, s])));
+      byQueue.set(name, await readSchedulerStates(queues[name]));
     }),
   );
   const verdicts = await mapConcurrent(desired, 64, (d) => verdictOf(queues[d.queue], d, byQueue.get(d.queue)?.get(d.key), now, graceMs));
@@ -47,7 +48,7 @@ export async function findStalledSchedulers(
   });
 }
 
-type Scheduler = Awaited<ReturnType<Queue['getJobSchedulers']>>[number];
+type Scheduler = SchedulerState;
 type Verdict = { reason: string; action: StalledScheduler['action'] } | null;
 
 async function verdictOf(queue: Queue, d: DesiredScheduler, scheduler: Scheduler | undefined, now: number, graceMs: number): Promise<Verdict> {
@@ -57,7 +58,7 @@ async function verdictOf(queue: Queue, d: DesiredScheduler, scheduler: Scheduler
   if (!scheduler.next) return found('no next run recorded');
   const next = scheduler.next;
   const jobId = `repeat:${d.key}:${next}`;
-  const raw = await queue.getJobState(jobId);
+  const raw = scheduler.nextRun === 'other' ? await queue.getJobState(jobId) : scheduler.nextRun;
   const state = raw === 'unknown' ? 'missing' : raw;
   const every = d.repeat.every;
   if (PENDING.has(state)) {

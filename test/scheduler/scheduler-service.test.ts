@@ -76,9 +76,15 @@ describe('scheduler service (real Redis, real BullMQ)', () => {
       const st = await readLoadStatus(redis, productKeys(config.QUEUE_PREFIX));
       return st && !st.ok ? st : null;
     }, 3_000);
-    redis.disconnect();
     expect(status.error).toMatch(/schedules\.yaml:2:\d+ schedules\[0\]\.every: invalid duration "soon"/);
     expect(await keysOf(s)).toEqual(['one:SPY', 'two:SPY']);
+    const queues = openQueues(redis, config.QUEUE_PREFIX);
+    const app = createApp({ config, logger: silentLogger, redis, keys: productKeys(config.QUEUE_PREFIX), queues, now: () => new Date() });
+    const list = await request(app).get('/api/schedules').expect(200);
+    expect(list.body.load_status).toMatchObject({ ok: false, schedules: 2, error: status.error });
+    expect(list.body.schedules.map((x: { id: string }) => x.id)).toEqual(['one', 'two']);
+    await closeQueues(queues);
+    redis.disconnect();
   });
 
   it('pause/resume through the API removes and restores the scheduler, and survives a restart', async () => {

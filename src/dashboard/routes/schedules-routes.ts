@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { MarketCalendar } from '../../calendar/index.ts';
 import { BUILTIN_AGENTS, ownEntry, PRIORITY_QUEUE, tickerSchema } from '../../core/index.ts';
-import { describeSchedule, describeSchedules, MAX_NEXT_RUNS, readPublishedAgents, readPublishedSchedules, setSchedulePaused } from '../../scheduler/index.ts';
+import { describeSchedule, describeSchedules, MAX_NEXT_RUNS, readLoadStatus, readPublishedAgents, readPublishedSchedules, setSchedulePaused } from '../../scheduler/index.ts';
 import { enqueueManualCycles } from '../../tasks/index.ts';
 import { acknowledgeDurably } from '../replica-ack.ts';
 import type { ApiContext } from '../api-context.ts';
@@ -24,8 +24,9 @@ export function schedulesRoutes(ctx: ApiContext): Router {
   };
 
   router.get('/schedules', async (_req, res) => {
-    const schedules = await withDeadline(describeSchedules(ctx.redis, ctx.keys, ctx.queues, calendar, ctx.now()), DEADLINE_MS);
-    res.json({ schedules });
+    const [schedules, loadStatus] = await withDeadline(Promise.all([describeSchedules(ctx.redis, ctx.keys, ctx.queues, calendar, ctx.now()), readLoadStatus(ctx.redis, ctx.keys)]), DEADLINE_MS);
+    // Whether the file loaded cleanly; after a rejected edit, its error (file:line:column field: reason) while the last good schedule runs.
+    res.json({ schedules, load_status: loadStatus });
   });
 
   router.get('/schedules/:id', async (req, res) => {
