@@ -15,3 +15,5 @@ export * from './events.ts';
 export * from './cycle-options-policy.ts';
 export * from './schedule-runs.ts';
 export * from './decision-approvals.ts';
+export type { JobView } from './job-view.ts';
+export type { ScoredDecision } from './scored-decision.ts';

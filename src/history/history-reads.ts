@@ -1,37 +1,13 @@
 import type pg from 'pg';
-import type { ApprovalView, CycleResult, Decision, JobStatus, QueueName, Rating } from '../core/index.ts';
+import type { ApprovalView, CycleResult, Decision, JobStatus, JobView, QueueName, Rating, ScoredDecision } from '../core/index.ts';
 
-/** A job as the API shows it (the same fields as the live job view), read from the history. */
-export interface HistoryJobView {
-  job_id: string;
-  status: JobStatus;
-  queue: QueueName;
-  ticker: string;
-  agent: string;
-  date: string;
-  schedule_id: string | null;
-  trigger: string;
-  dry_run: boolean;
-  requested_at: string;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  attempts: number;
+/** A job as the API shows it (the live job view's fields), read from the history. */
+export type HistoryJobView = Omit<JobView, 'progress' | 'worker'> & {
   progress: null;
   worker: null;
-  error?: string;
-  reason?: string;
-  decision?: string;
-  confidence?: number;
-  engine?: string;
-  models?: string[];
-  cost_usd?: number;
-  data_source?: string;
-  duration_ms?: number | null;
-  approval?: ApprovalView;
   /** Where this view came from: PostgreSQL, once Redis no longer holds the job. */
   source: 'history';
-}
+};
 
 export interface HistoryCycle {
   view: HistoryJobView;
@@ -160,25 +136,8 @@ export async function listCycles(pool: pg.Pool, q: HistoryQuery): Promise<{ jobs
   return { jobs: page.map(toView), next_cursor: rows.length > q.limit ? encodeCursor(page.at(-1)!) : null };
 }
 
-/** One decision as the scorecard counts it (the shape of the agents' ScoredDecision). */
-export interface HistoryScoredDecision {
-  job_id: string;
-  agent: string;
-  ticker: string;
-  date: string;
-  decision: Decision;
-  rating?: Rating;
-  confidence?: number;
-  engine?: string;
-  data_source?: string;
-  price: number;
-  models: string[];
-  cost_usd: number;
-  cycle_ms: number;
-  at: string;
-  return_1d: number | null;
-  return_5d: number | null;
-}
+/** One decision as the scorecard counts it. */
+export type HistoryScoredDecision = ScoredDecision;
 
 /**
  * The decisions the live scorecard counts, by the same rule as the settle step: completed, with a

@@ -1,37 +1,8 @@
 import { DateTime } from 'luxon';
 import type { JobFields } from './job-hashes.ts';
-import { jobOutcomeSchema, type ApprovalStatus, type ApprovalView, type CycleResult, type JobOutcome, type JobStatus, type QueueName } from '../core/index.ts';
+import { jobOutcomeSchema, type ApprovalStatus, type CycleResult, type JobOutcome, type JobStatus, type JobView, type QueueName } from '../core/index.ts';
 
-/** A job as the API shows it: the contract integrators poll. */
-export interface JobView {
-  job_id: string;
-  status: JobStatus;
-  queue: QueueName;
-  ticker: string;
-  agent: string;
-  date: string;
-  schedule_id: string | null;
-  trigger: string;
-  dry_run: boolean;
-  requested_at: string;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-  attempts: number;
-  progress: unknown;
-  worker: string | null;
-  error?: string;
-  reason?: string;
-  decision?: string;
-  confidence?: number;
-  engine?: string;
-  models?: string[];
-  cost_usd?: number;
-  data_source?: string;
-  duration_ms?: number | null;
-  /** Decisions of `approval: required` profiles: who settled it, when, and the fill. */
-  approval?: ApprovalView;
-}
+export type { JobView } from '../core/index.ts';
 
 /** The job status an approval's state gives a held decision. */
 export function approvalJobStatus(status: ApprovalStatus): JobStatus {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ensurePackages, type Need } from './global-setup.ts';
+import { ensurePackages, ensurePostgres, type Need } from './global-setup.ts';
+import { closedDatabaseUrl } from './pg-test-env.ts';
 
 const need = (present: boolean, debian: string): Need & { installed: boolean } => {
   const n = { what: `thing from ${debian}`, debian, installed: present, present: () => n.installed };
@@ -22,7 +23,15 @@ describe('test setup', () => {
     expect(() => ensurePackages(broken, { root: true, apt: true, install: () => {} })).toThrow(/still missing after apt-get install: thing from prometheus/);
   });
 
-  it('finds what this machine needs for the suite', () => {
+  it('finds what this machine needs for the suite', async () => {
     expect(() => ensurePackages()).not.toThrow();
+    await expect(ensurePostgres()).resolves.toBeUndefined();
+  });
+
+  it('stops with how to get PostgreSQL when none answers, never printing the password', async () => {
+    const err = (await ensurePostgres(await closedDatabaseUrl()).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/need PostgreSQL at postgres:\/\/root:\(hidden\)@127\.0\.0\.1:\d+\/test/);
+    expect(err.message).toMatch(/apt-get install -y postgresql/);
+    expect(err.message).not.toContain('not-the-password');
   });
 });

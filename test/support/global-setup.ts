@@ -2,7 +2,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { findOnPath, pingRedis } from '../../src/launcher/embedded-redis.ts';
+import { TEST_DATABASE_URL } from './pg-test-env.ts';
 
 /**
  * What `npm test` needs beyond node_modules, made present before any test file runs: a Redis at
@@ -80,9 +82,32 @@ async function ensureRedis(): Promise<void> {
   throw new Error('[test setup] no Redis answers on 127.0.0.1:6379 and a private redis-server could not start there (is the port taken by something else?)');
 }
 
+/** The durable-history tests need a PostgreSQL they may create schemas in; without one, stop at once and say how to get it. */
+export async function ensurePostgres(url = TEST_DATABASE_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (err) {
+    const shown = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:(hidden)@');
+    throw new Error(
+      [
+        `[test setup] the durable-history tests need PostgreSQL at ${shown} (TEST_DATABASE_URL): ${(err as Error).message}`,
+        '  Debian: sudo apt-get install -y postgresql, then create a role and a database the URL can reach, e.g.',
+        '    sudo -u postgres createuser --superuser "$USER" && sudo -u postgres createdb -O "$USER" test',
+        '  and set TEST_DATABASE_URL=postgres://$USER@localhost/test (or give the URL a password).',
+      ].join('\n'),
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export default async function setup(): Promise<() => Promise<void>> {
   ensurePackages();
   await ensureRedis();
+  await ensurePostgres();
   return async () => {
     if (privateRedis && privateRedis.exitCode === null) {
       privateRedis.kill('SIGTERM');

@@ -1,30 +1,7 @@
 import type { Redis } from 'ioredis';
-import { productKeys, type Decision, type Rating } from '../../core/index.ts';
+import { productKeys, type ScoredDecision } from '../../core/index.ts';
 
-/** One decision, later scored by its forward returns at +1 and +5 trading days. */
-export interface ScoredDecision {
-  job_id: string;
-  agent: string;
-  ticker: string;
-  /** Analysis date (New York). */
-  date: string;
-  decision: Decision;
-  rating?: Rating;
-  confidence?: number;
-  engine?: string;
-  /** Where the price came from; a decision is scored only with bars from the same source. */
-  data_source?: string;
-  /** The price the decision was taken at. */
-  price: number;
-  models: string[];
-  cost_usd: number;
-  cycle_ms: number;
-  /** When the decision was recorded. */
-  at: string;
-  /** Close of the n-th session after the decision's session ÷ price − 1; null until that session has closed. */
-  return_1d: number | null;
-  return_5d: number | null;
-}
+export type { ScoredDecision } from '../../core/index.ts';
 
 export function scorecardKeys(prefix: string) {
   const k = productKeys(prefix);

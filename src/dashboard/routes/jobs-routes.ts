@@ -5,14 +5,12 @@ import {
   BUILTIN_AGENTS,
   checkCycleOptions,
   cycleJobDataSchema,
-  DECISIONS,
   cycleOptionsSchema,
   isIssuedJobId,
   isoDateSchema,
   ownEntry,
   PRIORITY_QUEUE,
   readApproval,
-  JOB_STATUSES,
   QUEUE_NAMES,
   tickerSchema,
   type CycleJobData,
@@ -21,7 +19,7 @@ import {
 import { readPublishedAgents } from '../../scheduler/index.ts';
 import { approvalJobStatus, cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, readAttemptLog, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
-import { createdBound } from '../created-bound.ts';
+import { jobFilterFields, parseJobFilter } from '../job-filter-query.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 import { admitCycles } from './cycle-admission.ts';
 import { acknowledgeDurably } from '../replica-ack.ts';
@@ -38,20 +36,7 @@ const createJobBody = z
   })
   .strict();
 
-const listQuery = z
-  .object({
-    status: z.enum(JOB_STATUSES).optional(),
-    ticker: tickerSchema.optional(),
-    agent: agentNameSchema.optional(),
-    schedule: z.string().min(1).max(64).optional(),
-    queue: z.enum(QUEUE_NAMES).optional(),
-    decision: z.enum(DECISIONS).optional(),
-    from: createdBound('start').optional(),
-    to: createdBound('end').optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-    cursor: z.string().max(500).optional(),
-  })
-  .strict();
+const listQuery = z.object({ ...jobFilterFields, queue: z.enum(QUEUE_NAMES).optional() }).strict();
 
 const REDIS_DEADLINE_MS = 2_000;
 
@@ -67,15 +52,11 @@ export function jobsRoutes(ctx: ApiContext): Router {
   });
 
   router.get('/jobs', async (req, res) => {
-    const q = listQuery.safeParse(req.query);
-    if (!q.success) throw validationError(q.error, 'query');
-    if (q.data.cursor && !/^[A-Za-z0-9_-]+$/.test(q.data.cursor)) {
+    const q = parseJobFilter(listQuery, req.query);
+    if (q.cursor && !/^[A-Za-z0-9_-]+$/.test(q.cursor)) {
       throw new HttpError(400, 'invalid request query', [{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
     }
-    if (q.data.from !== undefined && q.data.to !== undefined && q.data.from >= q.data.to) {
-      throw new HttpError(400, 'invalid request query', [{ field: 'to', message: 'must be after from' }]);
-    }
-    res.json(await withDeadline(listJobs(store, q.data), 5_000));
+    res.json(await withDeadline(listJobs(store, q), 5_000));
   });
 
   router.delete('/jobs/:id', async (req, res) => {
