@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { nyDate as calendarNyDate } from '../calendar/index.ts';
 import type { JobFields } from './job-hashes.ts';
 import { jobOutcomeSchema, type ApprovalStatus, type CycleResult, type JobOutcome, type JobStatus, type JobView, type QueueName } from '../core/index.ts';
 
@@ -17,8 +17,9 @@ export function dueTimeFromJobId(jobId: string | undefined): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** The New York date of an instant in ms (the calendar's, memoised per hour: job lists ask it for every row). */
 export function nyDate(ms: number): string {
-  return DateTime.fromMillis(ms, { zone: 'America/New_York' }).toISODate()!;
+  return calendarNyDate(new Date(ms));
 }
 
 function iso(ms: number | undefined | null): string | null {
