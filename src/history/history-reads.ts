@@ -188,6 +188,12 @@ export async function readUnscored(pool: pg.Pool, sinceDays = 30, limit = 1000):
   return rows;
 }
 
+/** The views of finished replays on record, newest finished first: the replay list once Redis has forgotten them. */
+export async function listReplayViews(pool: pg.Pool, limit: number): Promise<unknown[]> {
+  const { rows } = await pool.query<{ view: unknown }>("SELECT report->'view' AS view FROM replay_reports WHERE report ? 'view' ORDER BY finished_at DESC NULLS LAST, replay_id LIMIT $1", [limit]);
+  return rows.map((r) => r.view);
+}
+
 export async function readReplayReport(pool: pg.Pool, replayId: string): Promise<{ replay_id: string; status: string; finished_at: string | null; report: unknown } | null> {
   const { rows } = await pool.query<{ replay_id: string; status: string; finished_at: Date | null; report: unknown }>('SELECT replay_id, status, finished_at, report FROM replay_reports WHERE replay_id = $1', [replayId]);
   const r = rows[0];

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Logger } from '../core/index.ts';
 import { createHistoryPool, describeDatabase, type HistoryConfig } from './history-db.ts';
-import { listCycles, readCycle, readReplayReport, readScoredDecisions, type HistoryCycle, type HistoryJobView, type HistoryQuery, type HistoryScoredDecision } from './history-reads.ts';
+import { listCycles, listReplayViews, readCycle, readReplayReport, readScoredDecisions, type HistoryCycle, type HistoryJobView, type HistoryQuery, type HistoryScoredDecision } from './history-reads.ts';
 import { migrateHistory } from './migrate.ts';
 import { startHistoryWriter, type HistoryWriter, type HistoryWriterOptions } from './history-writer.ts';
 
@@ -15,6 +15,8 @@ export interface HistoryStore {
   cycles(q: HistoryQuery): Promise<{ jobs: HistoryJobView[]; next_cursor: string | null }>;
   scoredDecisions(agent: string): Promise<HistoryScoredDecision[]>;
   replayReport(replayId: string): Promise<{ replay_id: string; status: string; finished_at: string | null; report: unknown } | null>;
+  /** Finished replays' views (as `GET /api/replays/:id` showed them), newest finished first. */
+  replayViews(limit: number): Promise<unknown[]>;
   /** PostgreSQL answering and migrated, within a short deadline. */
   check(timeoutMs?: number): Promise<{ ok: true } | { ok: false; error: string }>;
   startWriter(opts: Pick<HistoryWriterOptions, 'redis' | 'keys'> & Partial<HistoryWriterOptions>): HistoryWriter;
@@ -59,6 +61,7 @@ export function openHistory(config: HistoryConfig, logger: Logger): HistoryStore
     cycles: (q) => read(() => listCycles(pool, q)),
     scoredDecisions: (agent) => read(() => readScoredDecisions(pool, agent)),
     replayReport: (id) => read(() => readReplayReport(pool, id)),
+    replayViews: (limit) => read(() => listReplayViews(pool, limit)),
     async check(timeoutMs = 2_000) {
       try {
         await deadline(ready().then(() => pool.query('SELECT 1')), timeoutMs, 'PostgreSQL');

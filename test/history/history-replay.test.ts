@@ -6,7 +6,7 @@ import { openHistory, type HistoryStore } from '../../src/history/index.ts';
 import { startReplayHost, type ReplayHost } from '../../src/replay/index.ts';
 import { startWorkers, type WorkerService } from '../../src/tasks/index.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
-import { dropSchema, query, TEST_DATABASE_URL, uniqueSchema } from '../support/pg-test-env.ts';
+import { closedDatabaseUrl, dropSchema, query, TEST_DATABASE_URL, uniqueSchema } from '../support/pg-test-env.ts';
 
 /** A finished replay's report is kept in PostgreSQL and served from there once Redis has forgotten the replay. */
 const schema = uniqueSchema('history_replay');
@@ -68,5 +68,25 @@ describe('replay reports in the durable history', () => {
     expect(csv.status).toBe(200);
     expect(csv.text.split('\n').length).toBeGreaterThan(5);
     expect((await request(app).get('/api/replays/nope-123')).status).toBe(404);
+    // And the list still names it, from the history, as it was when it finished.
+    const list = await request(app).get('/api/replays');
+    expect(list.status).toBe(200);
+    expect(list.body.replays.map((r: { replay_id: string }) => r.replay_id)).toContain(id);
+    expect(list.body.replays.find((r: { replay_id: string }) => r.replay_id === id)).toEqual(done.report ? (({ report: _r, ...view }) => view)(done) : done);
   }, 150_000);
+
+  it('a history database that does not answer costs the replay list its kept entries, never the live ones', async () => {
+    const down = openHistory({ ...config, DATABASE_URL: await closedDatabaseUrl() }, silentLogger)!;
+    try {
+      const downApp = createApp({ config, logger: silentLogger, redis, keys, queues, now: () => new Date(), history: down });
+      const started = await request(app).post('/api/replays').send({ profiles: ['quant'], tickers: ['SPY'], from: '2025-12-08', to: '2025-12-09' });
+      expect(started.status).toBe(202);
+      const list = await request(downApp).get('/api/replays');
+      expect(list.status).toBe(200);
+      expect(list.body.replays.map((r: { replay_id: string }) => r.replay_id)).toContain(started.body.replay_id);
+      expect(list.body.history_unavailable).toMatch(/./);
+    } finally {
+      await down.close();
+    }
+  }, 60_000);
 });

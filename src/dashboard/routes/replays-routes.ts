@@ -3,9 +3,10 @@ import { MarketCalendar } from '../../calendar/index.ts';
 import { cancelReplay, createReplay, getReplay, listReplays, ReplayRequestError, reportCsv, type ReplayContext } from '../../replay/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { HttpError, withDeadline } from '../http-errors.ts';
-import { fromHistory } from '../history-fallback.ts';
+import { fromHistory, HistoryUnavailableError } from '../history-fallback.ts';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const LIST_LIMIT = 100;
 
 /** Replays: start one (202), list, status and report, JSON and CSV downloads, cancel. */
 export function replaysRoutes(ctx: ApiContext): Router {
@@ -38,7 +39,19 @@ export function replaysRoutes(ctx: ApiContext): Router {
   });
 
   router.get('/replays', async (_req, res) => {
-    res.json({ replays: await withDeadline(listReplays(rctx), 5_000) });
+    const live = await withDeadline(listReplays(rctx, LIST_LIMIT), 5_000);
+    // Finished replays Redis no longer holds, from the durable history, after the ones it does.
+    const known = new Set(live.map((r) => r.replay_id));
+    // A database that does not answer costs the list its older entries, not the live ones.
+    let kept: typeof live = [];
+    let unavailable: string | undefined;
+    try {
+      kept = ((await fromHistory(ctx, (h) => h.replayViews(LIST_LIMIT))) ?? []) as typeof live;
+    } catch (err) {
+      if (!(err instanceof HistoryUnavailableError)) throw err;
+      unavailable = err.details[0]?.message;
+    }
+    res.json({ replays: [...live, ...kept.filter((r) => !known.has(r.replay_id))].slice(0, LIST_LIMIT), ...(unavailable ? { history_unavailable: unavailable } : {}) });
   });
 
   router.get('/replays/:id', async (req, res) => {
