@@ -17,3 +17,4 @@ export * from './schedule-runs.ts';
 export * from './decision-approvals.ts';
 export type { JobView } from './job-view.ts';
 export type { ScoredDecision } from './scored-decision.ts';
+export type { FinalJob, FinalOutcome } from './final-outcome.ts';

@@ -1,10 +1,8 @@
-import type { AgentProfile, CycleJobData, CycleResult, QueueName } from '../core/index.ts';
+import { nyDate } from '../calendar/index.ts';
+import type { AgentProfile, CycleResult, FinalJob, FinalOutcome, QueueName } from '../core/index.ts';
 
 /** A finished job's final outcome, as the worker records it. */
-export type HistoryOutcome =
-  | { status: 'completed'; result: CycleResult }
-  | { status: 'skipped'; reason: string; detail?: string }
-  | { status: 'failed' | 'cancelled'; error: string };
+export type HistoryOutcome = FinalOutcome;
 
 /** The job half of a cycle's history record. Times are ISO-8601 UTC. */
 export interface CycleJobRecord {
@@ -34,12 +32,11 @@ export type HistoryRecord =
   | { kind: 'cycle'; job: CycleJobRecord; result: CycleResult | null }
   | { kind: 'replay'; replay_id: string; status: string; finished_at: string | null; report: unknown };
 
-const nyDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit' });
 const iso = (ms: number | undefined | null) => (ms ? new Date(ms).toISOString() : null);
 
 /** The record of one finished job, from what the worker knows when it records the outcome. */
 export function cycleRecord(
-  job: { id: string; queue: QueueName; data: CycleJobData; dueAt: number; processedOn?: number; createdAt?: number; attempts?: number },
+  job: FinalJob,
   outcome: HistoryOutcome,
   finishedAt: number,
 ): HistoryRecord {
@@ -56,7 +53,7 @@ export function cycleRecord(
       profile: data.profile,
       trigger: data.trigger,
       dry_run: data.dry_run,
-      date: result?.date ?? data.date ?? nyDay.format(new Date(job.dueAt)),
+      date: result?.date ?? data.date ?? nyDate(new Date(job.dueAt)),
       requested_at: data.requested_at ?? null,
       created_at: iso(job.createdAt),
       due_at: new Date(job.dueAt).toISOString(),

@@ -1,24 +1,10 @@
 import type { Redis } from 'ioredis';
-import { counterWrite, cycleMetricsWrites, eventWrite, scheduleRunWrites, schedulerKey, type CycleJobData, type CycleResult, type ProductKeys, type QueueName, type RedisWrite } from '../core/index.ts';
+import { counterWrite, cycleMetricsWrites, eventWrite, scheduleRunWrites, schedulerKey, type FinalJob, type FinalOutcome, type ProductKeys, type RedisWrite } from '../core/index.ts';
 import { cycleRecord, outboxKey } from '../history/index.ts';
 import { OnceWrites, type OnceWritesAnswer } from './once-writes.ts';
 import { pendingResultFilesKey, type ResultFileWriter } from './result-files.ts';
 
-/** What is recorded for a job once, whatever happens to it (retries and stalled recoveries included). */
-export type FinalOutcome =
-  | { status: 'completed'; result: CycleResult }
-  | { status: 'skipped'; reason: string; detail?: string }
-  | { status: 'failed' | 'cancelled'; error: string };
-
-export interface FinalJob {
-  id: string;
-  queue: QueueName;
-  data: CycleJobData;
-  dueAt: number;
-  processedOn?: number;
-  createdAt?: number;
-  attempts?: number;
-}
+export type { FinalJob, FinalOutcome } from '../core/index.ts';
 
 const DAY_S = 24 * 3600;
 export const RECORDED_TTL_S = 8 * DAY_S;
