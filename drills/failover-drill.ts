@@ -173,7 +173,11 @@ export async function failoverDrill(opts: { short: boolean; report: Report }): P
     );
     // Kept on a violation, to read which job ran where and when.
     if (violations.length) process.stdout.write(`      executions kept in ${executions}; switch at ${switchStart}..${switchEnd}\n`);
-    else rmSync(dir, { recursive: true, force: true });
+    else {
+      // The workers write result files off the job's path: stop them before the folder goes.
+      await Promise.all(procs.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => (p.once('exit', r), p.kill('SIGKILL'))))));
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    }
     await deleteKeysByPrefix(admin, pfx).catch(() => undefined);
   } finally {
     admin.disconnect();

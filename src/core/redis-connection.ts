@@ -186,16 +186,32 @@ export function ackEnabled(policy: AckPolicy): boolean {
 
 /** The replica count `all` stands for, asked again at most this often per connection (INFO replication). */
 const REPLICA_COUNT_TTL_MS = 2_000;
-const replicaCounts = new WeakMap<Redis, { n: number; at: number }>();
+/**
+ * How long a replica that left is still waited for. During SENTINEL FAILOVER the promoted replica
+ * leaves the old primary a moment before the old primary is demoted; counting only the replicas left
+ * would acknowledge a write that only the other replica holds, and that one resyncs from the new
+ * primary and drops it. A replica that really died stops being waited for after this grace.
+ */
+export const REPLICA_LEAVE_GRACE_MS = 15_000;
+interface ReplicaCount {
+  /** Most replicas seen within the grace, and when that many were last seen. */
+  peak: number;
+  peakAt: number;
+  at: number;
+}
+const replicaCounts = new WeakMap<Redis, ReplicaCount>();
 
 async function replicasToWaitFor(conn: Redis, policy: AckPolicy): Promise<number> {
   if (policy !== 'all') return policy;
-  const cached = replicaCounts.get(conn);
-  if (cached && Date.now() - cached.at < REPLICA_COUNT_TTL_MS) return cached.n;
+  const now = Date.now();
+  const known = replicaCounts.get(conn);
+  if (known && now - known.at < REPLICA_COUNT_TTL_MS) return known.peak;
   // At least one: with none connected the write is not safe, and WAIT 1 says so.
-  const n = Math.max(1, await connectedReplicas(conn));
-  replicaCounts.set(conn, { n, at: Date.now() });
-  return n;
+  const seen = Math.max(1, await connectedReplicas(conn));
+  const next: ReplicaCount =
+    !known || seen >= known.peak || now - known.peakAt > REPLICA_LEAVE_GRACE_MS ? { peak: seen, peakAt: now, at: now } : { ...known, at: now };
+  replicaCounts.set(conn, next);
+  return next.peak;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { ackReplicas, confirmReplicated, connectedReplicas, ReplicaAckError } from '../../src/core/index.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ackReplicas, confirmReplicated, connectedReplicas, REPLICA_LEAVE_GRACE_MS, ReplicaAckError } from '../../src/core/index.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { confirmJobStart, writeConfirmed, type ReplicaGuardDeps } from '../../src/tasks/replica-guard.ts';
 import { startRedisServer, type RedisProcess } from '../support/redis-deployments.ts';
 import { silentLogger, waitFor } from '../support/redis-test-env.ts';
@@ -68,6 +68,34 @@ describe('replica guards', () => {
       await second.stop();
     }
     await waitFor(async () => (await connectedReplicas(redis)) === 1, 20_000, 100);
+  });
+
+  it('`all` keeps waiting for a replica that left, for a grace, so a switch in progress cannot lower the count', async () => {
+    // A connection of its own: the count `all` stands for is remembered per connection.
+    const conn = new Redis({ port: primary.port, host: '127.0.0.1', maxRetriesPerRequest: null });
+    const second = await startRedisServer(['--replicaof', '127.0.0.1', String(primary.port)]);
+    try {
+      await waitFor(async () => ((await conn.info('replication')).match(/state=online/g) ?? []).length === 2, 20_000, 100);
+      await conn.set('g:peak', '1');
+      await confirmReplicated(conn, 'all', 2_000);
+      // The replica leaves the primary, as the promoted one does during SENTINEL FAILOVER.
+      await second.stop();
+      await waitFor(async () => (await connectedReplicas(conn)) === 1, 20_000, 100);
+      await new Promise((r) => setTimeout(r, 2_100));
+      await conn.set('g:peak', '2');
+      await expect(confirmReplicated(conn, 'all', 300)).rejects.toBeInstanceOf(ReplicaAckError);
+      // Past the grace the replica is taken to be gone: the one left is enough again.
+      const later = Date.now() + REPLICA_LEAVE_GRACE_MS + 3_000;
+      const clock = vi.spyOn(Date, 'now').mockImplementation(() => later);
+      try {
+        await confirmReplicated(conn, 'all', 2_000);
+      } finally {
+        clock.mockRestore();
+      }
+    } finally {
+      await second.stop();
+      conn.disconnect();
+    }
   });
 
   it('gives up after its budget once no replica confirms, saying so', async () => {
