@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { CYCLE_JOB_NAME, cycleJobDataSchema, readApproval, readApprovalStatuses, cycleJobOptions, PRIORITY_QUEUE, type AgentProfile, type CycleJobData, type Decision, type JobStatus, type ProductKeys, type QueueName, type ScheduleEntry } from '../core/index.ts';
 import { CANCEL_REASON, readTombstone, requestRunningCancel, saveCancelledSnapshot, tombstoneKey, writeTombstone } from './job-control.ts';
 import { decodeCursor, encodeCursor, indexJob, readIndexPage, type JobFilter } from './job-index.ts';
+import { keepFinishedViews, readFinishedViews } from './finished-view-cache.ts';
 import { readJobHashes } from './job-hashes.ts';
 import { approvalJobStatus, toJobView, type JobView } from './job-view.ts';
 
@@ -84,10 +85,16 @@ export const LIST_SCAN_BUDGET = 5_000;
  * A job removed when it was cancelled is shown from its tombstone; one removed by retention is null.
  */
 async function loadViews(store: JobStore, entries: Array<{ queue: QueueName; jobId: string }>): Promise<Array<JobView | null>> {
-  const jobs = await readJobHashes(store.redis, entries.map((e) => ({ queue: store.queues[e.queue], jobId: e.jobId })));
-  const views = await Promise.all(
-    jobs.map(async (job, i): Promise<JobView | null> => {
-      if (!job) return null;
+  const refs = entries.map((e) => ({ queue: store.queues[e.queue], jobId: e.jobId }));
+  const cached = await readFinishedViews(store.redis, refs);
+  const views: Array<JobView | null> = cached.map((c) => (c && c !== 'miss' ? c.view : null));
+  const missed = cached.map((c, i) => (c === 'miss' ? i : -1)).filter((i) => i >= 0);
+  const jobs = await readJobHashes(store.redis, missed.map((i) => refs[i]!));
+  const keep: Parameters<typeof keepFinishedViews>[1] = [];
+  await Promise.all(
+    jobs.map(async (job, k) => {
+      if (!job) return;
+      const i = missed[k]!;
       const queue = entries[i]!.queue;
       const state = job.finishedOn
         ? job.returnvalue !== null && job.returnvalue !== undefined
@@ -96,9 +103,12 @@ async function loadViews(store: JobStore, entries: Array<{ queue: QueueName; job
         : job.processedOn
           ? await store.queues[queue].getJobState(String(job.id))
           : 'waiting';
-      return toJobView(job, state, queue);
+      const view = toJobView(job, state, queue);
+      views[i] = view;
+      if (job.finishedOn && (state === 'completed' || state === 'failed')) keep.push({ ...refs[i]!, finishedOn: job.finishedOn, view });
     }),
   );
+  keepFinishedViews(store.redis, keep);
   // Tombstones answer for removed jobs, and for a scheduler's pending run that could not be removed.
   const check = entries.map((_, i) => (!views[i] || views[i].status === 'pending' ? i : -1)).filter((i) => i >= 0);
   if (check.length) {

@@ -136,6 +136,28 @@ describe('job list: newest first, filtered, paginated', () => {
   });
 });
 
+describe('finished views kept in the job hash', () => {
+  const jobKey = (id: string) => queues['trading-cycle'].toKey(id);
+
+  it('a list keeps each finished job\'s view beside its finish and reads it back the same; a stale or retried copy is not used', async () => {
+    const first = await listJobs(store, { limit: 50 });
+    // Kept off the request's path: wait for the copies of the finished jobs.
+    await waitFor(async () => (await redis.hget(jobKey(ids.B1!), 'tl:view')) !== null && (await redis.hget(jobKey(ids.A1!), 'tl:view')) !== null);
+    expect(await redis.hget(queues['trading-cycle-priority'].toKey(ids.A2!), 'tl:view')).toBeNull(); // running: never kept
+    expect((await listJobs(store, { limit: 50 })).jobs).toEqual(first.jobs);
+    // A copy that describes another finish is not used (a forged one would show up here).
+    const forged = JSON.stringify({ f: '1', v: { ...first.jobs.find((j) => j.job_id === ids.A1)!, status: 'completed', decision: 'BUY' } });
+    await redis.hset(jobKey(ids.A1!), 'tl:view', forged);
+    expect((await listJobs(store, { ticker: 'AAA', limit: 50 })).jobs.find((j) => j.job_id === ids.A1)).toMatchObject({ status: 'skipped', reason: 'stale' });
+    // Retried: BullMQ clears the finish, so the failed copy no longer answers.
+    const b1 = await queues['trading-cycle'].getJob(ids.B1!);
+    await b1!.retry('failed');
+    const retried = (await listJobs(store, { limit: 50 })).jobs.find((j) => j.job_id === ids.B1);
+    expect(retried?.status).toBe('pending');
+    expect(retried?.error).toBeUndefined();
+  });
+});
+
 describe('GET /api/jobs validation', () => {
   const app = () => createApp({ config, logger: silentLogger, redis, keys, queues, now: () => new Date() });
 

@@ -1,0 +1,53 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobView } from '../core/index.ts';
+
+/**
+ * A finished job's view, kept in its own BullMQ hash (so retention removes it with the job) beside the
+ * finish it describes. A job list then reads one short field per finished job instead of parsing its
+ * whole data and result; a retried job has a new finish (or none yet), which the stale copy no longer matches.
+ */
+const VIEW_FIELD = 'tl:view';
+
+/** Written only while the hash still shows the same finish: a job retried or removed meanwhile is left alone. */
+const KEEP_VIEW = `
+if redis.call('HGET', KEYS[1], 'finishedOn') == ARGV[1] then redis.call('HSET', KEYS[1], '${VIEW_FIELD}', ARGV[2]) return 1 end
+return 0`;
+
+export type CachedView = { view: JobView } | 'miss' | null;
+
+interface Stored {
+  f: string;
+  v: JobView;
+}
+
+/** One pipeline of HMGETs: the cached view where it matches the job's finish, 'miss' where not, null where the job is gone. */
+export async function readFinishedViews(redis: Redis, refs: Array<{ queue: Queue; jobId: string }>): Promise<CachedView[]> {
+  if (refs.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const r of refs) pipeline.hmget(r.queue.toKey(r.jobId), VIEW_FIELD, 'finishedOn', 'timestamp');
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([err, values]): CachedView => {
+    if (err) throw err;
+    const [cached, finishedOn, timestamp] = (values ?? []) as Array<string | null>;
+    if (timestamp === null || timestamp === undefined) return null;
+    if (!cached || !finishedOn) return 'miss';
+    try {
+      const stored = JSON.parse(cached) as Stored;
+      return stored.f === finishedOn ? { view: stored.v } : 'miss';
+    } catch {
+      return 'miss';
+    }
+  });
+}
+
+/** Keeps the views of jobs that are finished for good (best effort: a lost write only costs a re-parse next time). */
+export function keepFinishedViews(redis: Redis, rows: Array<{ queue: Queue; jobId: string; finishedOn: number; view: JobView }>): void {
+  if (rows.length === 0) return;
+  const pipeline = redis.pipeline();
+  for (const r of rows) {
+    const finished = String(r.finishedOn);
+    pipeline.eval(KEEP_VIEW, 1, r.queue.toKey(r.jobId), finished, JSON.stringify({ f: finished, v: r.view } satisfies Stored));
+  }
+  pipeline.exec().catch(() => undefined);
+}
