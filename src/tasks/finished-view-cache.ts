@@ -21,16 +21,36 @@ interface Stored {
   v: JobView;
 }
 
-/** One pipeline of HMGETs: the cached view where it matches the job's finish, 'miss' where not, null where the job is gone. */
+/** Per job: the kept view, its finish and its creation time (absent: the job is gone). One call for a page. */
+const READ_VIEWS = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('HMGET', key, '${VIEW_FIELD}', 'finishedOn', 'timestamp')
+  out[3 * i - 2] = v[1] or ''
+  out[3 * i - 1] = v[2] or ''
+  out[3 * i] = v[3] or ''
+end
+return out`;
+
+type WithReader = Redis & { tlReadViews(numKeys: number, ...keys: string[]): Promise<string[]> };
+const ready = new WeakSet<Redis>();
+
+function reader(redis: Redis): WithReader {
+  if (!ready.has(redis)) {
+    redis.defineCommand('tlReadViews', { lua: READ_VIEWS });
+    ready.add(redis);
+  }
+  return redis as WithReader;
+}
+
+/** The cached view where it matches the job's finish, 'miss' where not, null where the job is gone. */
 export async function readFinishedViews(redis: Redis, refs: Array<{ queue: Queue; jobId: string }>): Promise<CachedView[]> {
   if (refs.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const r of refs) pipeline.hmget(r.queue.toKey(r.jobId), VIEW_FIELD, 'finishedOn', 'timestamp');
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.map(([err, values]): CachedView => {
-    if (err) throw err;
-    const [cached, finishedOn, timestamp] = (values ?? []) as Array<string | null>;
-    if (timestamp === null || timestamp === undefined) return null;
+  const flat = await reader(redis).tlReadViews(refs.length, ...refs.map((r) => r.queue.toKey(r.jobId)));
+  return refs.map((_, i): CachedView => {
+    const cached = flat[3 * i];
+    const finishedOn = flat[3 * i + 1];
+    if (!flat[3 * i + 2]) return null;
     if (!cached || !finishedOn) return 'miss';
     try {
       const stored = JSON.parse(cached) as Stored;
