@@ -1,36 +1,24 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { CycleResult, Logger, ProductKeys } from '../core/index.ts';
+import { warmFileWriteThread, writeJsonAtomically } from './file-write-thread.ts';
 
 /** Hash job id → {"at", "result"}: completed jobs whose result file is not written yet (see OnceWrites.keepResult). */
 export const pendingResultFilesKey = (keys: ProductKeys) => keys.custom('result-files-pending');
 
-const knownFolders = new Set<string>();
 let tmpSeq = 0;
 
 /**
  * Writes `<dir>/<TICKER>/<YYYY-MM-DD>/<job_id>.json` atomically (temp file + rename), so a retried
- * or recovered cycle overwrites its own file instead of leaving two results.
+ * or recovered cycle overwrites its own file instead of leaving two results. The writing itself
+ * happens on the process's file-write thread, off the event loop.
  */
 export async function writeResultFile(dir: string, jobId: string, result: CycleResult): Promise<string> {
   const folder = join(dir, safeSegment(result.ticker), safeSegment(result.date));
-  if (!knownFolders.has(folder)) {
-    await mkdir(folder, { recursive: true });
-    // Bounded: one entry per ticker and day this process has written.
-    if (knownFolders.size > 10_000) knownFolders.clear();
-    knownFolders.add(folder);
-  }
   const path = join(folder, `${safeSegment(jobId)}.json`);
   const tmp = `${path}.${process.pid}.${++tmpSeq}.tmp`;
-  try {
-    await writeFile(tmp, JSON.stringify({ job_id: jobId, ...result }, null, 2));
-  } catch (err) {
-    knownFolders.delete(folder); // the folder may have gone: made again on the next try
-    throw err;
-  }
-  await rename(tmp, path);
+  await writeJsonAtomically(folder, path, tmp, { job_id: jobId, ...result });
   return path;
 }
 
@@ -64,6 +52,7 @@ export interface ResultFileWriterOptions {
  * backoff; a failed write is logged and never fails the job. The worker flushes it at shutdown.
  */
 export function createResultFileWriter(opts: ResultFileWriterOptions): ResultFileWriter {
+  warmFileWriteThread();
   const capacity = opts.capacity ?? 1_000;
   const retryMs = opts.retryMs ?? 60_000;
   const queued = new Map<string, CycleResult>();

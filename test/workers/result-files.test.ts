@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRedisConnection, productKeys, ZERO_USAGE, type CycleResult } from '../../src/core/index.ts';
+import { writeJsonAtomically } from '../../src/tasks/file-write-thread.ts';
 import { OnceWrites } from '../../src/tasks/once-writes.ts';
 import { createResultFileWriter, pendingResultFilesKey, recoverResultFiles } from '../../src/tasks/result-files.ts';
 import { deletePrefix, silentLogger, testConfig } from '../support/redis-test-env.ts';
@@ -71,5 +73,22 @@ describe('result files off the critical path', () => {
     expect(existsSync(fileOf('OLD', 'job-old'))).toBe(true);
     expect(existsSync(fileOf('NEW', 'job-new'))).toBe(false);
     expect(await redis.hkeys(key)).toEqual(['job-new']);
+  });
+});
+
+describe('the file-write thread', () => {
+  it('writes atomically, keeps a process alive only while a write is pending, and reports a failure with its code', async () => {
+    // A process with nothing else to do: it must neither exit before its write lands nor hang after it.
+    const path = join(dir, 'thread', 'alone.json');
+    const script = `import { writeJsonAtomically } from ${JSON.stringify(join(process.cwd(), 'src/tasks/file-write-thread.ts'))}; void writeJsonAtomically(${JSON.stringify(join(dir, 'thread'))}, ${JSON.stringify(path)}, ${JSON.stringify(path + '.tmp')}, { ok: true });`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 30_000, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ ok: true });
+    expect(existsSync(`${path}.tmp`)).toBe(false);
+    // A folder that cannot be made (a file stands where it would go): the error carries its code.
+    writeFileSync(join(dir, 'a-file'), 'x');
+    const failed = await writeJsonAtomically(join(dir, 'a-file', 'sub'), join(dir, 'a-file', 'sub', 'x.json'), join(dir, 'a-file', 'sub', 'x.tmp'), {}).catch((e: NodeJS.ErrnoException) => e);
+    expect(failed).toBeInstanceOf(Error);
+    expect((failed as NodeJS.ErrnoException).code).toMatch(/^E[A-Z]+$/);
   });
 });

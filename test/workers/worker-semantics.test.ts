@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from 'bullmq';
 import request from 'supertest';
@@ -186,8 +186,10 @@ describe('crash safety and shutdown', () => {
     await worker();
     const { state, job: done } = await settled(job, 20_000);
     expect(state).toBe('completed');
-    const files = readdirSync(join(config.RESULTS_DIR, 'SLEEP20'), { recursive: true }).filter((f) => String(f).includes(String(job.id)));
-    expect(files).toHaveLength(1);
+    // The result file follows the completion, off the job's critical path.
+    const filesOf = () => (existsSync(join(config.RESULTS_DIR, 'SLEEP20')) ? readdirSync(join(config.RESULTS_DIR, 'SLEEP20'), { recursive: true }) : []).filter((f) => String(f).includes(String(job.id)) && String(f).endsWith('.json'));
+    await waitFor(() => filesOf().length > 0, 10_000);
+    expect(filesOf()).toHaveLength(1);
     expect(done.returnvalue.result.indicators.pid).not.toBe(a.pid);
   });
 
