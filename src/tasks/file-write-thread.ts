@@ -60,7 +60,11 @@ function writerThread(): Worker {
     else w.reject(Object.assign(new Error(r.error), r.code ? { code: r.code } : {}));
   });
   // A thread that died takes its pending writes with it: they fail (and are retried by the writer).
+  // 'error' is followed by 'exit': only the first counts, so writes already sent to a new thread are left alone.
+  let ended = false;
   const gone = (err: Error) => {
+    if (ended) return;
+    ended = true;
     if (thread === t) thread = null;
     failAll(err);
   };
