@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { JobView } from '../core/index.ts';
+import { luaCommand } from './lua-command.ts';
 
 /**
  * A finished job's view, kept in its own BullMQ hash (so retention removes it with the job) beside the
@@ -32,21 +33,10 @@ for i, key in ipairs(KEYS) do
 end
 return out`;
 
-type WithReader = Redis & { tlReadViews(numKeys: number, ...keys: string[]): Promise<string[]> };
-const ready = new WeakSet<Redis>();
-
-function reader(redis: Redis): WithReader {
-  if (!ready.has(redis)) {
-    redis.defineCommand('tlReadViews', { lua: READ_VIEWS });
-    ready.add(redis);
-  }
-  return redis as WithReader;
-}
-
 /** The cached view where it matches the job's finish, 'miss' where not, null where the job is gone. */
 export async function readFinishedViews(redis: Redis, refs: Array<{ queue: Queue; jobId: string }>): Promise<CachedView[]> {
   if (refs.length === 0) return [];
-  const flat = await reader(redis).tlReadViews(refs.length, ...refs.map((r) => r.queue.toKey(r.jobId)));
+  const flat = (await luaCommand(redis, 'tlReadViews', READ_VIEWS).tlReadViews(refs.length, ...refs.map((r) => r.queue.toKey(r.jobId)))) as string[];
   return refs.map((_, i): CachedView => {
     const cached = flat[3 * i];
     const finishedOn = flat[3 * i + 1];
@@ -64,10 +54,10 @@ export async function readFinishedViews(redis: Redis, refs: Array<{ queue: Queue
 /** Keeps the views of jobs that are finished for good (best effort: a lost write only costs a re-parse next time). */
 export function keepFinishedViews(redis: Redis, rows: Array<{ queue: Queue; jobId: string; finishedOn: number; view: JobView }>): void {
   if (rows.length === 0) return;
-  const pipeline = redis.pipeline();
+  const pipeline = luaCommand(redis, 'tlKeepView', KEEP_VIEW).pipeline() as ChainableCommander & { tlKeepView(...args: Array<string | number>): ChainableCommander };
   for (const r of rows) {
     const finished = String(r.finishedOn);
-    pipeline.eval(KEEP_VIEW, 1, r.queue.toKey(r.jobId), finished, JSON.stringify({ f: finished, v: r.view } satisfies Stored));
+    pipeline.tlKeepView(1, r.queue.toKey(r.jobId), finished, JSON.stringify({ f: finished, v: r.view } satisfies Stored));
   }
   pipeline.exec().catch(() => undefined);
 }

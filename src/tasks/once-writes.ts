@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisWrite } from '../core/index.ts';
+import { luaCommand } from './lua-command.ts';
 
 /**
  * The end of a job in one Lua call (one round trip, atomic): store the analysis once (SET NX; a
@@ -110,20 +111,7 @@ export class OnceWrites {
 
   async send(redis: Redis): Promise<OnceWritesAnswer> {
     const spec = JSON.stringify({ analysis: this.analysis, marker: this.marker, once: this.once, always: this.always });
-    const client = defined(redis);
-    const [ok, second] = (await client.tlOnceWrites(this.keys.length, ...this.keys, spec)) as [number, string | number];
+    const [ok, second] = (await luaCommand(redis, 'tlOnceWrites', SCRIPT).tlOnceWrites(this.keys.length, ...this.keys, spec)) as [number, string | number];
     return ok === 0 ? { storedAnalysis: String(second), first: false } : { storedAnalysis: null, first: second === 1 };
   }
-}
-
-type WithScript = Redis & { tlOnceWrites(numKeys: number, ...args: string[]): Promise<unknown> };
-const ready = new WeakSet<Redis>();
-
-/** EVALSHA with ioredis's fallback to EVAL when the script is not cached (after a restart, a failover). */
-function defined(redis: Redis): WithScript {
-  if (!ready.has(redis)) {
-    redis.defineCommand('tlOnceWrites', { lua: SCRIPT });
-    ready.add(redis);
-  }
-  return redis as WithScript;
 }
