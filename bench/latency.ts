@@ -1,8 +1,38 @@
-import { benchConfig, log, waitUntil } from './bench-context.ts';
+import { benchConfig, log, REDIS_URL, waitUntil } from './bench-context.ts';
 import { startApiStack } from './api-stack.ts';
 import { percentile, round } from './bench-stats.ts';
+import { createRedisConnection } from '../src/core/index.ts';
 
 const epochMs = () => performance.timeOrigin + performance.now();
+
+/**
+ * The machine's floor under any latency here: one Redis PING back to back (everything awake), and one
+ * after 5 ms of nothing (as each hop of a lone request finds it: processes and CPUs asleep). A path of
+ * n hops costs at least n times the second.
+ */
+export async function redisRoundTripFloor(url: string) {
+  const redis = createRedisConnection({ REDIS_URL: url }, 'worker');
+  const times = async (gapMs: number, n: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
+      const t0 = performance.now();
+      await redis.ping();
+      out.push(performance.now() - t0);
+    }
+    return out;
+  };
+  await times(0, 200);
+  const hot = await times(0, 2000);
+  const idle = await times(5, 400);
+  redis.disconnect();
+  return {
+    redis_ping_hot_p50_ms: round(percentile(hot, 50), 3),
+    redis_ping_hot_p99_ms: round(percentile(hot, 99), 3),
+    redis_ping_after_idle_p50_ms: round(percentile(idle, 50), 3),
+    redis_ping_after_idle_p99_ms: round(percentile(idle, 99), 3),
+  };
+}
 
 /**
  * Sequential round trips, as the Celery baseline takes them: POST /api/jobs, then the moment the cycle
@@ -43,6 +73,7 @@ export async function latency(opts: { roundtrips: number; sandbox?: boolean }) {
     toDone.push(d.at - t0);
   }
   await stack.close();
+  const floor = await redisRoundTripFloor(REDIS_URL);
   const row = {
     mode: sandbox ? 'sandbox' : 'in-process',
     roundtrips: opts.roundtrips,
@@ -51,7 +82,11 @@ export async function latency(opts: { roundtrips: number; sandbox?: boolean }) {
     enqueue_to_start_p99_ms: round(percentile(toStart, 99), 2),
     enqueue_to_completed_p50_ms: round(percentile(toDone, 50), 2),
     enqueue_to_completed_p99_ms: round(percentile(toDone, 99), 2),
+    ...floor,
   };
-  log(`latency (${row.mode}): start p50 ${row.enqueue_to_start_p50_ms} / p99 ${row.enqueue_to_start_p99_ms} ms, completed p50 ${row.enqueue_to_completed_p50_ms} / p99 ${row.enqueue_to_completed_p99_ms} ms`);
+  log(
+    `latency (${row.mode}): start p50 ${row.enqueue_to_start_p50_ms} / p99 ${row.enqueue_to_start_p99_ms} ms, completed p50 ${row.enqueue_to_completed_p50_ms} / p99 ${row.enqueue_to_completed_p99_ms} ms; ` +
+      `Redis PING p50 / p99: ${floor.redis_ping_hot_p50_ms} / ${floor.redis_ping_hot_p99_ms} ms back to back, ${floor.redis_ping_after_idle_p50_ms} / ${floor.redis_ping_after_idle_p99_ms} ms after 5 ms idle`,
+  );
   return row;
 }

@@ -16,6 +16,11 @@ export function ratiosOf(report: { throughput?: Row[]; latency?: Row; schedule?:
     out[`in_process_vs_bare_bullmq_c${c}`] = r(row.in_process_jobs_per_s, row.bare_jobs_per_s);
     out[`sandbox_vs_bare_bullmq_c${c}`] = r(row.sandbox_jobs_per_s, row.bare_jobs_per_s);
     out[`sandbox_vs_in_process_c${c}`] = r(row.sandbox_jobs_per_s, row.in_process_jobs_per_s);
+    // CPU per job, worker side plus Redis, product ÷ bare BullMQ: lower is better.
+    if (row.bare_node_cpu_us !== undefined) {
+      out[`cpu_per_job_in_process_vs_bare_bullmq_c${c}`] = r(Number(row.in_process_node_cpu_us) + Number(row.in_process_redis_cpu_us), Number(row.bare_node_cpu_us) + Number(row.bare_redis_cpu_us));
+      out[`cpu_per_job_sandbox_vs_bare_bullmq_c${c}`] = r(Number(row.sandbox_node_cpu_us) + Number(row.sandbox_redis_cpu_us), Number(row.bare_node_cpu_us) + Number(row.bare_redis_cpu_us));
+    }
     const celeryRate = celery ? (c === 2 ? celery.e2e_c2_per_s : c === 8 ? celery.e2e_c8_per_s : NaN) : NaN;
     if (Number.isFinite(celeryRate)) {
       out[`sandbox_vs_celery_c${c}`] = r(row.sandbox_jobs_per_s, celeryRate);

@@ -4,6 +4,14 @@ import { closeQueues, CYCLE_JOB_NAME, createRedisConnection, cycleJobOptions, op
 import { startWorkers } from '../src/tasks/index.ts';
 import { benchConfig, jobData, log, silent, waitUntil } from './bench-context.ts';
 import { round } from './bench-stats.ts';
+import { cpuMeter } from './cpu-usage.ts';
+
+/** A leg's rate and what each job cost in CPU, on this process tree and on Redis. */
+interface Leg {
+  perS: number;
+  nodeUs: number;
+  redisUs: number;
+}
 
 export interface ThroughputOptions {
   n: number;
@@ -30,13 +38,24 @@ export async function throughput(opts: ThroughputOptions) {
     rows.push({
       concurrency: c,
       jobs: opts.n,
-      bare_jobs_per_s: round(bare),
-      in_process_jobs_per_s: round(inProcess),
-      sandbox_jobs_per_s: round(sandbox),
-      ratio_in_process_vs_bare: round(inProcess / bare, 3),
-      ratio_sandbox_vs_bare: round(sandbox / bare, 3),
+      bare_jobs_per_s: round(bare.perS),
+      in_process_jobs_per_s: round(inProcess.perS),
+      sandbox_jobs_per_s: round(sandbox.perS),
+      ratio_in_process_vs_bare: round(inProcess.perS / bare.perS, 3),
+      ratio_sandbox_vs_bare: round(sandbox.perS / bare.perS, 3),
+      // CPU per job (µs): the bench process with its threads and sandbox children (producer included, the same in
+      // every leg), and the Redis server. Less sensitive than rates to what else the machine runs.
+      bare_node_cpu_us: round(bare.nodeUs),
+      in_process_node_cpu_us: round(inProcess.nodeUs),
+      sandbox_node_cpu_us: round(sandbox.nodeUs),
+      bare_redis_cpu_us: round(bare.redisUs),
+      in_process_redis_cpu_us: round(inProcess.redisUs),
+      sandbox_redis_cpu_us: round(sandbox.redisUs),
     });
-    log(`throughput c=${c}: bare ${round(bare)}/s, in process ${round(inProcess)}/s (${round(inProcess / bare, 3)} × bare), sandbox (default) ${round(sandbox)}/s (${round(sandbox / bare, 3)} × bare)`);
+    log(
+      `throughput c=${c}: bare ${round(bare.perS)}/s, in process ${round(inProcess.perS)}/s (${round(inProcess.perS / bare.perS, 3)} × bare), sandbox (default) ${round(sandbox.perS)}/s (${round(sandbox.perS / bare.perS, 3)} × bare); ` +
+        `CPU µs per job (process tree / Redis): bare ${round(bare.nodeUs)} / ${round(bare.redisUs)}, in process ${round(inProcess.nodeUs)} / ${round(inProcess.redisUs)}, sandbox ${round(sandbox.nodeUs)} / ${round(sandbox.redisUs)}`,
+    );
   }
   return rows;
 }
@@ -66,7 +85,7 @@ function finishLine(workers: Worker[]) {
   };
 }
 
-async function bareLeg(n: number, c: number): Promise<number> {
+async function bareLeg(n: number, c: number): Promise<Leg> {
   const cfg = benchConfig();
   const conn = createRedisConnection(cfg, 'worker');
   const q = new Queue('bare', { connection: conn, prefix: cfg.QUEUE_PREFIX });
@@ -81,18 +100,20 @@ async function bareLeg(n: number, c: number): Promise<number> {
   await send(WARM_UP);
   await waitUntil(line.reached, 60_000, 5);
   line.arm(n);
+  const meter = await cpuMeter(conn);
   const t0 = performance.now();
   await send(n);
   await waitUntil(line.reached, 600_000, 5);
   const s = (line.at() - t0) / 1000;
+  const cpu = await meter(n);
   await w.close();
   await q.close();
   conn.disconnect();
-  return n / s;
+  return { perS: n / s, nodeUs: cpu.node_cpu_us_per_job, redisUs: cpu.redis_cpu_us_per_job };
 }
 
 
-async function productLeg(sandbox: boolean, n: number, c: number): Promise<number> {
+async function productLeg(sandbox: boolean, n: number, c: number): Promise<Leg> {
   const cfg = benchConfig();
   const redis = createRedisConnection(cfg, 'worker');
   const queues = openQueues(redis, cfg.QUEUE_PREFIX);
@@ -113,12 +134,14 @@ async function productLeg(sandbox: boolean, n: number, c: number): Promise<numbe
   await send(WARM_UP);
   await waitUntil(line.reached, 120_000, 5);
   line.arm(n);
+  const meter = await cpuMeter(redis, () => svc.runner.childPids());
   const t0 = performance.now();
   await send(n);
   await waitUntil(line.reached, 900_000, 5);
   const s = (line.at() - t0) / 1000;
+  const cpu = await meter(n);
   await svc.stop();
   await closeQueues(queues);
   redis.disconnect();
-  return n / s;
+  return { perS: n / s, nodeUs: cpu.node_cpu_us_per_job, redisUs: cpu.redis_cpu_us_per_job };
 }
