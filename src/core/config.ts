@@ -76,7 +76,12 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: positiveInt.max(256).default(2),
   /** Run cycles in child processes (hard time limit, recycling, crash isolation); 0 runs them in the worker process. */
   WORKER_SANDBOX: boolFlag.default(true),
-  WORKER_MAX_JOBS_PER_CHILD: positiveInt.default(1000),
+  /**
+   * A sandbox child is replaced after this many cycles. A start costs a few tenths of a CPU second
+   * (Node and the cycle's modules), so at 1 000 no-op cycles it was a third of the sandbox's CPU per
+   * job; the memory cap below bounds a leaking child either way.
+   */
+  WORKER_MAX_JOBS_PER_CHILD: positiveInt.default(10_000),
   /** A sandbox child above this resident memory after a cycle is replaced; 0 turns the cap off. */
   WORKER_MAX_CHILD_MEMORY_MB: z.coerce.number().int().min(0).default(512),
   WORKER_SHUTDOWN_MS: positiveInt.default(30_000),
