@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 /** Linux's USER_HZ: /proc times are in these ticks (100 on every mainstream kernel). */
 const TICKS_PER_S = 100;
 
-/** utime, stime, cutime, cstime of a process, seconds (zeros once it is gone). */
+/** utime, stime, cutime, cstime of a process, seconds (zeros once it is gone, and off Linux). */
 function procTimes(pid: number | 'self'): [number, number, number, number] {
   try {
     // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis.
