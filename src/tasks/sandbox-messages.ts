@@ -6,7 +6,10 @@ export type ToChild =
   | { type: 'run'; data: CycleJobData; jobId: string; attempt: number; queue: QueueName }
   | { type: 'abort'; reason: string };
 
-/** Sandbox child → parent. A cycle's end carries the child's resident memory (bytes), for recycling by memory. */
+/**
+ * Sandbox child → parent. A cycle's end carries the child's resident memory (bytes), for recycling by memory,
+ * when it was read (at most every 100 ms; without it the parent keeps the last).
+ */
 export type FromChild =
   | { type: 'ready' }
   | { type: 'progress'; stage: CycleStage; percent: number }

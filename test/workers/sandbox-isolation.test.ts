@@ -43,6 +43,29 @@ describe('sandbox children', () => {
     }
   });
 
+  it('a child above the memory cap after a cycle is replaced; under it, a child runs cycle after cycle', async () => {
+    const config = testConfig('sandbox-memory', { CYCLE_MODULE: resolve('test/support/env-cycle.ts') });
+    const runs = async (maxChildMemoryMb: number) => {
+      const runner = createSandboxRunner({ maxJobsPerChild: 100, maxChildMemoryMb, env: childEnv(config), logger: silentLogger });
+      const pids = new Set<number>();
+      try {
+        for (let i = 0; i < 4; i++) {
+          const running = runner.run(request('SPY', new AbortController().signal, `m${i}`));
+          for (const pid of runner.childPids()) pids.add(pid);
+          await running;
+          // Quick cycles reuse the last reading: a pause makes each end carry a fresh one.
+          await new Promise((r) => setTimeout(r, 120));
+        }
+      } finally {
+        await runner.close();
+      }
+      return pids.size;
+    };
+    // 1 MB: every child is over it after its first cycle (a Node process holds tens of MB).
+    expect(await runs(1)).toBe(4);
+    expect(await runs(4096)).toBe(1);
+  });
+
   it('the worker survives children that die at any moment, even while it sends them an abort', async () => {
     const config = testConfig('sandbox-death', { CYCLE_MODULE: resolve('test/support/env-cycle.ts') });
     const warnings: string[] = [];
