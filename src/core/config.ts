@@ -82,7 +82,7 @@ const envSchema = z.object({
    * job; the memory cap below bounds a leaking child either way.
    */
   WORKER_MAX_JOBS_PER_CHILD: positiveInt.default(10_000),
-  /** A sandbox child above this resident memory after a cycle is replaced; 0 turns the cap off. */
+  /** A sandbox child above this resident memory after a cycle (read at most every 100 ms) is replaced; 0 turns the cap off. */
   WORKER_MAX_CHILD_MEMORY_MB: z.coerce.number().int().min(0).default(512),
   WORKER_SHUTDOWN_MS: positiveInt.default(30_000),
   WORKER_HEARTBEAT_MS: positiveInt.default(5_000),

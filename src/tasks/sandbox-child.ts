@@ -31,7 +31,7 @@ const reportProgress = (stage: Extract<FromChild, { type: 'progress' }>['stage']
   progress = { type: 'progress', stage, percent };
 };
 // Resident memory for the parent's cap, read at most every 100 ms: a read is a file read of /proc
-// (tens of microseconds here, a tenth of a no-op cycle's cost in the child). A cycle that took longer
+// (about 10 µs here, a few per cent of a no-op cycle's cost in the child). A cycle that took longer
 // is always followed by a fresh reading; in a burst of quick ones the parent keeps the last.
 let rssReadAt = -Infinity;
 const rssNow = (): number | undefined => {
