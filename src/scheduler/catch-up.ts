@@ -50,12 +50,20 @@ export interface CatchUpDeps {
 const PENDING = new Set(['delayed', 'waiting', 'prioritized']);
 
 /**
+ * `catchup:<schedule>:<ticker>@<due millis>`: BullMQ refuses a custom job id unless it has exactly two
+ * colons (its own `repeat:<schedule>:<ticker>:<millis>` ids are made inside its scripts).
+ */
+export function catchUpJobId(key: string, due: number): string {
+  return `catchup:${key}@${due}`;
+}
+
+/**
  * The missed-run policy, applied when a scheduler takes the lead (start-up): for each (schedule,
  * ticker) with `catch_up: <duration>`, at most ONE cycle for its last due instant, when that instant
  * is younger than the duration and did not run. Never a backlog: older instants are dropped.
  * Nothing is added when a scheduled run is already due and pending (it runs late by itself, and the
  * worker's stale check admits it under catch_up), nor for a schedule that did not exist before (a
- * new schedule missed nothing). The job id `catchup:<key>:<due>` makes it idempotent across restarts
+ * new schedule missed nothing). The job id `catchup:<key>@<due>` makes it idempotent across restarts
  * and between two schedulers. Returns the enqueued job ids.
  */
 export async function catchUpMissedRuns(
@@ -82,7 +90,8 @@ export async function catchUpMissedRuns(
     const lastDue = lastRaw ? Number((JSON.parse(lastRaw) as { due_at?: number }).due_at ?? 0) : 0;
     if (lastDue >= due) continue;
     if (await queue.getJob(`repeat:${d.key}:${due}`)) continue; // it ran, or is about to
-    const jobId = `catchup:${d.key}:${due}`;
+    const jobId = catchUpJobId(d.key, due);
+    if (await queue.getJob(jobId)) continue; // enqueued by an earlier start, or by the other scheduler
     await queue.add(d.template.name, { ...d.template.data, requested_at: new Date(due).toISOString() }, { ...d.template.opts, jobId });
     enqueued.push(jobId);
   }
