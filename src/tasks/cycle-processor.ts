@@ -22,7 +22,7 @@ import { settleNothing, settlesNothing, type SettleFunction } from './cycle-exec
 import { retryStorage } from './storage-retry.ts';
 import type { CycleRunner } from './cycle-runner.ts';
 import { CANCEL_REASON, tombstoneKey } from './job-control.ts';
-import { indexWrites } from './job-index.ts';
+import { indexedWhenEnqueued, indexWrites } from './job-index.ts';
 import { dueTimeFromJobId } from './job-view.ts';
 import { OnceWrites } from './once-writes.ts';
 import { acquireOverlapLease, overlapLeaseKey, releaseOverlapLease } from './overlap-lease.ts';
@@ -149,12 +149,14 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     const hardMs = Math.max(softMs, data.hard_time_limit_ms ?? limits.hardTimeLimitMs);
     const wantLease = !stalled && admission.admit && leaseKey !== null;
 
-    // The start of a job in one pipelined round trip: the attempt's start, the index (a no-op for jobs
-    // indexed when enqueued; a scheduler's runs are not), the cancel tombstone, an analysis on record,
+    // The start of a job in one pipelined round trip: the attempt's start, the index (a scheduler's
+    // runs only: other jobs were indexed when enqueued), the cancel tombstone, an analysis on record,
     // the overlap lease.
     const pipe = deps.redis.pipeline();
     const startWrites = attempt?.startWrites() ?? [];
-    const indexing = indexWrites(deps.keys, { queue, jobId, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id }, { trim: false });
+    const indexing = indexedWhenEnqueued(jobId)
+      ? []
+      : indexWrites(deps.keys, { queue, jobId, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id }, { trim: false });
     for (const [command, key, ...args] of [...startWrites, ...indexing]) pipe.call(command, key, ...args);
     pipe.get(tombstoneKey(deps.keys, jobId));
     pipe.get(analysisKey(deps.keys, jobId));

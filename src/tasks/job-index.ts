@@ -52,6 +52,16 @@ export function indexWrites(keys: ProductKeys, job: IndexEntry, opts: { trim: bo
   return out;
 }
 
+/**
+ * Jobs whose id we issued as a UUID were indexed when they were enqueued (enqueueCycle, and a
+ * retry's re-add): their start needs no index writes. A scheduler's runs (repeat:/catchup: ids) are
+ * created by BullMQ or the catch-up and are indexed when they start.
+ */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export function indexedWhenEnqueued(jobId: string): boolean {
+  return UUID.test(jobId);
+}
+
 export async function indexJob(redis: Redis, keys: ProductKeys, job: IndexEntry): Promise<void> {
   await sendWrites(redis, indexWrites(keys, job));
 }

@@ -1,6 +1,7 @@
 import { CYCLE_JOB_NAME, isQueueName } from '../core/index.ts';
 import { readTombstone, snapshotKey, tombstoneKey, type CancelledSnapshot } from './job-control.ts';
 import { findJob, getJobView, type JobStore } from './job-store.ts';
+import { indexJob } from './job-index.ts';
 import type { JobView } from './job-view.ts';
 import { forgetRecordedOutcome } from './run-recorder.ts';
 import { writeJobLog } from './attempt-log.ts';
@@ -23,7 +24,10 @@ export async function retryJob(store: JobStore, id: string, now: Date): Promise<
     const snap = raw ? (JSON.parse(raw) as CancelledSnapshot) : null;
     if (!snap || !isQueueName(snap.queue)) return { outcome: 'refused', view: { ...view, error: 'the job was removed and cannot be re-created' } };
     await clearCancel(store, id);
-    await store.queues[snap.queue].add(snap.name || CYCLE_JOB_NAME, { ...snap.data, retried_at: retriedAt }, { ...snap.opts, jobId: id });
+    const job = await store.queues[snap.queue].add(snap.name || CYCLE_JOB_NAME, { ...snap.data, retried_at: retriedAt }, { ...snap.opts, jobId: id });
+    // Its index entries may have been pruned while it was gone; workers index only a scheduler's runs.
+    const data = snap.data as { ticker?: string; agent?: string; schedule_id?: string | null };
+    await indexJob(store.redis, store.keys, { queue: snap.queue, jobId: id, createdAt: job.timestamp, ticker: data.ticker ?? '', agent: data.agent ?? '', schedule: data.schedule_id ?? null });
   } else {
     const { job, state } = found;
     await clearCancel(store, id);

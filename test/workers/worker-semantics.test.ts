@@ -19,7 +19,7 @@ import {
   type QueueName,
 } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
-import { readWorkers } from '../../src/tasks/index.ts';
+import { indexJob, readWorkers } from '../../src/tasks/index.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
 
@@ -61,7 +61,10 @@ async function add(ticker: string, over: Partial<CycleJobInput> = {}, opts: { qu
   const queue = opts.queue ?? 'trading-cycle';
   const data = cycleJobDataSchema.parse({ agent: 'quant', ticker, trigger: 'api', requested_at: new Date().toISOString(), profile: BUILTIN_AGENTS.quant, overlap: 'allow', ...over });
   const base = cycleJobOptions(queue);
-  return queues[queue].add(CYCLE_JOB_NAME, data, { ...base, jobId: randomUUID(), attempts: opts.attempts ?? base.attempts, backoff: { ...base.backoff, delay: opts.backoff ?? 100 } });
+  const job = await queues[queue].add(CYCLE_JOB_NAME, data, { ...base, jobId: randomUUID(), attempts: opts.attempts ?? base.attempts, backoff: { ...base.backoff, delay: opts.backoff ?? 100 } });
+  // Indexed as the product's producers index the jobs they enqueue (workers index only a scheduler's runs).
+  await indexJob(producer, keys, { queue, jobId: job.id!, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id });
+  return job;
 }
 
 async function settled(job: Job, timeoutMs = 15_000): Promise<{ state: string; job: Job }> {
