@@ -2,7 +2,7 @@
  * npm run bench — prints figures, asserts nothing. Every section runs against the same Redis in one
  * sitting, so figures compare as ratios; each section is a module of its own (bench/<figure>.ts).
  * Options: --quick --json --write-doc --only throughput,latency,schedule,scale,api,memory,replay
- *   --n 20000 --concurrency 2,8 --roundtrips 500 --schedule-seconds 30 --retained 100000 --load-seconds 5
+ *   --n 8000 --rounds 3 --concurrency 2,8 --roundtrips 500 --schedule-seconds 30 --retained 100000 --load-seconds 5
  *   --celery <folder or results.json> (default ../shared/bench/celery from the project root, or
  *   BENCH_CELERY) --run-celery (run the Celery baseline's run.sh first, in the same sitting)
  */
@@ -25,7 +25,7 @@ import { replayBench } from './replay-bench.ts';
 
 const { values: opt } = parseArgs({
   options: {
-    n: { type: 'string' }, concurrency: { type: 'string' }, roundtrips: { type: 'string' }, 'schedule-seconds': { type: 'string' },
+    n: { type: 'string' }, rounds: { type: 'string' }, concurrency: { type: 'string' }, roundtrips: { type: 'string' }, 'schedule-seconds': { type: 'string' },
     retained: { type: 'string' }, 'load-seconds': { type: 'string' }, quick: { type: 'boolean' }, json: { type: 'boolean' },
     'write-doc': { type: 'boolean' }, only: { type: 'string' }, celery: { type: 'string' }, 'run-celery': { type: 'boolean' },
   },
@@ -47,7 +47,9 @@ const celeryAt = opt.celery ?? process.env.BENCH_CELERY ?? DEFAULT_CELERY_DIR;
 const celery = celeryBaseline(celeryAt, opt['run-celery'] === true);
 const report: Record<string, unknown> = { machine: await machine() };
 try {
-  if (ONLY.has('throughput')) report.throughput = await throughput({ n: Number(opt.n ?? (quick ? 3000 : 20000)), concurrency: (opt.concurrency ?? '2,8').split(',').map(Number) });
+  if (ONLY.has('throughput')) {
+    report.throughput = await throughput({ n: Number(opt.n ?? (quick ? 3000 : 8000)), concurrency: (opt.concurrency ?? '2,8').split(',').map(Number), rounds: Number(opt.rounds ?? (quick ? 1 : 3)) });
+  }
   if (ONLY.has('latency')) report.latency = await latency({ roundtrips: Number(opt.roundtrips ?? (quick ? 100 : 500)) });
   if (ONLY.has('schedule')) report.schedule = await schedulePrecision({ seconds: Number(opt['schedule-seconds'] ?? (quick ? 8 : 30)) });
   if (ONLY.has('scale')) report.scheduler_scale = await schedulerScale({ sizes: quick ? [10, 100, 1000] : [10, 100, 1000, 5000] });

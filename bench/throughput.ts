@@ -16,6 +16,20 @@ interface Leg {
 export interface ThroughputOptions {
   n: number;
   concurrency: number[];
+  /** Rounds per concurrency, legs interleaved (bare, in process, sandbox, then again): medians are reported. */
+  rounds?: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** A leg's medians over its rounds, and how far its rates spread (max − min, % of the median). */
+function medianLeg(legs: Leg[]): Leg & { spreadPct: number } {
+  const rates = legs.map((l) => l.perS);
+  const perS = median(rates);
+  return { perS, nodeUs: median(legs.map((l) => l.nodeUs)), redisUs: median(legs.map((l) => l.redisUs)), spreadPct: ((Math.max(...rates) - Math.min(...rates)) / perS) * 100 };
 }
 
 /** Jobs are sent in batches while the worker runs, as a producer at full speed would. */
@@ -23,7 +37,7 @@ const BATCH = 500;
 const WARM_UP = 200;
 
 /**
- * End to end, as the Celery baseline measures it: the worker is started and warmed up first (its
+ * End to end, as the Celery baseline measures it (its run.sh reports the median of three runs; so do we, by default): the worker is started and warmed up first (its
  * sandbox children running), then the clock runs from the first send to the last job done, the
  * producer sending while the worker works, both on the same CPUs.
  * Legs: bare BullMQ (a processor returning at once), the product in process, the product in its
@@ -31,13 +45,22 @@ const WARM_UP = 200;
  */
 export async function throughput(opts: ThroughputOptions) {
   const rows: Array<Record<string, number | string>> = [];
+  const rounds = Math.max(1, opts.rounds ?? 1);
   for (const c of opts.concurrency) {
-    const bare = await bareLeg(opts.n, c);
-    const inProcess = await productLeg(false, opts.n, c);
-    const sandbox = await productLeg(true, opts.n, c);
+    // Interleaved rounds: a slow minute of the machine hits every leg, not one; the medians are compared.
+    const runs: Record<'bare' | 'inProcess' | 'sandbox', Leg[]> = { bare: [], inProcess: [], sandbox: [] };
+    for (let r = 0; r < rounds; r++) {
+      runs.bare.push(await bareLeg(opts.n, c));
+      runs.inProcess.push(await productLeg(false, opts.n, c));
+      runs.sandbox.push(await productLeg(true, opts.n, c));
+    }
+    const bare = medianLeg(runs.bare);
+    const inProcess = medianLeg(runs.inProcess);
+    const sandbox = medianLeg(runs.sandbox);
     rows.push({
       concurrency: c,
       jobs: opts.n,
+      rounds,
       bare_jobs_per_s: round(bare.perS),
       in_process_jobs_per_s: round(inProcess.perS),
       sandbox_jobs_per_s: round(sandbox.perS),
@@ -51,9 +74,13 @@ export async function throughput(opts: ThroughputOptions) {
       bare_redis_cpu_us: round(bare.redisUs),
       in_process_redis_cpu_us: round(inProcess.redisUs),
       sandbox_redis_cpu_us: round(sandbox.redisUs),
+      // How much each leg's rate moved between its rounds: the noise the ratios above sit in.
+      bare_spread_pct: round(bare.spreadPct, 1),
+      in_process_spread_pct: round(inProcess.spreadPct, 1),
+      sandbox_spread_pct: round(sandbox.spreadPct, 1),
     });
     log(
-      `throughput c=${c}: bare ${round(bare.perS)}/s, in process ${round(inProcess.perS)}/s (${round(inProcess.perS / bare.perS, 3)} × bare), sandbox (default) ${round(sandbox.perS)}/s (${round(sandbox.perS / bare.perS, 3)} × bare); ` +
+      `throughput c=${c} (median of ${rounds}; rates spread ${round(bare.spreadPct, 1)} / ${round(inProcess.spreadPct, 1)} / ${round(sandbox.spreadPct, 1)} %): bare ${round(bare.perS)}/s, in process ${round(inProcess.perS)}/s (${round(inProcess.perS / bare.perS, 3)} × bare), sandbox (default) ${round(sandbox.perS)}/s (${round(sandbox.perS / bare.perS, 3)} × bare); ` +
         `CPU µs per job (process tree / Redis): bare ${round(bare.nodeUs)} / ${round(bare.redisUs)}, in process ${round(inProcess.nodeUs)} / ${round(inProcess.redisUs)}, sandbox ${round(sandbox.nodeUs)} / ${round(sandbox.redisUs)}`,
     );
   }
