@@ -38,4 +38,13 @@ describe('catch-up of a missed run', () => {
     expect(await catchUpMissedRuns(deps, desired, new Set(['desk:BRK.B']), now)).toEqual({ enqueued: [], failed: [] });
     expect(await queues['trading-cycle'].getJobCounts('waiting', 'prioritized', 'delayed')).toMatchObject({ waiting: 1 });
   });
+
+  it('catches up a cron schedule too: its last pattern instant inside the session', async () => {
+    const set = parseScheduleText('schedules:\n  - { id: halfhour, agent: quant, ticker: QQQ, cron: "*/30 * * * *", market_hours: regular, catch_up: 1h }\n');
+    const now = DateTime.fromISO('2026-11-24T11:12', { zone: 'America/New_York' }).toMillis();
+    const due = DateTime.fromISO('2026-11-24T11:00', { zone: 'America/New_York' }).toMillis();
+    const desired = desiredSchedulers(set, new Set(), cal, new Date(now));
+    const { enqueued } = await catchUpMissedRuns({ redis, keys, queues, calendar: cal }, desired, new Set(['halfhour:QQQ']), now);
+    expect(enqueued).toEqual([`catchup:halfhour:QQQ@${due}`]);
+  });
 });

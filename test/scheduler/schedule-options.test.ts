@@ -1,0 +1,56 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { closeQueues, createRedisConnection, openQueues } from '../../src/core/index.ts';
+import { startScheduler } from '../../src/scheduler/index.ts';
+import { startWorkers } from '../../src/tasks/index.ts';
+import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
+import { runCycle } from '../support/test-cycle.ts';
+
+/** Per-schedule options of schedules.yaml reach the runs BullMQ's job schedulers create, and the worker honours them. */
+const prefixes: string[] = [];
+const running: Array<{ stop(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const s of running.splice(0).reverse()) await s.stop();
+});
+afterAll(async () => {
+  await Promise.all(prefixes.map((p) => deletePrefix(p)));
+});
+
+describe('schedule options through real BullMQ job schedulers and a worker', () => {
+  it('attempts, soft/hard time limits and enabled: false', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-opts-'));
+    const file = join(dir, 'schedules.yaml');
+    const entry = (id: string, ticker: string, extra: string) => `  - { id: ${id}, agent: quant, ticker: ${ticker}, every: 1h, market_hours: always, overlap: allow${extra} }\n`;
+    writeFileSync(
+      file,
+      'schedules:\n' +
+        entry('once', 'FAIL1', ', attempts: 1') +
+        entry('thrice', 'FAIL1', ', attempts: 3') +
+        entry('limited', 'SLEEP50', ', soft_time_limit: 1s, hard_time_limit: 2s, attempts: 1') +
+        entry('off', 'SPY', ', enabled: false'),
+    );
+    const config = testConfig('schedopts', { SCHEDULES_FILE: file, CYCLE_BACKOFF_MS: '10', CYCLE_BACKOFF_CAP_MS: '10' });
+    prefixes.push(config.QUEUE_PREFIX);
+    const redis = createRedisConnection(config, 'producer');
+    await waitFor(() => redis.status === 'ready');
+    const queues = openQueues(redis, config.QUEUE_PREFIX);
+    running.push({ stop: async () => (await closeQueues(queues), redis.disconnect()) });
+    const queue = queues['trading-cycle'];
+    running.push(await startScheduler(config, silentLogger, { watch: false, tickMs: 200, wakeWorkers: false }));
+    expect((await queue.getJobSchedulers()).map((s) => s.key).sort()).toEqual(['limited:SLEEP50', 'once:FAIL1', 'thrice:FAIL1']);
+    running.push(await startWorkers(config, silentLogger, { sandbox: false, runCycle }));
+    const finished = async (scheduler: string) => {
+      const jobs = await queue.getJobs(['completed', 'failed']);
+      return jobs.find((j) => j.repeatJobKey === scheduler) ?? null;
+    };
+    const once = await waitFor(() => finished('once:FAIL1'), 10_000);
+    expect([await once.getState(), once.attemptsMade]).toEqual(['failed', 1]);
+    const thrice = await waitFor(() => finished('thrice:FAIL1'), 10_000);
+    expect([await thrice.getState(), thrice.attemptsMade]).toEqual(['completed', 2]);
+    const limited = await waitFor(() => finished('limited:SLEEP50'), 10_000);
+    expect(await limited.getState()).toBe('failed');
+    expect(limited.failedReason).toMatch(/time limit/i);
+  });
+});
