@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe('schedule options through real BullMQ job schedulers and a worker', () => {
-  it('attempts, soft/hard time limits and enabled: false', async () => {
+  it('attempts, soft/hard time limits, max_start_delay (and catch_up covering it) and enabled: false', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-opts-'));
     const file = join(dir, 'schedules.yaml');
     const entry = (id: string, ticker: string, extra: string) => `  - { id: ${id}, agent: quant, ticker: ${ticker}, every: 1h, market_hours: always, overlap: allow${extra} }\n`;
@@ -29,6 +29,8 @@ describe('schedule options through real BullMQ job schedulers and a worker', () 
         entry('once', 'FAIL1', ', attempts: 1') +
         entry('thrice', 'FAIL1', ', attempts: 3') +
         entry('limited', 'SLEEP50', ', soft_time_limit: 1s, hard_time_limit: 2s, attempts: 1') +
+        entry('late', 'SPY', ', max_start_delay: 1m') +
+        entry('covered', 'QQQ', ', max_start_delay: 1m, catch_up: 5m') +
         entry('off', 'SPY', ', enabled: false'),
     );
     const config = testConfig('schedopts', { SCHEDULES_FILE: file, CYCLE_BACKOFF_MS: '10', CYCLE_BACKOFF_CAP_MS: '10' });
@@ -39,8 +41,9 @@ describe('schedule options through real BullMQ job schedulers and a worker', () 
     running.push({ stop: async () => (await closeQueues(queues), redis.disconnect()) });
     const queue = queues['trading-cycle'];
     running.push(await startScheduler(config, silentLogger, { watch: false, tickMs: 200, wakeWorkers: false }));
-    expect((await queue.getJobSchedulers()).map((s) => s.key).sort()).toEqual(['limited:SLEEP50', 'once:FAIL1', 'thrice:FAIL1']);
-    running.push(await startWorkers(config, silentLogger, { sandbox: false, runCycle }));
+    expect((await queue.getJobSchedulers()).map((s) => s.key).sort()).toEqual(['covered:QQQ', 'late:SPY', 'limited:SLEEP50', 'once:FAIL1', 'thrice:FAIL1']);
+    // The worker starts every run two minutes after its due time.
+    running.push(await startWorkers(config, silentLogger, { sandbox: false, runCycle, now: () => Date.now() + 2 * 60_000 }));
     const finished = async (scheduler: string) => {
       const jobs = await queue.getJobs(['completed', 'failed']);
       return jobs.find((j) => j.repeatJobKey === scheduler) ?? null;
@@ -52,5 +55,8 @@ describe('schedule options through real BullMQ job schedulers and a worker', () 
     const limited = await waitFor(() => finished('limited:SLEEP50'), 10_000);
     expect(await limited.getState()).toBe('failed');
     expect(limited.failedReason).toMatch(/time limit/i);
+    const outcome = async (scheduler: string) => (await waitFor(() => finished(scheduler), 10_000)).returnvalue as { status: string; reason?: string };
+    expect(await outcome('late:SPY')).toMatchObject({ status: 'skipped', reason: 'stale' });
+    expect(await outcome('covered:QQQ')).toMatchObject({ status: 'completed' });
   });
 });
