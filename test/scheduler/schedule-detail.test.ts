@@ -84,6 +84,18 @@ describe("today's timeline and counts", () => {
   });
 });
 
+describe("today's timeline and catch-up", () => {
+  it('a slot whose catch-up run is queued shows as pending with that job, not missing', async () => {
+    clock = new Date('2026-11-27T16:05:00Z');
+    const due = Date.parse('2026-11-27T09:30:00-05:00');
+    const id = `catchup:desk:QQQ@${due}`;
+    await queues['trading-cycle'].add('trading-cycle', { ticker: 'QQQ' }, { jobId: id });
+    const d = (await request(app).get('/api/schedules/desk')).body;
+    expect(d.today.slots[0].runs.find((r: { ticker: string }) => r.ticker === 'QQQ')).toEqual({ ticker: 'QQQ', status: 'pending', job_id: id });
+    await queues['trading-cycle'].remove(id);
+  });
+});
+
 describe('pause notes', () => {
   it('a pause keeps who, when and the note; resume clears them', async () => {
     clock = new Date('2026-11-25T15:00:00Z');
