@@ -1,8 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { closeQueues, createRedisConnection, openQueues } from '../../src/core/index.ts';
+import { closeQueues, createRedisConnection, openQueues, productKeys } from '../../src/core/index.ts';
+import { createApp } from '../../src/dashboard/index.ts';
 import { startScheduler } from '../../src/scheduler/index.ts';
 import { startWorkers } from '../../src/tasks/index.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
@@ -19,7 +21,7 @@ afterAll(async () => {
 });
 
 describe('schedule options through real BullMQ job schedulers and a worker', () => {
-  it('attempts, soft/hard time limits, max_start_delay (and catch_up covering it) and enabled: false', async () => {
+  it('attempts, soft/hard time limits, max_start_delay (and catch_up covering it), enabled: false, and a failed run retried through the API', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tl-opts-'));
     const file = join(dir, 'schedules.yaml');
     const entry = (id: string, ticker: string, extra: string) => `  - { id: ${id}, agent: quant, ticker: ${ticker}, every: 1h, market_hours: always, overlap: allow${extra} }\n`;
@@ -50,6 +52,10 @@ describe('schedule options through real BullMQ job schedulers and a worker', () 
     };
     const once = await waitFor(() => finished('once:FAIL1'), 10_000);
     expect([await once.getState(), once.attemptsMade]).toEqual(['failed', 1]);
+    // An operator retries the failed scheduled run through the API: same id, it runs again and completes.
+    const app = createApp({ config, logger: silentLogger, redis, keys: productKeys(config.QUEUE_PREFIX), queues, now: () => new Date() });
+    expect((await request(app).post(`/api/jobs/${once.id}/retry`).set('x-tradeloop-request', '1')).status).toBe(202);
+    await waitFor(async () => (await request(app).get(`/api/jobs/${once.id}`)).body.status === 'completed', 10_000);
     const thrice = await waitFor(() => finished('thrice:FAIL1'), 10_000);
     expect([await thrice.getState(), thrice.attemptsMade]).toEqual(['completed', 2]);
     const limited = await waitFor(() => finished('limited:SLEEP50'), 10_000);
