@@ -65,4 +65,32 @@ describe('schedule options through real BullMQ job schedulers and a worker', () 
     expect(await outcome('late:SPY')).toMatchObject({ status: 'skipped', reason: 'stale' });
     expect(await outcome('covered:QQQ')).toMatchObject({ status: 'completed' });
   });
+
+  it('overlap: skip records the run due while its pair still runs as skipped; allow runs both', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-overlap-'));
+    const file = join(dir, 'schedules.yaml');
+    const entry = (id: string, overlap: string) => `  - { id: ${id}, agent: quant, ticker: SLEEP15, every: 1s, market_hours: always, overlap: ${overlap} }\n`;
+    writeFileSync(file, 'schedules:\n' + entry('skipper', 'skip') + entry('allower', 'allow'));
+    const config = testConfig('overlap', { SCHEDULES_FILE: file });
+    prefixes.push(config.QUEUE_PREFIX);
+    const redis = createRedisConnection(config, 'producer');
+    await waitFor(() => redis.status === 'ready');
+    const queues = openQueues(redis, config.QUEUE_PREFIX);
+    running.push({ stop: async () => (await closeQueues(queues), redis.disconnect()) });
+    running.push(await startScheduler(config, silentLogger, { watch: false, tickMs: 200 }));
+    running.push(await startWorkers(config, silentLogger, { sandbox: false, runCycle, concurrency: 4 }));
+    const outcomes = async (scheduler: string) =>
+      (await queues['trading-cycle'].getJobs(['completed'])).filter((j) => j.repeatJobKey === scheduler).map((j) => (j.returnvalue as { status: string; reason?: string }).status);
+    // Each cycle takes 1.5 s and one falls due every second.
+    const skipped = await waitFor(async () => {
+      const o = await outcomes('skipper:SLEEP15');
+      return o.includes('completed') && o.includes('skipped') ? o : null;
+    }, 10_000);
+    expect(skipped).toContain('skipped');
+    const allowed = await waitFor(async () => {
+      const o = await outcomes('allower:SLEEP15');
+      return o.length >= 2 ? o : null;
+    }, 10_000);
+    expect(allowed.every((x) => x === 'completed')).toBe(true);
+  });
 });
