@@ -96,6 +96,21 @@ describe("today's timeline and catch-up", () => {
   });
 });
 
+describe('an unreadable last-run record', () => {
+  it('shows as no last run for its ticker; the listing and the detail still answer', async () => {
+    await redis.hset(keys.lastRuns, 'desk:QQQ', 'not json', 'desk:SPY', JSON.stringify({ job_id: 'j1', status: 'completed', due_at: 1, finished_at: '2026-11-27T16:00:00.000Z' }));
+    try {
+      const list = await request(app).get('/api/schedules');
+      expect(list.status).toBe(200);
+      const desk = list.body.schedules.find((s: { id: string }) => s.id === 'desk');
+      expect(desk.runs.map((r: { last_run: { job_id: string } | null }) => r.last_run?.job_id ?? null)).toEqual(['j1', null]);
+      expect((await request(app).get('/api/schedules/desk')).status).toBe(200);
+    } finally {
+      await redis.hdel(keys.lastRuns, 'desk:QQQ', 'desk:SPY');
+    }
+  });
+});
+
 describe('pause notes', () => {
   it('a pause keeps who, when and the note; resume clears them', async () => {
     clock = new Date('2026-11-25T15:00:00Z');
