@@ -327,6 +327,9 @@ export const scheduleEntrySchema = z
     if (e.every !== undefined && e.cron) ctx.addIssue({ code: 'custom', path: ['cron'], message: 'use either every or cron, not both' });
     if (e.every === undefined && !e.cron) ctx.addIssue({ code: 'custom', path: ['every'], message: 'is required (or cron)' });
     if (e.every !== undefined && e.every < 1000) ctx.addIssue({ code: 'custom', path: ['every'], message: 'must be at least 1s' });
+    if (e.soft_time_limit !== undefined && e.hard_time_limit !== undefined && e.hard_time_limit < e.soft_time_limit) {
+      ctx.addIssue({ code: 'custom', path: ['hard_time_limit'], message: 'must be at least soft_time_limit (the hard limit stops a cycle the soft one has not)' });
+    }
   })
   .transform(({ ticker, tickers, ...rest }) => ({
     ...rest,

@@ -57,6 +57,11 @@ export function catchUpJobId(key: string, due: number): string {
   return `catchup:${key}@${due}`;
 }
 
+export interface CatchUpReport {
+  enqueued: string[];
+  failed: Array<{ key: string; error: string }>;
+}
+
 /**
  * The missed-run policy, applied when a scheduler takes the lead (start-up): for each (schedule,
  * ticker) with `catch_up: <duration>`, at most ONE cycle for its last due instant, when that instant
@@ -64,36 +69,56 @@ export function catchUpJobId(key: string, due: number): string {
  * Nothing is added when a scheduled run is already due and pending (it runs late by itself, and the
  * worker's stale check admits it under catch_up), nor for a schedule that did not exist before (a
  * new schedule missed nothing). The job id `catchup:<key>@<due>` makes it idempotent across restarts
- * and between two schedulers. Returns the enqueued job ids.
+ * and between two schedulers. One entry's failure (an unreadable last-run record, a refused add) is
+ * reported and the others go on: the caller logs it once, it is never retried in a loop.
  */
 export async function catchUpMissedRuns(
   deps: CatchUpDeps,
   desired: DesiredScheduler[],
   existedBefore: ReadonlySet<string>,
   now: number,
-): Promise<string[]> {
+): Promise<CatchUpReport> {
   const lastRuns = await deps.redis.hgetall(deps.keys.lastRuns);
-  const enqueued: string[] = [];
+  const report: CatchUpReport = { enqueued: [], failed: [] };
   for (const d of desired) {
-    const catchUpMs = d.template.data.catch_up_ms;
-    if (!catchUpMs) continue;
-    const lastRaw = lastRuns[d.key];
-    if (!existedBefore.has(d.key) && !lastRaw) continue;
-    const queue = deps.queues[d.queue];
-    const scheduler = await queue.getJobScheduler(d.key);
-    if (scheduler?.next && scheduler.next <= now) {
-      const pending = await queue.getJob(`repeat:${d.key}:${scheduler.next}`);
-      if (pending && PENDING.has(await pending.getState())) continue;
+    if (!d.template.data.catch_up_ms) continue;
+    try {
+      const jobId = await catchUpOne(deps, d, lastRuns[d.key], existedBefore.has(d.key), now);
+      if (jobId) report.enqueued.push(jobId);
+    } catch (err) {
+      report.failed.push({ key: d.key, error: (err as Error).message });
     }
-    const due = lastDueInstant(d.timing, deps.calendar, now, catchUpMs, scheduler?.offset ?? 0);
-    if (due === null) continue;
-    const lastDue = lastRaw ? Number((JSON.parse(lastRaw) as { due_at?: number }).due_at ?? 0) : 0;
-    if (lastDue >= due) continue;
-    if (await queue.getJob(`repeat:${d.key}:${due}`)) continue; // it ran, or is about to
-    const jobId = catchUpJobId(d.key, due);
-    if (await queue.getJob(jobId)) continue; // enqueued by an earlier start, or by the other scheduler
-    await queue.add(d.template.name, { ...d.template.data, requested_at: new Date(due).toISOString() }, { ...d.template.opts, jobId });
-    enqueued.push(jobId);
   }
-  return enqueued;
+  return report;
+}
+
+async function catchUpOne(deps: CatchUpDeps, d: DesiredScheduler, lastRaw: string | undefined, existed: boolean, now: number): Promise<string | null> {
+  const catchUpMs = d.template.data.catch_up_ms!;
+  if (!existed && !lastRaw) return null;
+  const queue = deps.queues[d.queue];
+  const scheduler = await queue.getJobScheduler(d.key);
+  if (scheduler?.next && scheduler.next <= now) {
+    const pending = await queue.getJob(`repeat:${d.key}:${scheduler.next}`);
+    if (pending && PENDING.has(await pending.getState())) return null;
+  }
+  const due = lastDueInstant(d.timing, deps.calendar, now, catchUpMs, scheduler?.offset ?? 0);
+  if (due === null) return null;
+  const lastDue = lastRaw ? lastRunDue(lastRaw) : 0;
+  if (lastDue >= due) return null;
+  if (await queue.getJob(`repeat:${d.key}:${due}`)) return null; // it ran, or is about to
+  const jobId = catchUpJobId(d.key, due);
+  if (await queue.getJob(jobId)) return null; // enqueued by an earlier start, or by the other scheduler
+  await queue.add(d.template.name, { ...d.template.data, requested_at: new Date(due).toISOString() }, { ...d.template.opts, jobId });
+  return jobId;
+}
+
+/** The due time of the last recorded run; an unreadable record is an error (the caller reports it). */
+function lastRunDue(raw: string): number {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new Error(`its last-run record is not JSON: ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+  return Number((parsed as { due_at?: number } | null)?.due_at ?? 0);
 }

@@ -7,8 +7,8 @@ import { readSchedulerStates, templateDataHash } from './scheduler-states.ts';
 import { changedEntries } from './changed-entries.ts';
 import { parseScheduleText } from './schedule-file.ts';
 import { publishScheduleSet, readPublishedSchedules } from './schedule-registry.ts';
-import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis-test-env.ts';
-import type { Queue } from 'bullmq';
+import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from '../../test/support/redis-test-env.ts';
+import { Worker, type Queue } from 'bullmq';
 import { MarketCalendar } from '../calendar/index.ts';
 
 const cal = new MarketCalendar();
@@ -142,5 +142,33 @@ describe('reconcileSchedulers (real Redis)', () => {
     expect(await schedulerIds()).toEqual(['desk:QQQ', 'desk:SPY', 'desk:TSLA', 'hourly:AAPL']);
     const full = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA.replace(/  - id: desk[\s\S]*?market_hours: always\n/, '')), new Set(), cal, new Date()));
     expect(full.removed.sort()).toEqual(['desk:QQQ', 'desk:SPY', 'desk:TSLA']);
+  });
+
+  it('an edit of a cron schedule whose due run waits for a worker is deferred until that run has started (BullMQ would drop it)', async () => {
+    const own = uniquePrefix('reconcile-due');
+    const qs = openQueues(redis, own);
+    const q = qs['trading-cycle'];
+    try {
+      const file = (attempts: number) => `schedules:\n  - { id: tick, agent: quant, ticker: SPY, cron: "* * * * * *", market_hours: always, attempts: ${attempts} }\n`;
+      await reconcileSchedulers(qs, desiredSchedulers(parseScheduleText(file(2)), new Set(), cal, new Date()));
+      const due = (await q.getJobScheduler('tick:SPY'))!.next!;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now()) + 50));
+      // Due, and no worker has taken it: the edit waits, the run stays.
+      const held = await reconcileSchedulers(qs, desiredSchedulers(parseScheduleText(file(3)), new Set(), cal, new Date()));
+      expect(held).toMatchObject({ updated: [], deferred: ['tick:SPY'] });
+      expect(await q.getJobState(`repeat:tick:SPY:${due}`)).toBe('delayed');
+      // A worker takes it (BullMQ adds the next run as it starts): now the edit goes through.
+      const connection = redis.duplicate();
+      const worker = new Worker('trading-cycle', async () => undefined, { connection, prefix: own });
+      await waitFor(async () => (await q.getJobState(`repeat:tick:SPY:${due}`)) === 'completed', 5_000);
+      await worker.close();
+      connection.disconnect();
+      const applied = await reconcileSchedulers(qs, desiredSchedulers(parseScheduleText(file(3)), new Set(), cal, new Date()));
+      expect(applied).toMatchObject({ updated: ['tick:SPY'], deferred: [] });
+      expect((await q.getJobScheduler('tick:SPY'))?.template?.opts).toMatchObject({ attempts: 3 });
+    } finally {
+      await closeQueues(qs);
+      await deletePrefix(own);
+    }
   });
 });

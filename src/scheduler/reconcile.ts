@@ -10,7 +10,10 @@ export interface ReconcileReport {
   removed: string[];
   /** Re-armed for their next session (the current one has no run left). */
   rolled: string[];
-  /** Due to roll, but the current session's last run has not started yet: retried on the next tick. */
+  /**
+   * Left as they are for now, retried on the next tick: due to roll while the current session's last run has
+   * not started yet, or changed while a due run that the write would drop still waits for a worker.
+   */
   deferred: string[];
   unchanged: number;
 }
@@ -76,6 +79,14 @@ export async function reconcileSchedulers(
   // Never drop the last run of a session that a busy (or stopped) worker has not started yet.
   const pending = await mapConcurrent(rollCandidates, WINDOW, (st) => lastRunPending(queues[st.d.queue], st.current!));
   rollCandidates.forEach((st, i) => (pending[i] ? report.deferred.push(st.d.key) : steps.push(st)));
+  // Nor a run already due that waits for a worker, where the write would drop it (see dropsDueRun).
+  const dropping = steps.filter((st) => st.kind === 'update' && dropsDueRun(st));
+  const due = await mapConcurrent(dropping, WINDOW, (st) => dueRunPending(queues[st.d.queue], st.current!));
+  const held = new Set(dropping.filter((_, i) => due[i]));
+  if (held.size) {
+    for (const st of held) report.deferred.push(st.d.key);
+    steps.splice(0, steps.length, ...steps.filter((st) => !held.has(st)));
+  }
   const removals = [...existing].filter(([id]) => !wanted.has(id)).map(([, v]) => v);
 
   // One fencing check per window of writes (a lost lease stops the round within one window).
@@ -117,6 +128,23 @@ async function lastRunPending(queue: Queue, current: Existing): Promise<boolean>
   if (current.nextRun !== 'other') return current.nextRun !== 'missing';
   const job = await queue.getJob(`repeat:${current.key}:${current.next}`);
   return job !== undefined && PENDING.has(await job.getState());
+}
+
+/**
+ * Whether rewriting this scheduler would drop a run that is due but not started: BullMQ's upsert of a
+ * cron scheduler removes its pending run and moves on to the pattern's next instant after now, and
+ * a re-created scheduler starts afresh. An `every` scheduler upserted in place keeps its run (the
+ * same due time, re-added with the new template), so that one needs no wait.
+ */
+function dropsDueRun(st: { d: DesiredScheduler; recreate: boolean; current?: Existing }): boolean {
+  return st.recreate || st.d.repeat.pattern !== undefined || st.current?.pattern !== undefined;
+}
+
+/** The scheduler's run is due by BullMQ's clock and still waiting for a worker (delayed, waiting or prioritized). */
+async function dueRunPending(queue: Queue, current: Existing): Promise<boolean> {
+  if (!current.next || current.next > Date.now() || current.nextRun === 'missing') return false;
+  if (current.nextRun !== 'other') return true;
+  return PENDING.has(await queue.getJobState(`repeat:${current.key}:${current.next}`));
 }
 
 /** Same session (or both unwindowed). An `every` window armed mid-session starts at a later slot of the same grid. */

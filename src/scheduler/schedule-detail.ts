@@ -12,6 +12,7 @@ import {
   type ScheduleRun,
   type ScheduleTally,
 } from '../core/index.ts';
+import { catchUpJobId } from './catch-up.ts';
 import { cronNext } from './cron-pattern.ts';
 import { readPublishedSchedules } from './schedule-registry.ts';
 import { describeSchedules, type ScheduleView } from './schedule-views.ts';
@@ -141,9 +142,12 @@ async function timeline(entry: ScheduleEntry, queues: Record<QueueName, Queue>, 
           const r = bySlot.get(`${ticker}|${at}`);
           if (r) return { ticker, status: r.status, job_id: r.job_id, ...(r.decision ? { decision: r.decision } : {}), ...(r.reason ? { reason: r.reason } : {}) };
           if (at > now.getTime()) return { ticker, status: 'planned' as const };
-          // Not recorded yet: still queued or running, or it never fired.
-          const jobId = `repeat:${schedulerKey(entry.id, ticker)}:${at}`;
-          const job = await queues[entry.queue].getJob(jobId);
+          // Not recorded yet: still queued or running (as scheduled, or as its catch-up), or it never fired.
+          const key = schedulerKey(entry.id, ticker);
+          const queue = queues[entry.queue];
+          let jobId = `repeat:${key}:${at}`;
+          let job = await queue.getJob(jobId);
+          if (!job) job = await queue.getJob((jobId = catchUpJobId(key, at)));
           const state = job ? await job.getState() : null;
           const status = state === 'active' ? 'running' : state === 'waiting' || state === 'delayed' || state === 'prioritized' ? 'pending' : 'missing';
           return { ticker, status, ...(job ? { job_id: jobId } : {}) } as TimelineSlot['runs'][number];

@@ -92,6 +92,12 @@ describe('schedule file', () => {
     expect(fields).toContain('schedules[1].cron');
   });
 
+  it('rejects a hard time limit below the soft one (the worker would silently raise it)', () => {
+    const issues = issuesOf('schedules:\n  - id: a\n    agent: quant\n    ticker: SPY\n    every: 5m\n    soft_time_limit: 2m\n    hard_time_limit: 1m\n');
+    expect(issues.map((i) => [i.field, i.line])).toEqual([['schedules[0].hard_time_limit', 7]]);
+    expect(issues[0]!.message).toMatch(/at least soft_time_limit/);
+  });
+
   it('reports YAML syntax errors with a line', () => {
     const issues = issuesOf('schedules:\n  - id: a\n   agent: [unclosed\n');
     expect(issues[0]!.message).toMatch(/YAML syntax/);

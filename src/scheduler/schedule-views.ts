@@ -57,6 +57,16 @@ export function formatDuration(ms: number): string {
   return parts.join('') || '0s';
 }
 
+/** A last-run record as the worker wrote it; one that cannot be read shows as none rather than failing the whole listing. */
+function parseLastRun(raw: string): LastRun | null {
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return v && typeof v === 'object' ? (v as LastRun) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Every published schedule with its next runs (calendar applied), last runs and counters. */
 export async function describeSchedules(
   redis: Redis,
@@ -96,7 +106,7 @@ async function describeOne(
       let next: number | null = scheduler?.next && scheduler.next >= now.getTime() ? scheduler.next : null;
       if (active && next === null) next = nextFireInstant(entry, calendar, now, scheduler?.offset);
       const raw = lastRuns[key];
-      return { ticker, scheduler: key, next_run: next ? new Date(next).toISOString() : null, last_run: raw ? (JSON.parse(raw) as LastRun) : null };
+      return { ticker, scheduler: key, next_run: next ? new Date(next).toISOString() : null, last_run: raw ? parseLastRun(raw) : null };
     }),
   );
   const nexts = runs.map((r) => r.next_run).filter((x): x is string => x !== null).sort();

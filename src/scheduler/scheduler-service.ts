@@ -194,9 +194,15 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
       await publishEvent(redis, keys, 'schedule.changed', summary);
     }
     if (existedBefore) {
-      const jobIds = await catchUpMissedRuns({ redis, keys, queues, calendar }, desired, existedBefore, now().getTime());
-      for (const jobId of jobIds) log.info({ jobId }, 'catch-up: one missed cycle enqueued');
+      // Once per tenure, whatever happens: a catch-up that fails is logged, never retried tick after tick.
       settledFence = lease.fence();
+      try {
+        const { enqueued, failed } = await catchUpMissedRuns({ redis, keys, queues, calendar }, desired, existedBefore, now().getTime());
+        for (const jobId of enqueued) log.info({ jobId }, 'catch-up: one missed cycle enqueued');
+        for (const f of failed) log.error({ schedulerKey: f.key, err: f.error }, 'catch-up failed for this scheduler; its missed run is not caught up');
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'catch-up failed; missed runs are not caught up in this tenure');
+      }
     }
     return report;
   };

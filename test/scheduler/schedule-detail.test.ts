@@ -84,6 +84,33 @@ describe("today's timeline and counts", () => {
   });
 });
 
+describe("today's timeline and catch-up", () => {
+  it('a slot whose catch-up run is queued shows as pending with that job, not missing', async () => {
+    clock = new Date('2026-11-27T16:05:00Z');
+    const due = Date.parse('2026-11-27T09:30:00-05:00');
+    const id = `catchup:desk:QQQ@${due}`;
+    await queues['trading-cycle'].add('trading-cycle', { ticker: 'QQQ' }, { jobId: id });
+    const d = (await request(app).get('/api/schedules/desk')).body;
+    expect(d.today.slots[0].runs.find((r: { ticker: string }) => r.ticker === 'QQQ')).toEqual({ ticker: 'QQQ', status: 'pending', job_id: id });
+    await queues['trading-cycle'].remove(id);
+  });
+});
+
+describe('an unreadable last-run record', () => {
+  it('shows as no last run for its ticker; the listing and the detail still answer', async () => {
+    await redis.hset(keys.lastRuns, 'desk:QQQ', 'not json', 'desk:SPY', JSON.stringify({ job_id: 'j1', status: 'completed', due_at: 1, finished_at: '2026-11-27T16:00:00.000Z' }));
+    try {
+      const list = await request(app).get('/api/schedules');
+      expect(list.status).toBe(200);
+      const desk = list.body.schedules.find((s: { id: string }) => s.id === 'desk');
+      expect(desk.runs.map((r: { last_run: { job_id: string } | null }) => r.last_run?.job_id ?? null)).toEqual(['j1', null]);
+      expect((await request(app).get('/api/schedules/desk')).status).toBe(200);
+    } finally {
+      await redis.hdel(keys.lastRuns, 'desk:QQQ', 'desk:SPY');
+    }
+  });
+});
+
 describe('pause notes', () => {
   it('a pause keeps who, when and the note; resume clears them', async () => {
     clock = new Date('2026-11-25T15:00:00Z');

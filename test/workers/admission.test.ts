@@ -44,6 +44,12 @@ describe('admission at job start', () => {
     expect(admit(everySecond, OPEN, OPEN + MIN_STALE_MS + 1, calendar).reason).toBe('stale');
   });
 
+  it('a cron schedule has no interval: its default limit is the minute', () => {
+    const cron = data({ interval_ms: null });
+    expect(admit(cron, OPEN, OPEN + MIN_STALE_MS, calendar).admit).toBe(true);
+    expect(admit(cron, OPEN, OPEN + MIN_STALE_MS + 1, calendar).reason).toBe('stale');
+  });
+
   it('honours an explicit max_start_delay and lets catch_up cover a late run', () => {
     expect(admit(data({ max_start_delay_ms: 10_000 }), OPEN, OPEN + 11_000, calendar).reason).toBe('stale');
     const late = data({ interval_ms: 60_000, catch_up_ms: 4 * 3_600_000 });
