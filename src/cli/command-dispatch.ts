@@ -42,5 +42,22 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     io.stdout(`usage: ${command.usage}\n`);
     return EXIT.ok;
   }
+  const unknown = unknownOption(command, args);
+  if (unknown) {
+    const known = optionsOf(command);
+    io.stderr(`tradeloop ${name}: unknown option ${unknown} (${known.length ? `options: ${known.join(', ')}` : 'it takes no options'}; tradeloop ${name} --help)\n`);
+    return EXIT.usage;
+  }
   return command.run(args, io);
+}
+
+/** The options a command's usage names: what it accepts (a mistyped one must not be ignored silently). */
+function optionsOf(command: CliCommand): string[] {
+  return [...new Set(command.usage.match(/--[a-z][a-z-]*/g) ?? [])];
+}
+
+/** The first `--option` the command does not take; free text after `--note` may start with dashes. */
+function unknownOption(command: CliCommand, args: string[]): string | undefined {
+  const known = new Set(optionsOf(command));
+  return args.find((a, i) => a.startsWith('--') && !known.has(a) && args[i - 1] !== '--note');
 }

@@ -297,6 +297,15 @@ export const durationSchema = z
     return ms;
   });
 
+/**
+ * `dry_run` where a user asks for it (the schedule file, POST /api/jobs): only paper trading exists, so `false` is
+ * refused up front naming the field, not accepted and failed later by the worker.
+ */
+export const paperDryRunSchema = z
+  .boolean()
+  .refine((v) => v, 'false is refused: no broker adapter exists, only paper trading (dry_run: true)')
+  .default(true);
+
 /** One entry of schedules.yaml after validation and normalisation. */
 export const scheduleEntrySchema = z
   .object({
@@ -308,7 +317,7 @@ export const scheduleEntrySchema = z
     cron: z.string().min(1).optional(),
     timezone: z.string().default('America/New_York'),
     market_hours: marketHoursSchema.default('regular'),
-    dry_run: z.boolean().default(true),
+    dry_run: paperDryRunSchema,
     enabled: z.boolean().default(true),
     queue: z.enum(QUEUE_NAMES).default('trading-cycle'),
     catch_up: z.union([z.literal('none'), durationSchema]).default('none'),

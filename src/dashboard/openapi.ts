@@ -1,4 +1,6 @@
 /** The OpenAPI 3 document of the JSON API, served at /api/openapi.json and checked against the routes by a test. */
+import { z } from 'zod';
+import { cycleOptionsSchema, DECISIONS, JOB_STATUSES, QUEUE_NAMES } from '../core/index.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
@@ -7,6 +9,19 @@ const errors = {
   '401': json(ref('Error'), 'Token required'),
   '503': json(ref('Error'), 'Redis unreachable'),
 };
+// Built from the schemas the routes parse, so the document cannot drift from what they accept.
+const cycleOptions = () => ({
+  ...z.toJSONSchema(cycleOptionsSchema, { target: 'openapi-3.0' }),
+  description: "may only tighten the agent's profile: fewer rounds, analysts or tokens, a model the profile lists, an llm agent run as quant (else 400 naming config.<field>)",
+});
+const listParams = (names: string[]) =>
+  names.map((name) => {
+    const values: Record<string, readonly string[]> = { status: JOB_STATUSES, decision: DECISIONS, queue: QUEUE_NAMES };
+    const schema = values[name] ? { type: 'string', enum: [...values[name]] } : { type: 'string' };
+    const description = name === 'cursor' ? 'the previous answer\'s next_cursor (anything else is a 400 naming cursor)' : undefined;
+    return { name, in: 'query', schema, ...(description ? { description } : {}) };
+  });
+const limitParam = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } };
 const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
 
 export function openApiDocument() {
@@ -48,8 +63,8 @@ export function openApiDocument() {
           type: 'object', required: ['ticker'], additionalProperties: false,
           properties: {
             ticker: { type: 'string', example: 'NVDA' }, date: { type: 'string', format: 'date' }, agent: { type: 'string', default: 'quant' },
-            config: { type: 'object', properties: { engine: { type: 'string', enum: ['quant', 'llm'] }, quick_model: { type: 'string' }, deep_model: { type: 'string' }, debate_rounds: { type: 'integer' }, risk_rounds: { type: 'integer' }, analysts: { type: 'array', items: { type: 'string' } }, temperature: { type: 'number' }, max_tokens_per_cycle: { type: 'integer' } } },
-            queue: { type: 'string', enum: ['trading-cycle', 'trading-cycle-priority'], default: 'trading-cycle-priority' }, dry_run: { type: 'boolean', default: true },
+            config: cycleOptions(),
+            queue: { type: 'string', enum: ['trading-cycle', 'trading-cycle-priority'], default: 'trading-cycle-priority' }, dry_run: { type: 'boolean', enum: [true], default: true, description: 'false is refused (400): there is no broker adapter, only paper trading' },
           },
         },
         Schedule: { type: 'object', properties: { id: { type: 'string' }, agent: { type: 'string' }, tickers: { type: 'array', items: { type: 'string' } }, every: { type: 'string', nullable: true }, cron: { type: 'string', nullable: true }, market_hours: { type: 'string' }, enabled: { type: 'boolean' }, paused: { type: 'boolean' }, next_run: { type: 'string', nullable: true }, last_run: { type: 'object', nullable: true }, skipped: { type: 'object' }, rearmed: { type: 'integer' } } },
@@ -81,7 +96,7 @@ export function openApiDocument() {
         get: {
           summary: 'List jobs, newest first',
           description: 'Filters combine. `from`/`to` bound the creation time: a New York date (YYYY-MM-DD, the whole day) or an ISO-8601 date-time with offset; `to` is exclusive for date-times. Page on with `cursor` = the previous answer\'s next_cursor.',
-          parameters: ['status', 'ticker', 'agent', 'schedule', 'queue', 'decision', 'from', 'to', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })).concat([{ name: 'limit', in: 'query', schema: { type: 'integer' } } as never]),
+          parameters: [...listParams(['status', 'ticker', 'agent', 'schedule', 'queue', 'decision', 'from', 'to', 'cursor']), limitParam],
           responses: { '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') }, next_cursor: { type: 'string', nullable: true } } }), ...errors },
         },
         post: { summary: 'Analyse a ticker now', requestBody: { required: true, content: { 'application/json': { schema: ref('CreateJob') } } }, responses: { '202': json(ref('Job'), 'Accepted: pending'), ...errors } },
@@ -137,7 +152,7 @@ export function openApiDocument() {
       '/api/history': {
         get: {
           summary: 'Finished cycles kept in PostgreSQL (DATABASE_URL), newest first; 404 when no durable history is configured',
-          parameters: [...['status', 'ticker', 'agent', 'schedule', 'decision', 'from', 'to', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })), { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }],
+          parameters: [...listParams(['status', 'ticker', 'agent', 'schedule', 'decision', 'from', 'to', 'cursor']), limitParam],
           responses: { '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') }, next_cursor: { type: 'string', nullable: true } } }), '404': json(ref('Error')), ...errors },
         },
       },

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeQueues, createRedisConnection, openQueues, productKeys, type Config } from '../../src/core/index.ts';
+import { closeQueues, createRedisConnection, cycleOptionsSchema, JOB_STATUSES, openQueues, productKeys, type Config } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
 import { LiveEvents } from '../../src/dashboard/live-events.ts';
 import { openApiDocument } from '../../src/dashboard/openapi.ts';
@@ -190,5 +190,25 @@ describe('OpenAPI document', () => {
     expect([...actual].sort()).toEqual([...documented].sort());
     const { app } = await makeApp();
     expect((await request(app).get('/api/openapi.json')).body.openapi).toBe('3.0.3');
+  });
+
+  it('documents the fields and values the job routes really take', async () => {
+    const { app } = await makeApp();
+    const doc = (await request(app).get('/api/openapi.json')).body;
+    const create = doc.components.schemas.CreateJob.properties;
+    // Every config field the route accepts (the reasoning efforts included), and only those.
+    expect(Object.keys(create.config.properties).sort()).toEqual(Object.keys(cycleOptionsSchema.shape).sort());
+    expect(create.config.additionalProperties).toBe(false);
+    expect(create.config.properties.quick_reasoning_effort.enum).toContain('minimal');
+    const accepted = await request(app).post('/api/jobs').send({ ticker: 'SPY', config: { quick_reasoning_effort: 'low', deep_reasoning_effort: 'high' } });
+    expect(accepted.status).toBe(202);
+    // dry_run: only true is accepted, as the document says.
+    expect(create.dry_run.enum).toEqual([true]);
+    expect((await request(app).post('/api/jobs').send({ ticker: 'SPY', dry_run: false })).status).toBe(400);
+    const params = Object.fromEntries(doc.paths['/api/jobs'].get.parameters.map((p: { name: string; schema: unknown }) => [p.name, p.schema]));
+    expect(params.status.enum).toEqual([...JOB_STATUSES]);
+    expect(params.limit).toMatchObject({ minimum: 1, maximum: 500, default: 50 });
+    for (const status of params.status.enum) expect((await request(app).get(`/api/jobs?status=${status}`)).status).toBe(200);
+    expect((await request(app).get('/api/jobs?limit=501')).status).toBe(400);
   });
 });

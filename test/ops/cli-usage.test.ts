@@ -1,0 +1,63 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, type CliIO } from '../../src/cli/index.ts';
+import { createRedisConnection, openQueues, closeQueues, productKeys, cycleJobDataSchema, BUILTIN_AGENTS } from '../../src/core/index.ts';
+import { enqueueCycle } from '../../src/tasks/index.ts';
+import { deletePrefix, testConfig, TEST_REDIS_URL, waitFor } from '../support/redis-test-env.ts';
+
+/** Usage errors of the CLI, run in-process against a real Redis: a wrong option or value is exit 2, never ignored. */
+const config = testConfig('cli-usage');
+
+async function cli(args: string[]) {
+  let out = '';
+  let err = '';
+  const io: CliIO = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: config.QUEUE_PREFIX, LOG_LEVEL: 'silent' } };
+  const code = await runCli(args, io);
+  return { code, out, err };
+}
+
+afterAll(async () => {
+  await deletePrefix(config.QUEUE_PREFIX);
+});
+
+describe('tradeloop usage errors', () => {
+  it('an option the command does not take is exit 2 naming it, not silently ignored', async () => {
+    const r = await cli(['jobs', '--staus', 'failed']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/tradeloop jobs: unknown option --staus \(options: --status, .*--json/);
+    expect(r.out).toBe('');
+    const stop = await cli(['stop', '--json']);
+    expect(stop.code).toBe(2);
+    expect(stop.err).toMatch(/unknown option --json \(it takes no options/);
+    // Free text after --note may start with dashes.
+    expect((await cli(['schedules', 'pause', 'nope', '--note', '--dashes in a note'])).err).not.toMatch(/unknown option/);
+  });
+
+  it('jobs --cursor: one it did not print is exit 2; the printed one pages on', async () => {
+    const redis = createRedisConnection(config, 'producer');
+    const queues = openQueues(redis, config.QUEUE_PREFIX);
+    try {
+      await waitFor(() => redis.status === 'ready');
+      const store = { redis, keys: productKeys(config.QUEUE_PREFIX), queues };
+      for (const ticker of ['SPY', 'QQQ']) {
+        const data = cycleJobDataSchema.parse({ agent: 'quant', ticker, trigger: 'api', profile: BUILTIN_AGENTS.quant, date: '2026-11-20' });
+        await enqueueCycle(queues, 'trading-cycle', data, store, config);
+      }
+    } finally {
+      await closeQueues(queues);
+      redis.disconnect();
+    }
+    const page = await cli(['jobs', '--limit', '1']);
+    expect(page.code).toBe(0);
+    const next = /next: tradeloop jobs --cursor (\S+) --limit 1/.exec(page.out)?.[1];
+    expect(next).toBeDefined();
+    const second = await cli(['jobs', '--limit', '1', '--cursor', next!]);
+    expect(second.code).toBe(0);
+    expect(second.out).toMatch(/SPY/);
+    for (const bad of ['garbage', 'WzEsMl0']) {
+      const r = await cli(['jobs', '--cursor', bad]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/--cursor is not a cursor printed by tradeloop jobs/);
+      expect(r.out).toBe('');
+    }
+  });
+});
