@@ -132,8 +132,8 @@ export function openApiDocument() {
       '/api/schedules/{id}/trigger': {
         post: {
           summary: 'Run a schedule\'s cycle now (priority queue)',
-          parameters: [idParam('id', 'schedule id'), { name: 'respect_market_hours', in: 'query', schema: { type: 'string', enum: ['0', '1'] } }],
-          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { ticker: { type: 'string' } } } } } },
+          parameters: [idParam('id', 'schedule id'), { name: 'respect_market_hours', in: 'query', schema: { type: 'string', enum: ['0', '1', 'true', 'false'] }, description: '1/true: 409 while the schedule\'s session is closed' }],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { ticker: { type: 'string', description: 'one of the schedule\'s tickers (default: all of them)' } } } } } },
           responses: { '202': json({ type: 'object', properties: { schedule_id: { type: 'string' }, job_ids: { type: 'array', items: { type: 'string' } }, queue: { type: 'string' } } }), '404': json(ref('Error')), '409': json(ref('Error'), 'Market closed'), ...errors },
         },
       },

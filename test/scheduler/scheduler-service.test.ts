@@ -138,6 +138,11 @@ describe('scheduler service (real Redis, real BullMQ)', () => {
       const closed = await request(app).post('/api/schedules/desk/trigger?respect_market_hours=1').send({});
       expect(closed.status).toBe(409);
       expect(closed.body.details[0].message).toContain('2026-11-30T14:30:00.000Z');
+      // A value it does not know is a 400 naming it, not a cycle enqueued on a closed market.
+      const typo = await request(app).post('/api/schedules/desk/trigger?respect_market_hours=yes').send({});
+      expect(typo.status).toBe(400);
+      expect(typo.body.details[0].field).toBe('respect_market_hours');
+      expect((await request(app).post('/api/schedules/desk/trigger?respect_hours=1').send({})).body.details[0]).toMatchObject({ field: 'respect_hours', message: 'unknown field' });
     } finally {
       await closeQueues(queues);
       redis.disconnect();
