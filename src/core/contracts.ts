@@ -345,10 +345,11 @@ export type ScheduleEntry = z.infer<typeof scheduleEntrySchema>;
 
 /**
  * The job ids this product issues: a UUID (API, CLI), `repeat:<schedule>:<ticker>:<millis>` (BullMQ job
- * schedulers) and `catchup:<schedule>:<ticker>@<millis>` (catch-up runs). Anything else is refused before
+ * schedulers), `catchup:<schedule>:<ticker>@<millis>` (catch-up runs) and `replay-<replay_id>-<n>` (a replay's
+ * cycles, listed with the others). Anything else is refused before
  * it reaches Redis, where a raw id like `meta` or `<id>:lock` would name one of BullMQ's own keys.
  */
-export const JOB_ID_PATTERN = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|repeat:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}:\d{1,16}|catchup:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}@\d{1,16})$/;
+export const JOB_ID_PATTERN = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|repeat:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}:\d{1,16}|catchup:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}@\d{1,16}|replay-\d{8}-[0-9a-f]{8}-\d{1,9})$/;
 
 export function isIssuedJobId(id: string): boolean {
   return JOB_ID_PATTERN.test(id);

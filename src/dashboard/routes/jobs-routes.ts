@@ -49,7 +49,7 @@ export function jobsRoutes(ctx: ApiContext): Router {
   // Only ids we issue reach Redis; anything else cannot name a job (and might name a BullMQ key).
   router.param('id', (_req, _res, next, id: string) => {
     if (isIssuedJobId(id)) return next();
-    next(new HttpError(404, 'job not found', [{ field: 'id', message: `"${id.slice(0, 100)}" is not a job id issued by tradeloop (a UUID, repeat:<schedule>:<ticker>:<millis> or catchup:<schedule>:<ticker>@<millis>)` }]));
+    next(new HttpError(404, 'job not found', [{ field: 'id', message: `"${id.slice(0, 100)}" is not a job id issued by tradeloop (a UUID, repeat:<schedule>:<ticker>:<millis>, catchup:<schedule>:<ticker>@<millis> or replay-<replay_id>-<n>)` }]));
   });
 
   router.get('/jobs', async (req, res) => {
