@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIO } from '../../src/cli/index.ts';
 import { createRedisConnection, openQueues, closeQueues, productKeys, cycleJobDataSchema, BUILTIN_AGENTS } from '../../src/core/index.ts';
@@ -60,4 +61,14 @@ describe('tradeloop usage errors', () => {
       expect(r.out).toBe('');
     }
   });
+
+  it('a reader that closes the pipe early (| head) ends the command quietly, without a stack trace', async () => {
+    const proc = spawn(process.execPath, ['bin/tradeloop.mjs', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout.destroy();
+    let err = '';
+    proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    expect(err).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
+  }, 30_000);
 });
