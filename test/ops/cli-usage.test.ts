@@ -33,6 +33,13 @@ describe('tradeloop usage errors', () => {
     expect((await cli(['schedules', 'pause', 'nope', '--note', '--dashes in a note'])).err).not.toMatch(/unknown option/);
   });
 
+  it('queues pause names the queue it does not know', async () => {
+    const r = await cli(['queues', 'pause', 'trading-cycles']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('tradeloop queues pause: unknown queue "trading-cycles" (trading-cycle, trading-cycle-priority)\n');
+    expect((await cli(['queues', 'resume'])).err).toMatch(/name a queue/);
+  });
+
   it('jobs --cursor: one it did not print is exit 2; the printed one pages on', async () => {
     const redis = createRedisConnection(config, 'producer');
     const queues = openQueues(redis, config.QUEUE_PREFIX);
