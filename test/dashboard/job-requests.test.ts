@@ -89,6 +89,16 @@ describe('names and ids that are not ours', () => {
     expect((await request(app).get(`/api/jobs/${made.body.job_id}`)).status).toBe(200);
   });
 
+  it('cancelling a job already cancelled is a 409 naming its status, as for any finished job (was a 404)', async () => {
+    const { app } = await makeApp();
+    const made = await request(app).post('/api/jobs').send({ ticker: 'SPY' });
+    expect((await request(app).delete(`/api/jobs/${made.body.job_id}`)).status).toBe(200);
+    expect((await request(app).get(`/api/jobs/${made.body.job_id}`)).body.status).toBe('cancelled');
+    const again = await request(app).delete(`/api/jobs/${made.body.job_id}`);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ error: 'job is already cancelled', details: [{ field: 'status', message: 'cancelled' }] });
+  });
+
   it("a replay's cycle, listed by GET /api/jobs, is also answered by id (its job page works)", async () => {
     const { app, queues } = await makeApp();
     const data = cycleJobDataSchema.parse({ agent: 'quant', ticker: 'SPY', trigger: 'replay', profile: BUILTIN_AGENTS.quant, date: '2026-11-20' });
