@@ -24,6 +24,18 @@ const listParams = (names: string[]) =>
 const limitParam = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } };
 const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
 
+/** Every write may be refused as read-only; the two that create cycles also by the per-client and queue-depth limits. */
+function withWriteRefusals<T extends Record<string, Record<string, { responses: Record<string, unknown> }>>>(paths: T): T {
+  for (const [path, ops] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      if (method === 'get') continue;
+      op.responses['403'] = json(ref('Error'), 'Read-only: DASHBOARD_READONLY=1 or the DASHBOARD_READ_TOKEN, or a cross-site request');
+      if (path === '/api/jobs' || path === '/api/schedules/{id}/trigger') op.responses['429'] = json(ref('Error'), 'JOBS_PER_MINUTE used up for this client (Retry-After) or MAX_QUEUE_DEPTH jobs waiting');
+    }
+  }
+  return paths;
+}
+
 export function openApiDocument() {
   return {
     openapi: '3.0.3',
@@ -91,7 +103,7 @@ export function openApiDocument() {
       },
     },
     security: [{ bearer: [] }],
-    paths: {
+    paths: withWriteRefusals({
       '/api/jobs': {
         get: {
           summary: 'List jobs, newest first',
@@ -182,7 +194,7 @@ export function openApiDocument() {
       '/api/replays/{id}/report.json': { get: { summary: 'The report as a JSON download', parameters: [idParam('id', 'replay id')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
       '/api/replays/{id}/report.csv': { get: { summary: 'One row per cycle as CSV', parameters: [idParam('id', 'replay id')], responses: { '200': { description: 'text/csv', content: { 'text/csv': { schema: { type: 'string' } } } }, '404': json(ref('Error')), ...errors } } },
       '/api/events': { get: { summary: 'Server-Sent Events: cycle.started|progress|completed|failed|skipped, schedule.changed|rearmed, worker.online|offline, queue.paused|resumed, decision.pending|approved|rejected|expired', responses: { '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } } } },
-      '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': json({ type: 'object' }) } } },
-    },
+      '/api/openapi.json': { get: { summary: 'This document (behind the token, like the rest of /api)', responses: { '200': json({ type: 'object' }), '401': errors['401'] } } },
+    }),
   };
 }

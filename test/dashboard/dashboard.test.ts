@@ -192,6 +192,26 @@ describe('OpenAPI document', () => {
     expect((await request(app).get('/api/openapi.json')).body.openapi).toBe('3.0.3');
   });
 
+  it('documents the refusals the routes really answer: 403 on writes, 429 on cycle creation, 401 on itself', async () => {
+    const paths = openApiDocument().paths as Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+    for (const [path, ops] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(ops)) if (method !== 'get') expect(op.responses['403'], `${method} ${path}`).toBeDefined();
+    }
+    const { app: readOnly } = await makeApp({ DASHBOARD_READONLY: '1' });
+    expect((await request(readOnly).post('/api/jobs').send({ ticker: 'SPY' })).status).toBe(403);
+    expect((await request(readOnly).delete('/api/replays/x')).status).toBe(403);
+    expect(paths['/api/jobs']!.post!.responses['429']).toBeDefined();
+    expect(paths['/api/schedules/{id}/trigger']!.post!.responses['429']).toBeDefined();
+    const { app: limited } = await makeApp({ JOBS_PER_MINUTE: '1' });
+    expect((await request(limited).post('/api/jobs').send({ ticker: 'SPY' })).status).toBe(202);
+    expect((await request(limited).post('/api/jobs').send({ ticker: 'SPY' })).status).toBe(429);
+    // The document is behind the token like the rest of /api, so it must not claim to need none.
+    const { app: guarded } = await makeApp({ DASHBOARD_TOKEN: TOKEN });
+    expect((await request(guarded).get('/api/openapi.json')).status).toBe(401);
+    expect(paths['/api/openapi.json']!.get!.security).toBeUndefined();
+    expect(paths['/api/openapi.json']!.get!.responses['401']).toBeDefined();
+  });
+
   it('documents the fields and values the job routes really take', async () => {
     const { app } = await makeApp();
     const doc = (await request(app).get('/api/openapi.json')).body;
