@@ -33,6 +33,15 @@ describe('tradeloop usage errors', () => {
     expect((await cli(['schedules', 'pause', 'nope', '--note', '--dashes in a note'])).err).not.toMatch(/unknown option/);
   });
 
+  it('an option given without its value is exit 2 naming it, not its default', async () => {
+    for (const [args, opt] of [[['health', '--role'], '--role'], [['jobs', '--status', '--json'], '--status'], [['jobs', '--limit'], '--limit'], [['trigger', 'quant', '--ticker'], '--ticker']] as const) {
+      const r = await cli([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toBe(`tradeloop ${args[0]}: ${opt} needs a value (tradeloop ${args[0]} --help)\n`);
+    }
+    expect((await cli(['schedules', 'pause', 'nope', '--note'])).err).toMatch(/--note needs a value/);
+  });
+
   it('queues pause names the queue it does not know', async () => {
     const r = await cli(['queues', 'pause', 'trading-cycles']);
     expect(r.code).toBe(2);
