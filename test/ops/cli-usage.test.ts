@@ -42,6 +42,15 @@ describe('tradeloop usage errors', () => {
     expect((await cli(['schedules', 'pause', 'nope', '--note'])).err).toMatch(/--note needs a value/);
   });
 
+  it('a --timeout that is not a positive number of seconds is exit 2 before any cycle is sent', async () => {
+    for (const args of [['test', '--timeout', '0'], ['test', '--timeout', 'abc'], ['trigger', 'quant', '--ticker', 'SPY', '--wait', '--timeout', 'x']]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(/--timeout must be a positive number of seconds, got "/);
+    }
+    expect((await cli(['jobs', '--json'])).out).toBe('[]\n');
+  });
+
   it('queues pause names the queue it does not know', async () => {
     const r = await cli(['queues', 'pause', 'trading-cycles']);
     expect(r.code).toBe(2);
