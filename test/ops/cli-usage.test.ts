@@ -51,6 +51,13 @@ describe('tradeloop usage errors', () => {
     expect((await cli(['jobs', '--json'])).out).toBe('[]\n');
   });
 
+  it('logs names a bad --lines or process group (constructor included) before PM2 is asked', async () => {
+    expect(await cli(['logs', '--lines', 'abc'])).toMatchObject({ code: 2, err: 'tradeloop logs: --lines must be a positive integer, got "abc"\n' });
+    for (const group of ['constructor', 'workers']) {
+      expect(await cli(['logs', group])).toMatchObject({ code: 2, err: `tradeloop logs: unknown process group "${group}" (scheduler, worker, dashboard)\n` });
+    }
+  });
+
   it('queues pause names the queue it does not know', async () => {
     const r = await cli(['queues', 'pause', 'trading-cycles']);
     expect(r.code).toBe(2);
