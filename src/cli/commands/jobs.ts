@@ -10,6 +10,7 @@ const command: CliCommand = {
     `  --status   ${JOB_STATUSES.join(' | ')}`,
     `  --queue    ${QUEUE_NAMES.join(' | ')}`,
     '  --limit    1..500 (default 20); --cursor continues from the "next:" line of the previous page',
+    '  --json     the array of jobs on stdout; the next page\'s cursor on stderr ("next cursor: C")',
     '  exit 0 ok, 2 bad option, 3 Redis unreachable',
   ].join('\n'),
   run: (args, io) => {
