@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeQueues, createRedisConnection, cycleOptionsSchema, JOB_STATUSES, openQueues, productKeys, type Config } from '../../src/core/index.ts';
+import { closeQueues, createRedisConnection, cycleOptionsSchema, cycleResultSchema, JOB_STATUSES, openQueues, productKeys, type Config } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
 import { LiveEvents } from '../../src/dashboard/live-events.ts';
 import { openApiDocument } from '../../src/dashboard/openapi.ts';
@@ -210,6 +210,11 @@ describe('OpenAPI document', () => {
     expect((await request(guarded).get('/api/openapi.json')).status).toBe(401);
     expect(paths['/api/openapi.json']!.get!.security).toBeUndefined();
     expect(paths['/api/openapi.json']!.get!.responses['401']).toBeDefined();
+  });
+
+  it("documents every field of a job's result", () => {
+    const documented = Object.keys((openApiDocument().components.schemas.Result as { properties: object }).properties);
+    for (const field of [...Object.keys(cycleResultSchema.shape), 'job_id', 'status']) expect(documented, field).toContain(field);
   });
 
   it('documents the fields and values the job routes really take', async () => {
