@@ -60,7 +60,22 @@ export function openApiDocument() {
         },
         Attempt: { type: 'object', properties: { attempt: { type: 'integer' }, started_at: { type: 'string' }, ended_at: { type: 'string', nullable: true }, worker: { type: 'string', nullable: true }, outcome: { type: 'string', enum: ['running', 'completed', 'skipped', 'cancelled', 'failed', 'lost'] }, error: { type: 'string' }, error_name: { type: 'string' }, stack: { type: 'string' }, detail: { type: 'string' } } },
         Approval: { type: 'object', properties: { job_id: { type: 'string' }, status: { type: 'string', enum: ['pending', 'approved', 'rejected', 'expired'] }, agent: { type: 'string' }, ticker: { type: 'string' }, decision: { type: 'string' }, price: { type: 'number', nullable: true }, created_at: { type: 'string' }, expires_at: { type: 'string' }, settled_by: { type: 'string', nullable: true }, settled_at: { type: 'string', nullable: true }, note: { type: 'string', nullable: true }, fill: { type: 'object', nullable: true }, fill_pending: { type: 'boolean' } } },
-        ScheduleDetail: { type: 'object', description: 'Schedule plus next_runs[{ticker, scheduler, runs[]}], recent_runs[], counts{today, all_time: {ran, failed, cancelled, skipped{reason: n}}}, today{date, session, slots[{at, runs[{ticker, status, job_id?, decision?, reason?}]}], truncated, other_runs[]}' },
+        ScheduleDetail: {
+          description: 'A schedule plus its next runs, recent runs, counts and today\'s slots',
+          allOf: [
+            ref('Schedule'),
+            {
+              type: 'object',
+              properties: {
+                description: { type: 'string', nullable: true },
+                next_runs: { type: 'array', items: { type: 'object', properties: { ticker: { type: 'string' }, scheduler: { type: 'string' }, runs: { type: 'array', items: { type: 'string', format: 'date-time' } } } } },
+                recent_runs: { type: 'array', items: { type: 'object' } },
+                counts: { type: 'object', description: '{today, all_time}: {ran, failed, cancelled, skipped{reason: n}}' },
+                today: { type: 'object', description: '{date, session, slots[{at, runs[{ticker, status, job_id?, decision?, reason?}]}], truncated, other_runs[]}' },
+              },
+            },
+          ],
+        },
         Result: {
           type: 'object',
           properties: {
@@ -87,7 +102,9 @@ export function openApiDocument() {
             queue: { type: 'string', enum: ['trading-cycle', 'trading-cycle-priority'], default: 'trading-cycle-priority' }, dry_run: { type: 'boolean', enum: [true], default: true, description: 'false is refused (400): there is no broker adapter, only paper trading' },
           },
         },
-        Schedule: { type: 'object', properties: { id: { type: 'string' }, agent: { type: 'string' }, tickers: { type: 'array', items: { type: 'string' } }, every: { type: 'string', nullable: true }, cron: { type: 'string', nullable: true }, market_hours: { type: 'string' }, enabled: { type: 'boolean' }, paused: { type: 'boolean' }, next_run: { type: 'string', nullable: true }, last_run: { type: 'object', nullable: true }, skipped: { type: 'object' }, rearmed: { type: 'integer' } } },
+        Schedule: { type: 'object', properties: { id: { type: 'string' }, agent: { type: 'string' }, tickers: { type: 'array', items: { type: 'string' } }, every: { type: 'string', nullable: true }, cron: { type: 'string', nullable: true }, market_hours: { type: 'string' }, enabled: { type: 'boolean' }, paused: { type: 'boolean' }, next_run: { type: 'string', nullable: true }, last_run: { type: 'object', nullable: true }, skipped: { type: 'object' }, rearmed: { type: 'integer' },
+          every_ms: { type: 'integer', nullable: true }, timezone: { type: 'string' }, queue: { type: 'string', enum: [...QUEUE_NAMES] }, pause: { type: 'object', nullable: true, description: '{by, at, note} while paused' }, dry_run: { type: 'boolean' }, overlap: { type: 'string', enum: ['skip', 'allow'] }, catch_up: { type: 'string' },
+          runs: { type: 'array', description: 'per ticker: {ticker, scheduler, next_run, last_run}', items: { type: 'object' } } } },
         Bar: { type: 'object', properties: { t: { type: 'string', format: 'date-time' }, o: { type: 'number' }, h: { type: 'number' }, l: { type: 'number' }, c: { type: 'number' }, v: { type: 'number' } } },
         CreateReplay: {
           type: 'object', required: ['profiles', 'tickers', 'from', 'to'], additionalProperties: false,

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { closeQueues, createRedisConnection, openQueues, productKeys, readCounters, type Config } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
+import { openApiDocument } from '../../src/dashboard/openapi.ts';
 import { readLoadStatus, startScheduler, type SchedulerService } from '../../src/scheduler/index.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 
@@ -110,6 +111,12 @@ describe('scheduler service (real Redis, real BullMQ)', () => {
       await waitFor(async () => (await keysOf(s)).length === 2, 3_000);
       const one = await request(app).get('/api/schedules/desk');
       expect(one.body.paused).toBe(false);
+      // Every field answered is in the OpenAPI document.
+      const schemas = openApiDocument().components.schemas as Record<string, { properties?: object; allOf?: Array<{ properties?: object }> }>;
+      const listed = Object.keys(schemas.Schedule!.properties!);
+      const detailed = [...listed, ...Object.keys(schemas.ScheduleDetail!.allOf![1]!.properties!)];
+      for (const key of Object.keys(desk)) expect(listed, key).toContain(key);
+      for (const key of Object.keys(one.body)) expect(detailed, key).toContain(key);
       expect(Date.parse(one.body.next_run)).not.toBeNaN();
     } finally {
       await closeQueues(queues);
