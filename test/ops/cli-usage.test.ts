@@ -1,6 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIO } from '../../src/cli/index.ts';
+import { parseJlist } from '../../src/cli/pm2-control.ts';
 import { createRedisConnection, openQueues, closeQueues, productKeys, cycleJobDataSchema, BUILTIN_AGENTS } from '../../src/core/index.ts';
 import { enqueueCycle } from '../../src/tasks/index.ts';
 import { deletePrefix, testConfig, TEST_REDIS_URL, waitFor } from '../support/redis-test-env.ts';
@@ -8,10 +12,10 @@ import { deletePrefix, testConfig, TEST_REDIS_URL, waitFor } from '../support/re
 /** Usage errors of the CLI, run in-process against a real Redis: a wrong option or value is exit 2, never ignored. */
 const config = testConfig('cli-usage');
 
-async function cli(args: string[]) {
+async function cli(args: string[], extraEnv: Record<string, string> = {}) {
   let out = '';
   let err = '';
-  const io: CliIO = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: { REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: config.QUEUE_PREFIX, LOG_LEVEL: 'silent' } };
+  const io: CliIO = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: { PATH: process.env.PATH, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: config.QUEUE_PREFIX, LOG_LEVEL: 'silent', ...extraEnv } };
   const code = await runCli(args, io);
   return { code, out, err };
 }
@@ -57,6 +61,23 @@ describe('tradeloop usage errors', () => {
       expect(await cli(['logs', group])).toMatchObject({ code: 2, err: `tradeloop logs: unknown process group "${group}" (scheduler, worker, dashboard)\n` });
     }
   });
+
+  it('status with no PM2 daemon says so (exit 1) without starting one; a PM2 notice before the list is skipped', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tl-pm2-'));
+    try {
+      const r = await cli(['status'], { PM2_HOME: home });
+      expect(r).toMatchObject({ code: 1, out: 'tradeloop is not running under PM2 (tradeloop start)\n', err: '' });
+      expect(existsSync(join(home, 'pm2.pid'))).toBe(false);
+    } finally {
+      // Without the fix `pm2 jlist` spawned a daemon here: stop it.
+      if (existsSync(join(home, 'pm2.pid'))) spawnSync(process.execPath, ['node_modules/pm2/bin/pm2', 'kill'], { env: { ...process.env, PM2_HOME: home } });
+      rmSync(home, { recursive: true, force: true });
+    }
+    const list = parseJlist<{ name: string }>('\u001b[32m[PM2] \u001b[39mSpawning PM2 daemon with pm2_home=/x\n[PM2] PM2 Successfully daemonized\n[{"name":"tradeloop-worker"}]\n');
+    expect(list).toEqual([{ name: 'tradeloop-worker' }]);
+    expect(parseJlist('')).toEqual([]);
+    expect(parseJlist('[PM2] something went wrong\n')).toBeNull();
+  }, 30_000);
 
   it('queues pause names the queue it does not know', async () => {
     const r = await cli(['queues', 'pause', 'trading-cycles']);
