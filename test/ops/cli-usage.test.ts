@@ -62,11 +62,13 @@ describe('tradeloop usage errors', () => {
     }
   });
 
-  it('status with no PM2 daemon says so (exit 1) without starting one; a PM2 notice before the list is skipped', async () => {
+  it('status and stop with no PM2 daemon say so without starting one; a PM2 notice before the list is skipped', async () => {
     const home = mkdtempSync(join(tmpdir(), 'tl-pm2-'));
     try {
       const r = await cli(['status'], { PM2_HOME: home });
       expect(r).toMatchObject({ code: 1, out: 'tradeloop is not running under PM2 (tradeloop start)\n', err: '' });
+      expect(existsSync(join(home, 'pm2.pid'))).toBe(false);
+      expect(await cli(['stop'], { PM2_HOME: home })).toMatchObject({ code: 0, out: 'tradeloop is not running under PM2; nothing to stop\n' });
       expect(existsSync(join(home, 'pm2.pid'))).toBe(false);
     } finally {
       // Without the fix `pm2 jlist` spawned a daemon here: stop it.
