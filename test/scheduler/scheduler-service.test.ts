@@ -178,6 +178,15 @@ describe('scheduler service (real Redis, real BullMQ)', () => {
       const bad = await request(app).get('/api/market/status').query({ at: 'yesterday' });
       expect(bad.status).toBe(400);
       expect(bad.body.details[0].field).toBe('at');
+      // No offset: refused, not read in the server's own time zone.
+      const local = await request(app).get('/api/market/status').query({ at: '2026-11-27T10:00:00' });
+      expect(local.status).toBe(400);
+      expect(local.body.details[0].message).toMatch(/with an offset/);
+      const plus = await request(app).get('/api/market/status?at=2026-11-27T20:00:00+05:00');
+      expect(plus.status).toBe(400);
+      expect(plus.body.details[0].message).toMatch(/%2B/);
+      const encoded = await request(app).get('/api/market/status?at=2026-11-27T20:00:00%2B05:00');
+      expect(encoded.body).toMatchObject({ now: '2026-11-27T15:00:00.000Z', open: true, early_close: true });
     } finally {
       await closeQueues(queues);
       redis.disconnect();
