@@ -105,6 +105,14 @@ describe('job API contract', () => {
     }
   });
 
+  it('from/to: a "+" offset sent unencoded is named in the 400; sent as %2B it bounds the list', async () => {
+    const plain = await request(app).get('/api/jobs?from=2026-02-12T20:00:00+05:00');
+    expect(plain.status).toBe(400);
+    expect(plain.body.details[0]).toMatchObject({ field: 'from' });
+    expect(plain.body.details[0].message).toMatch(/%2B/);
+    expect((await request(app).get('/api/jobs?from=2026-02-12T20:00:00%2B05:00')).status).toBe(200);
+  });
+
   it('400 for malformed JSON, 413 for a huge body', async () => {
     const bad = await request(app).post('/api/jobs').set('content-type', 'application/json').send('{"ticker":');
     expect(bad.status).toBe(400);
