@@ -173,6 +173,19 @@ describe('live events, metrics and readiness with a real worker', () => {
   });
 });
 
+describe('query fields', () => {
+  it('a mistyped one is a 400 naming it, not a silent answer without the filter', async () => {
+    const { app } = await makeApp();
+    for (const [path, field] of [['/api/agents/quant/lessons?tickr=SPY', 'tickr'], ['/api/agents/quant/scorecard?sorce=redis', 'sorce'], ['/api/market/status?ta=2026-11-27T12:00:00Z', 'ta']] as const) {
+      const res = await request(app).get(path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.details).toEqual([{ field, message: 'unknown field' }]);
+    }
+    expect((await request(app).get('/api/agents/quant/lessons?ticker=SPY&limit=5')).status).toBe(200);
+    expect((await request(app).get('/api/market/status?at=2026-11-27T12:00:00Z')).status).toBe(200);
+  });
+});
+
 describe('OpenAPI document', () => {
   it('documents every API route, and every documented path exists', async () => {
     const { config } = await makeApp();

@@ -1,13 +1,14 @@
 import { Router } from 'express';
 import { MarketCalendar } from '../../calendar/index.ts';
 import type { ApiContext } from '../api-context.ts';
-import { HttpError } from '../http-errors.ts';
+import { HttpError, rejectUnknownQuery } from '../http-errors.ts';
 
 export function marketRoutes(ctx: ApiContext): Router {
   const router = Router();
   const calendar = new MarketCalendar({ extraClosures: ctx.config.MARKET_CLOSURES });
 
   router.get('/market/status', (req, res) => {
+    rejectUnknownQuery(req.query, ['at']);
     const raw = req.query.at;
     let at = ctx.now();
     if (raw !== undefined) {
