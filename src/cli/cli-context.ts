@@ -110,5 +110,13 @@ export function flag(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
+/** A `--timeout SECONDS` style value: a positive number of seconds (the fallback when absent), else a usage message. */
+export function secondsFlag(args: string[], name: string, fallback: number): { seconds: number } | { error: string } {
+  const raw = flag(args, name);
+  if (raw === undefined) return { seconds: fallback };
+  const seconds = Number(raw);
+  return Number.isFinite(seconds) && seconds > 0 ? { seconds } : { error: `${name} must be a positive number of seconds, got "${raw}"` };
+}
+
 export const nyTime = (iso: string | null | undefined) =>
   iso ? new Date(iso).toLocaleString('en-US', { timeZone: 'America/New_York', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }) + ' ET' : '—';

@@ -42,5 +42,37 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     io.stdout(`usage: ${command.usage}\n`);
     return EXIT.ok;
   }
+  const unknown = unknownOption(command, args);
+  if (unknown) {
+    const known = optionsOf(command);
+    io.stderr(`tradeloop ${name}: unknown option ${unknown} (${known.length ? `options: ${known.join(', ')}` : 'it takes no options'}; tradeloop ${name} --help)\n`);
+    return EXIT.usage;
+  }
+  const bare = optionWithoutValue(command, args);
+  if (bare) {
+    io.stderr(`tradeloop ${name}: ${bare} needs a value (tradeloop ${name} --help)\n`);
+    return EXIT.usage;
+  }
   return command.run(args, io);
+}
+
+/** Options the usage shows with a value (`--limit N`, `--role a|b`): given bare they must not fall back to a default. */
+function valueOptionsOf(command: CliCommand): Set<string> {
+  return new Set([...command.usage.matchAll(/(--[a-z][a-z-]*) (?=[A-Z<]|[a-z]+\|)/g)].map((m) => m[1]!));
+}
+
+function optionWithoutValue(command: CliCommand, args: string[]): string | undefined {
+  const valued = valueOptionsOf(command);
+  return args.find((a, i) => valued.has(a) && args[i - 1] !== '--note' && (args[i + 1] === undefined || (a !== '--note' && args[i + 1]!.startsWith('--'))));
+}
+
+/** The options a command's usage names: what it accepts (a mistyped one must not be ignored silently). */
+function optionsOf(command: CliCommand): string[] {
+  return [...new Set(command.usage.match(/--[a-z][a-z-]*/g) ?? [])];
+}
+
+/** The first `--option` the command does not take; free text after `--note` may start with dashes. */
+function unknownOption(command: CliCommand, args: string[]): string | undefined {
+  const known = new Set(optionsOf(command));
+  return args.find((a, i) => a.startsWith('--') && !known.has(a) && args[i - 1] !== '--note');
 }

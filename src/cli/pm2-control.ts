@@ -1,12 +1,30 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 export const ECOSYSTEM = resolve(ROOT, 'ecosystem.config.cjs');
 export const PM2_BIN = resolve(ROOT, 'node_modules/pm2/bin/pm2');
 export const APPS = { scheduler: 'tradeloop-scheduler', worker: 'tradeloop-worker', dashboard: 'tradeloop-dashboard' } as const;
+
+/** Whether a PM2 daemon holds this state directory: asking `pm2 jlist` otherwise would start one just to answer. */
+export function pm2DaemonRunning(env: NodeJS.ProcessEnv): boolean {
+  return existsSync(join(env.PM2_HOME ?? resolve(ROOT, 'var/pm2'), 'pm2.pid'));
+}
+
+/** The process list of `pm2 jlist`: one JSON line, after any notices of PM2's own ("[PM2] Spawning PM2 daemon…"). */
+export function parseJlist<T>(stdout: string): T[] | null {
+  for (const line of stdout.split('\n').reverse()) {
+    if (!line.trim().startsWith('[')) continue;
+    try {
+      return JSON.parse(line) as T[];
+    } catch {
+      // a notice such as "[PM2] …": keep looking
+    }
+  }
+  return stdout.trim() === '' ? [] : null;
+}
 
 /** PM2 from the project's own dependency, with its state under ./var/pm2 unless PM2_HOME says otherwise. */
 export function pm2(args: string[], env: NodeJS.ProcessEnv, inherit = false): { code: number; stdout: string; stderr: string } {

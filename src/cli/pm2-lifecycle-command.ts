@@ -1,5 +1,5 @@
 import { EXIT, type CliCommand } from './cli-command.ts';
-import { APPS, ECOSYSTEM, pm2 } from './pm2-control.ts';
+import { APPS, ECOSYSTEM, pm2, pm2DaemonRunning } from './pm2-control.ts';
 
 const GROUPS = Object.keys(APPS) as Array<keyof typeof APPS>;
 
@@ -16,6 +16,11 @@ export function lifecycleCommand(action: 'start' | 'stop' | 'restart'): CliComma
       if (group !== undefined && !(GROUPS as string[]).includes(group)) {
         io.stderr(`tradeloop ${action}: unknown process group "${group}" (${GROUPS.join(', ')})\n`);
         return EXIT.usage;
+      }
+      // Nothing runs without a daemon: asking PM2 to stop would start one (and leave it running) to stop nothing.
+      if (action === 'stop' && !pm2DaemonRunning(io.env)) {
+        io.stdout('tradeloop is not running under PM2; nothing to stop\n');
+        return EXIT.ok;
       }
       const only = group ? ['--only', APPS[group as keyof typeof APPS]] : [];
       const r = pm2([action, ECOSYSTEM, ...only], io.env);

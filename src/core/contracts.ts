@@ -297,6 +297,15 @@ export const durationSchema = z
     return ms;
   });
 
+/**
+ * `dry_run` where a user asks for it (the schedule file, POST /api/jobs): only paper trading exists, so `false` is
+ * refused up front naming the field, not accepted and failed later by the worker.
+ */
+export const paperDryRunSchema = z
+  .boolean()
+  .refine((v) => v, 'false is refused: no broker adapter exists, only paper trading (dry_run: true)')
+  .default(true);
+
 /** One entry of schedules.yaml after validation and normalisation. */
 export const scheduleEntrySchema = z
   .object({
@@ -308,7 +317,7 @@ export const scheduleEntrySchema = z
     cron: z.string().min(1).optional(),
     timezone: z.string().default('America/New_York'),
     market_hours: marketHoursSchema.default('regular'),
-    dry_run: z.boolean().default(true),
+    dry_run: paperDryRunSchema,
     enabled: z.boolean().default(true),
     queue: z.enum(QUEUE_NAMES).default('trading-cycle'),
     catch_up: z.union([z.literal('none'), durationSchema]).default('none'),
@@ -339,10 +348,11 @@ export type ScheduleEntry = z.infer<typeof scheduleEntrySchema>;
 
 /**
  * The job ids this product issues: a UUID (API, CLI), `repeat:<schedule>:<ticker>:<millis>` (BullMQ job
- * schedulers) and `catchup:<schedule>:<ticker>@<millis>` (catch-up runs). Anything else is refused before
+ * schedulers), `catchup:<schedule>:<ticker>@<millis>` (catch-up runs) and `replay-<replay_id>-<n>` (a replay's
+ * cycles, listed with the others). Anything else is refused before
  * it reaches Redis, where a raw id like `meta` or `<id>:lock` would name one of BullMQ's own keys.
  */
-export const JOB_ID_PATTERN = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|repeat:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}:\d{1,16}|catchup:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}@\d{1,16})$/;
+export const JOB_ID_PATTERN = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|repeat:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}:\d{1,16}|catchup:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}@\d{1,16}|replay-\d{8}-[0-9a-f]{8}-\d{1,9})$/;
 
 export function isIssuedJobId(id: string): boolean {
   return JOB_ID_PATTERN.test(id);

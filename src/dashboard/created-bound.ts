@@ -16,7 +16,9 @@ export function createdBound(side: 'start' | 'end') {
       const at = DateTime.fromISO(text, { setZone: true });
       if (at.isValid && /(Z|[+-]\d{2}:?\d{2})$/.test(text)) return at.toMillis();
     }
-    ctx.addIssue({ code: 'custom', message: 'must be a New York date (YYYY-MM-DD) or an ISO-8601 date-time with an offset' });
+    // A "+" in a query string arrives as a space: say so rather than only "invalid".
+    const hint = / \d{2}:?\d{2}$/.test(text) ? ' (a "+" in the address must be sent as %2B)' : '';
+    ctx.addIssue({ code: 'custom', message: `must be a New York date (YYYY-MM-DD) or an ISO-8601 date-time with an offset${hint}` });
     return z.NEVER;
   });
 }

@@ -28,6 +28,12 @@ export function validationError(err: ZodError, where = 'body'): HttpError {
   return new HttpError(400, `invalid request ${where}`, details);
 }
 
+/** A query field the route does not take is a 400 naming it: a mistyped filter must not silently list everything. */
+export function rejectUnknownQuery(query: Record<string, unknown>, allowed: readonly string[]): void {
+  const unknown = Object.keys(query).filter((k) => !allowed.includes(k));
+  if (unknown.length) throw new HttpError(400, 'invalid request query', unknown.map((field) => ({ field, message: 'unknown field' })));
+}
+
 export class RedisUnavailableError extends HttpError {
   constructor(reason = 'Redis is unreachable; retry shortly') {
     super(503, 'service unavailable', [{ field: 'redis', message: reason }]);

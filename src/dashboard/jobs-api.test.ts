@@ -86,11 +86,31 @@ describe('job API contract', () => {
     [{ ticker: 'SPY', extra: true }, 'extra'],
     [{ ticker: 'SPY', config: { debate_rounds: 99 } }, 'config.debate_rounds'],
     [{ ticker: 'SPY', queue: 'elsewhere' }, 'queue'],
+    // No broker adapter: refused here, not accepted with a 202 and failed later by the worker.
+    [{ ticker: 'SPY', dry_run: false }, 'dry_run'],
   ])('400 names the field: %j', async (body, field) => {
     const res = await request(app).post('/api/jobs').send(body);
     expect(res.status).toBe(400);
     expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);
     expect(res.body.details.every((d: { message: string }) => d.message.length > 0)).toBe(true);
+  });
+
+  it('a cursor the listing did not hand out is a 400 naming cursor, not a silent restart from the newest job', async () => {
+    const first = await request(app).get('/api/jobs?limit=1');
+    expect(first.status).toBe(200);
+    for (const cursor of ['garbage', 'WzEsMl0', Buffer.from('{"a":1}').toString('base64url')]) {
+      const res = await request(app).get(`/api/jobs?limit=1&cursor=${cursor}`);
+      expect(res.status).toBe(400);
+      expect(res.body.details).toEqual([{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
+    }
+  });
+
+  it('from/to: a "+" offset sent unencoded is named in the 400; sent as %2B it bounds the list', async () => {
+    const plain = await request(app).get('/api/jobs?from=2026-02-12T20:00:00+05:00');
+    expect(plain.status).toBe(400);
+    expect(plain.body.details[0]).toMatchObject({ field: 'from' });
+    expect(plain.body.details[0].message).toMatch(/%2B/);
+    expect((await request(app).get('/api/jobs?from=2026-02-12T20:00:00%2B05:00')).status).toBe(200);
   });
 
   it('400 for malformed JSON, 413 for a huge body', async () => {

@@ -1,4 +1,6 @@
 /** The OpenAPI 3 document of the JSON API, served at /api/openapi.json and checked against the routes by a test. */
+import { z } from 'zod';
+import { cycleOptionsSchema, DECISIONS, JOB_STATUSES, QUEUE_NAMES } from '../core/index.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
@@ -7,7 +9,32 @@ const errors = {
   '401': json(ref('Error'), 'Token required'),
   '503': json(ref('Error'), 'Redis unreachable'),
 };
+// Built from the schemas the routes parse, so the document cannot drift from what they accept.
+const cycleOptions = () => ({
+  ...z.toJSONSchema(cycleOptionsSchema, { target: 'openapi-3.0' }),
+  description: "may only tighten the agent's profile: fewer rounds, analysts or tokens, a model the profile lists, an llm agent run as quant (else 400 naming config.<field>)",
+});
+const listParams = (names: string[]) =>
+  names.map((name) => {
+    const values: Record<string, readonly string[]> = { status: JOB_STATUSES, decision: DECISIONS, queue: QUEUE_NAMES };
+    const schema = values[name] ? { type: 'string', enum: [...values[name]] } : { type: 'string' };
+    const description = name === 'cursor' ? 'the previous answer\'s next_cursor (anything else is a 400 naming cursor)' : undefined;
+    return { name, in: 'query', schema, ...(description ? { description } : {}) };
+  });
+const limitParam = { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } };
 const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
+
+/** Every write may be refused as read-only; the two that create cycles also by the per-client and queue-depth limits. */
+function withWriteRefusals<T extends Record<string, Record<string, { responses: Record<string, unknown> }>>>(paths: T): T {
+  for (const [path, ops] of Object.entries(paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      if (method === 'get') continue;
+      op.responses['403'] = json(ref('Error'), 'Read-only: DASHBOARD_READONLY=1 or the DASHBOARD_READ_TOKEN, or a cross-site request');
+      if (path === '/api/jobs' || path === '/api/schedules/{id}/trigger') op.responses['429'] = json(ref('Error'), 'JOBS_PER_MINUTE used up for this client (Retry-After) or MAX_QUEUE_DEPTH jobs waiting');
+    }
+  }
+  return paths;
+}
 
 export function openApiDocument() {
   return {
@@ -33,7 +60,22 @@ export function openApiDocument() {
         },
         Attempt: { type: 'object', properties: { attempt: { type: 'integer' }, started_at: { type: 'string' }, ended_at: { type: 'string', nullable: true }, worker: { type: 'string', nullable: true }, outcome: { type: 'string', enum: ['running', 'completed', 'skipped', 'cancelled', 'failed', 'lost'] }, error: { type: 'string' }, error_name: { type: 'string' }, stack: { type: 'string' }, detail: { type: 'string' } } },
         Approval: { type: 'object', properties: { job_id: { type: 'string' }, status: { type: 'string', enum: ['pending', 'approved', 'rejected', 'expired'] }, agent: { type: 'string' }, ticker: { type: 'string' }, decision: { type: 'string' }, price: { type: 'number', nullable: true }, created_at: { type: 'string' }, expires_at: { type: 'string' }, settled_by: { type: 'string', nullable: true }, settled_at: { type: 'string', nullable: true }, note: { type: 'string', nullable: true }, fill: { type: 'object', nullable: true }, fill_pending: { type: 'boolean' } } },
-        ScheduleDetail: { type: 'object', description: 'Schedule plus next_runs[{ticker, scheduler, runs[]}], recent_runs[], counts{today, all_time: {ran, failed, cancelled, skipped{reason: n}}}, today{date, session, slots[{at, runs[{ticker, status, job_id?, decision?, reason?}]}], truncated, other_runs[]}' },
+        ScheduleDetail: {
+          description: 'A schedule plus its next runs, recent runs, counts and today\'s slots',
+          allOf: [
+            ref('Schedule'),
+            {
+              type: 'object',
+              properties: {
+                description: { type: 'string', nullable: true },
+                next_runs: { type: 'array', items: { type: 'object', properties: { ticker: { type: 'string' }, scheduler: { type: 'string' }, runs: { type: 'array', items: { type: 'string', format: 'date-time' } } } } },
+                recent_runs: { type: 'array', items: { type: 'object' } },
+                counts: { type: 'object', description: '{today, all_time}: {ran, failed, cancelled, skipped{reason: n}}' },
+                today: { type: 'object', description: '{date, session, slots[{at, runs[{ticker, status, job_id?, decision?, reason?}]}], truncated, other_runs[]}' },
+              },
+            },
+          ],
+        },
         Result: {
           type: 'object',
           properties: {
@@ -42,17 +84,27 @@ export function openApiDocument() {
             reports: { type: 'object', additionalProperties: { type: 'string' } }, indicators: { type: 'object', additionalProperties: { type: 'number', nullable: true } },
             data_source: { type: 'string' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, usage: { type: 'object' },
             started_at: { type: 'string' }, finished_at: { type: 'string' }, dry_run: { type: 'boolean' }, fill: { type: 'object', nullable: true }, bars: { type: 'array', items: ref('Bar') },
+            status: { type: 'string', description: 'completed, or how a held decision was settled (awaiting_approval, rejected, expired)' },
+            as_of: { type: 'string', format: 'date-time', nullable: true, description: 'the last bar the analysis saw; price is its close' },
+            fill_note: { type: 'string', description: 'why fill is null (a past session, a HOLD, no trade needed, awaiting settlement)' },
+            awaiting_approval: { type: 'boolean' }, approval: ref('Approval'),
+            calls: { type: 'array', description: 'LLM desk: every call (role, model, tokens, cost, latency, attempt); they sum to usage', items: { type: 'object' } },
+            role_reports: { type: 'object', description: "LLM desk: each role's own output" },
+            lessons_used: { type: 'array', items: { type: 'object', properties: { ticker: { type: 'string' }, date: { type: 'string' }, lesson: { type: 'string' } } } },
+            source: { type: 'string', enum: ['history'], description: 'present when read from the durable history (Redis no longer holds the job)' },
           },
         },
         CreateJob: {
           type: 'object', required: ['ticker'], additionalProperties: false,
           properties: {
             ticker: { type: 'string', example: 'NVDA' }, date: { type: 'string', format: 'date' }, agent: { type: 'string', default: 'quant' },
-            config: { type: 'object', properties: { engine: { type: 'string', enum: ['quant', 'llm'] }, quick_model: { type: 'string' }, deep_model: { type: 'string' }, debate_rounds: { type: 'integer' }, risk_rounds: { type: 'integer' }, analysts: { type: 'array', items: { type: 'string' } }, temperature: { type: 'number' }, max_tokens_per_cycle: { type: 'integer' } } },
-            queue: { type: 'string', enum: ['trading-cycle', 'trading-cycle-priority'], default: 'trading-cycle-priority' }, dry_run: { type: 'boolean', default: true },
+            config: cycleOptions(),
+            queue: { type: 'string', enum: ['trading-cycle', 'trading-cycle-priority'], default: 'trading-cycle-priority' }, dry_run: { type: 'boolean', enum: [true], default: true, description: 'false is refused (400): there is no broker adapter, only paper trading' },
           },
         },
-        Schedule: { type: 'object', properties: { id: { type: 'string' }, agent: { type: 'string' }, tickers: { type: 'array', items: { type: 'string' } }, every: { type: 'string', nullable: true }, cron: { type: 'string', nullable: true }, market_hours: { type: 'string' }, enabled: { type: 'boolean' }, paused: { type: 'boolean' }, next_run: { type: 'string', nullable: true }, last_run: { type: 'object', nullable: true }, skipped: { type: 'object' }, rearmed: { type: 'integer' } } },
+        Schedule: { type: 'object', properties: { id: { type: 'string' }, agent: { type: 'string' }, tickers: { type: 'array', items: { type: 'string' } }, every: { type: 'string', nullable: true }, cron: { type: 'string', nullable: true }, market_hours: { type: 'string' }, enabled: { type: 'boolean' }, paused: { type: 'boolean' }, next_run: { type: 'string', nullable: true }, last_run: { type: 'object', nullable: true }, skipped: { type: 'object' }, rearmed: { type: 'integer' },
+          every_ms: { type: 'integer', nullable: true }, timezone: { type: 'string' }, queue: { type: 'string', enum: [...QUEUE_NAMES] }, pause: { type: 'object', nullable: true, description: '{by, at, note} while paused' }, dry_run: { type: 'boolean' }, overlap: { type: 'string', enum: ['skip', 'allow'] }, catch_up: { type: 'string' },
+          runs: { type: 'array', description: 'per ticker: {ticker, scheduler, next_run, last_run}', items: { type: 'object' } } } },
         Bar: { type: 'object', properties: { t: { type: 'string', format: 'date-time' }, o: { type: 'number' }, h: { type: 'number' }, l: { type: 'number' }, c: { type: 'number' }, v: { type: 'number' } } },
         CreateReplay: {
           type: 'object', required: ['profiles', 'tickers', 'from', 'to'], additionalProperties: false,
@@ -76,12 +128,12 @@ export function openApiDocument() {
       },
     },
     security: [{ bearer: [] }],
-    paths: {
+    paths: withWriteRefusals({
       '/api/jobs': {
         get: {
           summary: 'List jobs, newest first',
           description: 'Filters combine. `from`/`to` bound the creation time: a New York date (YYYY-MM-DD, the whole day) or an ISO-8601 date-time with offset; `to` is exclusive for date-times. Page on with `cursor` = the previous answer\'s next_cursor.',
-          parameters: ['status', 'ticker', 'agent', 'schedule', 'queue', 'decision', 'from', 'to', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })).concat([{ name: 'limit', in: 'query', schema: { type: 'integer' } } as never]),
+          parameters: [...listParams(['status', 'ticker', 'agent', 'schedule', 'queue', 'decision', 'from', 'to', 'cursor']), limitParam],
           responses: { '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') }, next_cursor: { type: 'string', nullable: true } } }), ...errors },
         },
         post: { summary: 'Analyse a ticker now', requestBody: { required: true, content: { 'application/json': { schema: ref('CreateJob') } } }, responses: { '202': json(ref('Job'), 'Accepted: pending'), ...errors } },
@@ -117,8 +169,8 @@ export function openApiDocument() {
       '/api/schedules/{id}/trigger': {
         post: {
           summary: 'Run a schedule\'s cycle now (priority queue)',
-          parameters: [idParam('id', 'schedule id'), { name: 'respect_market_hours', in: 'query', schema: { type: 'string', enum: ['0', '1'] } }],
-          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { ticker: { type: 'string' } } } } } },
+          parameters: [idParam('id', 'schedule id'), { name: 'respect_market_hours', in: 'query', schema: { type: 'string', enum: ['0', '1', 'true', 'false'] }, description: '1/true: 409 while the schedule\'s session is closed' }],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { ticker: { type: 'string', description: 'one of the schedule\'s tickers (default: all of them)' } } } } } },
           responses: { '202': json({ type: 'object', properties: { schedule_id: { type: 'string' }, job_ids: { type: 'array', items: { type: 'string' } }, queue: { type: 'string' } } }), '404': json(ref('Error')), '409': json(ref('Error'), 'Market closed'), ...errors },
         },
       },
@@ -129,7 +181,7 @@ export function openApiDocument() {
       '/api/decisions': { get: { summary: 'Decisions awaiting approval, soonest expiry first', responses: { '200': json({ type: 'object', properties: { pending: { type: 'array', items: ref('Approval') } } }), ...errors } } },
       '/api/decisions/{job_id}/approve': { post: { summary: 'Approve a held decision: fills the paper ledger at its price, once', parameters: [idParam('job_id', 'job id')], requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { by: { type: 'string' }, note: { type: 'string' } } } } } }, responses: { '200': json(ref('Approval')), '404': json(ref('Error')), '409': json(ref('Error'), 'Already settled'), ...errors } } },
       '/api/decisions/{job_id}/reject': { post: { summary: 'Reject a held decision: nothing is filled', parameters: [idParam('job_id', 'job id')], requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { by: { type: 'string' }, note: { type: 'string' } } } } } }, responses: { '200': json(ref('Approval')), '404': json(ref('Error')), '409': json(ref('Error'), 'Already settled'), ...errors } } },
-      '/api/market/status': { get: { summary: 'NYSE status now or at a given instant', parameters: [{ name: 'at', in: 'query', schema: { type: 'string', format: 'date-time' } }], responses: { '200': json(ref('MarketStatus')), ...errors } } },
+      '/api/market/status': { get: { summary: 'NYSE status now or at a given instant', parameters: [{ name: 'at', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'an instant with its offset (Z or ±hh:mm; send + as %2B); default now' }], responses: { '200': json(ref('MarketStatus')), ...errors } } },
       '/api/workers': { get: { summary: 'Worker heartbeats (celery inspect)', responses: { '200': json({ type: 'object' }), ...errors } } },
       '/api/queues': { get: { summary: 'Depth per state per queue', responses: { '200': json({ type: 'object' }), ...errors } } },
       '/api/portfolio': { get: { summary: 'Paper portfolios of every agent', responses: { '200': json({ type: 'object' }), ...errors } } },
@@ -137,7 +189,7 @@ export function openApiDocument() {
       '/api/history': {
         get: {
           summary: 'Finished cycles kept in PostgreSQL (DATABASE_URL), newest first; 404 when no durable history is configured',
-          parameters: [...['status', 'ticker', 'agent', 'schedule', 'decision', 'from', 'to', 'cursor'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })), { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }],
+          parameters: [...listParams(['status', 'ticker', 'agent', 'schedule', 'decision', 'from', 'to', 'cursor']), limitParam],
           responses: { '200': json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') }, next_cursor: { type: 'string', nullable: true } } }), '404': json(ref('Error')), ...errors },
         },
       },
@@ -167,7 +219,7 @@ export function openApiDocument() {
       '/api/replays/{id}/report.json': { get: { summary: 'The report as a JSON download', parameters: [idParam('id', 'replay id')], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
       '/api/replays/{id}/report.csv': { get: { summary: 'One row per cycle as CSV', parameters: [idParam('id', 'replay id')], responses: { '200': { description: 'text/csv', content: { 'text/csv': { schema: { type: 'string' } } } }, '404': json(ref('Error')), ...errors } } },
       '/api/events': { get: { summary: 'Server-Sent Events: cycle.started|progress|completed|failed|skipped, schedule.changed|rearmed, worker.online|offline, queue.paused|resumed, decision.pending|approved|rejected|expired', responses: { '200': { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } } } } },
-      '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': json({ type: 'object' }) } } },
-    },
+      '/api/openapi.json': { get: { summary: 'This document (behind the token, like the rest of /api)', responses: { '200': json({ type: 'object' }), '401': errors['401'] } } },
+    }),
   };
 }

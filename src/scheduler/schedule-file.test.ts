@@ -98,6 +98,13 @@ describe('schedule file', () => {
     expect(issues[0]!.message).toMatch(/at least soft_time_limit/);
   });
 
+  it('refuses dry_run: false at its line (no broker adapter), so no schedule is armed to fail every run', () => {
+    const issues = issuesOf('schedules:\n  - id: live\n    agent: quant\n    ticker: SPY\n    every: 5m\n    dry_run: false\n');
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ line: 6, field: 'schedules[0].dry_run' });
+    expect(issues[0]!.message).toMatch(/false is refused: no broker adapter/);
+  });
+
   it('reports YAML syntax errors with a line', () => {
     const issues = issuesOf('schedules:\n  - id: a\n   agent: [unclosed\n');
     expect(issues[0]!.message).toMatch(/YAML syntax/);

@@ -4,7 +4,7 @@ export { enqueueCycle, enqueueManualCycles, findJob, getJobView, listJobs, cance
 export { toJobView, approvalJobStatus, resultOf, dueTimeFromJobId, nyDate, type JobView } from './job-view.ts';
 export { readWorkers, type WorkerView, type WorkerHeartbeat } from './worker-heartbeat.ts';
 export { admit, MIN_STALE_MS, type Admission, type SkipReason } from './admission.ts';
-export { indexJob, pruneJobIndex } from './job-index.ts';
+export { indexJob, isJobCursor, pruneJobIndex } from './job-index.ts';
 export type { CycleFunction } from './cycle-execution.ts';
 export { retryJob, type RetryResult } from './job-retry.ts';
 export { readAttemptLog, type AttemptEntry } from './attempt-log.ts';

@@ -135,6 +135,11 @@ export function encodeCursor(entry: { createdAt: number; member: string }): stri
   return Buffer.from(JSON.stringify([entry.createdAt, entry.member])).toString('base64url');
 }
 
+/** Whether a string is a cursor a job listing handed out (so a mangled one is refused, not read as "from the top"). */
+export function isJobCursor(cursor: string): boolean {
+  return decodeCursor(cursor) !== null;
+}
+
 export function decodeCursor(cursor: string): { score: number; member: string } | null {
   try {
     const [score, member] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];

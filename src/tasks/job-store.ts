@@ -210,8 +210,11 @@ export type CancelResult = { outcome: 'cancelled' | 'cancelling'; view: JobView 
 /** Cancels a job: pending → removed (or tombstoned), running → its worker is told to abort, finished → refused. */
 export async function cancelJob(store: JobStore, id: string): Promise<CancelResult> {
   const found = await findJob(store.queues, id);
-  if (!found) return null;
+  // A cancelled pending job has left BullMQ (or, a scheduler's run, waits to be skipped): its tombstone answers.
+  const tomb = !found || found.state !== 'active' ? await readTombstone(store.redis, store.keys, id) : null;
+  if (!found) return tomb ? { outcome: 'finished', view: tomb as unknown as JobView } : null;
   const view = toJobView(found.job, found.state, found.queue);
+  if (tomb && view.status === 'pending') return { outcome: 'finished', view: { ...view, status: 'cancelled', reason: CANCEL_REASON } };
   if (view.status === 'running') {
     // The tombstone covers a job that is active in Redis but not yet tracked by its worker process.
     await writeTombstone(store.redis, store.keys, id, { ...view, status: 'cancelled', reason: CANCEL_REASON });

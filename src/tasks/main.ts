@@ -2,10 +2,16 @@ import { parseArgs } from 'node:util';
 import { isQueueName, runService, type QueueName } from '../core/index.ts';
 import { startWorkers } from './worker-service.ts';
 
-const { values } = parseArgs({
-  options: { queues: { type: 'string' }, concurrency: { type: 'string' } },
-  allowPositionals: false,
-});
+function parseOptions() {
+  try {
+    return parseArgs({ options: { queues: { type: 'string' }, concurrency: { type: 'string' } }, allowPositionals: false }).values;
+  } catch (err) {
+    // A mistyped option is a usage error (exit 2) with one line, not a stack trace.
+    process.stderr.write(`tradeloop worker: ${(err as Error).message.split('\n')[0]} (options: --queues q1,q2 --concurrency N)\n`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
 const queues = values.queues?.split(',').map((q) => q.trim()).filter(Boolean);
 for (const q of queues ?? []) {
   if (!isQueueName(q)) {

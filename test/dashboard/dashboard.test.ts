@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeQueues, createRedisConnection, openQueues, productKeys, type Config } from '../../src/core/index.ts';
+import { closeQueues, createRedisConnection, cycleOptionsSchema, cycleResultSchema, JOB_STATUSES, openQueues, productKeys, type Config } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
 import { LiveEvents } from '../../src/dashboard/live-events.ts';
 import { openApiDocument } from '../../src/dashboard/openapi.ts';
@@ -173,6 +173,19 @@ describe('live events, metrics and readiness with a real worker', () => {
   });
 });
 
+describe('query fields', () => {
+  it('a mistyped one is a 400 naming it, not a silent answer without the filter', async () => {
+    const { app } = await makeApp();
+    for (const [path, field] of [['/api/agents/quant/lessons?tickr=SPY', 'tickr'], ['/api/agents/quant/scorecard?sorce=redis', 'sorce'], ['/api/market/status?ta=2026-11-27T12:00:00Z', 'ta']] as const) {
+      const res = await request(app).get(path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.details).toEqual([{ field, message: 'unknown field' }]);
+    }
+    expect((await request(app).get('/api/agents/quant/lessons?ticker=SPY&limit=5')).status).toBe(200);
+    expect((await request(app).get('/api/market/status?at=2026-11-27T12:00:00Z')).status).toBe(200);
+  });
+});
+
 describe('OpenAPI document', () => {
   it('documents every API route, and every documented path exists', async () => {
     const { config } = await makeApp();
@@ -190,5 +203,50 @@ describe('OpenAPI document', () => {
     expect([...actual].sort()).toEqual([...documented].sort());
     const { app } = await makeApp();
     expect((await request(app).get('/api/openapi.json')).body.openapi).toBe('3.0.3');
+  });
+
+  it('documents the refusals the routes really answer: 403 on writes, 429 on cycle creation, 401 on itself', async () => {
+    const paths = openApiDocument().paths as Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+    for (const [path, ops] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(ops)) if (method !== 'get') expect(op.responses['403'], `${method} ${path}`).toBeDefined();
+    }
+    const { app: readOnly } = await makeApp({ DASHBOARD_READONLY: '1' });
+    expect((await request(readOnly).post('/api/jobs').send({ ticker: 'SPY' })).status).toBe(403);
+    expect((await request(readOnly).delete('/api/replays/x')).status).toBe(403);
+    expect(paths['/api/jobs']!.post!.responses['429']).toBeDefined();
+    expect(paths['/api/schedules/{id}/trigger']!.post!.responses['429']).toBeDefined();
+    const { app: limited } = await makeApp({ JOBS_PER_MINUTE: '1' });
+    expect((await request(limited).post('/api/jobs').send({ ticker: 'SPY' })).status).toBe(202);
+    expect((await request(limited).post('/api/jobs').send({ ticker: 'SPY' })).status).toBe(429);
+    // The document is behind the token like the rest of /api, so it must not claim to need none.
+    const { app: guarded } = await makeApp({ DASHBOARD_TOKEN: TOKEN });
+    expect((await request(guarded).get('/api/openapi.json')).status).toBe(401);
+    expect(paths['/api/openapi.json']!.get!.security).toBeUndefined();
+    expect(paths['/api/openapi.json']!.get!.responses['401']).toBeDefined();
+  });
+
+  it("documents every field of a job's result", () => {
+    const documented = Object.keys((openApiDocument().components.schemas.Result as { properties: object }).properties);
+    for (const field of [...Object.keys(cycleResultSchema.shape), 'job_id', 'status']) expect(documented, field).toContain(field);
+  });
+
+  it('documents the fields and values the job routes really take', async () => {
+    const { app } = await makeApp();
+    const doc = (await request(app).get('/api/openapi.json')).body;
+    const create = doc.components.schemas.CreateJob.properties;
+    // Every config field the route accepts (the reasoning efforts included), and only those.
+    expect(Object.keys(create.config.properties).sort()).toEqual(Object.keys(cycleOptionsSchema.shape).sort());
+    expect(create.config.additionalProperties).toBe(false);
+    expect(create.config.properties.quick_reasoning_effort.enum).toContain('minimal');
+    const accepted = await request(app).post('/api/jobs').send({ ticker: 'SPY', config: { quick_reasoning_effort: 'low', deep_reasoning_effort: 'high' } });
+    expect(accepted.status).toBe(202);
+    // dry_run: only true is accepted, as the document says.
+    expect(create.dry_run.enum).toEqual([true]);
+    expect((await request(app).post('/api/jobs').send({ ticker: 'SPY', dry_run: false })).status).toBe(400);
+    const params = Object.fromEntries(doc.paths['/api/jobs'].get.parameters.map((p: { name: string; schema: unknown }) => [p.name, p.schema]));
+    expect(params.status.enum).toEqual([...JOB_STATUSES]);
+    expect(params.limit).toMatchObject({ minimum: 1, maximum: 500, default: 50 });
+    for (const status of params.status.enum) expect((await request(app).get(`/api/jobs?status=${status}`)).status).toBe(200);
+    expect((await request(app).get('/api/jobs?limit=501')).status).toBe(400);
   });
 });

@@ -3,10 +3,11 @@ import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { agentProfileSchema, closeQueues, createRedisConnection, openQueues, productKeys, PRIORITY_QUEUE, scheduleEntrySchema, type Config } from '../../src/core/index.ts';
+import { agentProfileSchema, BUILTIN_AGENTS, closeQueues, CYCLE_JOB_NAME, cycleJobDataSchema, createRedisConnection, openQueues, productKeys, PRIORITY_QUEUE, scheduleEntrySchema, type Config } from '../../src/core/index.ts';
 import { MarketCalendar } from '../../src/calendar/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
 import { desiredSchedulers, parseScheduleText } from '../../src/scheduler/index.ts';
+import { replayJobId } from '../../src/replay/index.ts';
 import { deletePrefix, silentLogger, testConfig, TEST_REDIS_URL, waitFor } from '../support/redis-test-env.ts';
 
 const configs: Config[] = [];
@@ -86,6 +87,29 @@ describe('names and ids that are not ours', () => {
     expect((await request(app).get('/api/jobs/repeat:pair:SPY:1767225600000')).status).toBe(404);
     const made = await request(app).post('/api/jobs').send({ ticker: 'SPY' });
     expect((await request(app).get(`/api/jobs/${made.body.job_id}`)).status).toBe(200);
+  });
+
+  it('cancelling a job already cancelled is a 409 naming its status, as for any finished job (was a 404)', async () => {
+    const { app } = await makeApp();
+    const made = await request(app).post('/api/jobs').send({ ticker: 'SPY' });
+    expect((await request(app).delete(`/api/jobs/${made.body.job_id}`)).status).toBe(200);
+    expect((await request(app).get(`/api/jobs/${made.body.job_id}`)).body.status).toBe('cancelled');
+    const again = await request(app).delete(`/api/jobs/${made.body.job_id}`);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ error: 'job is already cancelled', details: [{ field: 'status', message: 'cancelled' }] });
+  });
+
+  it("a replay's cycle, listed by GET /api/jobs, is also answered by id (its job page works)", async () => {
+    const { app, queues } = await makeApp();
+    const data = cycleJobDataSchema.parse({ agent: 'quant', ticker: 'SPY', trigger: 'replay', profile: BUILTIN_AGENTS.quant, date: '2026-11-20' });
+    const id = replayJobId('20261202-cfb607cf', 4);
+    await queues['trading-cycle'].add(CYCLE_JOB_NAME, data, { jobId: id });
+    const res = await request(app).get(`/api/jobs/${id}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ job_id: id, ticker: 'SPY', status: 'pending' });
+    expect((await request(app).get(`/api/jobs/${id}/logs`)).status).toBe(200);
+    // Only the shape a replay issues: a look-alike still stops before Redis.
+    expect((await request(app).get('/api/jobs/replay-x-meta')).status).toBe(404);
   });
 });
 

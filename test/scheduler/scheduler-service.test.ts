@@ -7,6 +7,7 @@ import request from 'supertest';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { closeQueues, createRedisConnection, openQueues, productKeys, readCounters, type Config } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
+import { openApiDocument } from '../../src/dashboard/openapi.ts';
 import { readLoadStatus, startScheduler, type SchedulerService } from '../../src/scheduler/index.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 
@@ -110,6 +111,12 @@ describe('scheduler service (real Redis, real BullMQ)', () => {
       await waitFor(async () => (await keysOf(s)).length === 2, 3_000);
       const one = await request(app).get('/api/schedules/desk');
       expect(one.body.paused).toBe(false);
+      // Every field answered is in the OpenAPI document.
+      const schemas = openApiDocument().components.schemas as Record<string, { properties?: object; allOf?: Array<{ properties?: object }> }>;
+      const listed = Object.keys(schemas.Schedule!.properties!);
+      const detailed = [...listed, ...Object.keys(schemas.ScheduleDetail!.allOf![1]!.properties!)];
+      for (const key of Object.keys(desk)) expect(listed, key).toContain(key);
+      for (const key of Object.keys(one.body)) expect(detailed, key).toContain(key);
       expect(Date.parse(one.body.next_run)).not.toBeNaN();
     } finally {
       await closeQueues(queues);
@@ -138,6 +145,11 @@ describe('scheduler service (real Redis, real BullMQ)', () => {
       const closed = await request(app).post('/api/schedules/desk/trigger?respect_market_hours=1').send({});
       expect(closed.status).toBe(409);
       expect(closed.body.details[0].message).toContain('2026-11-30T14:30:00.000Z');
+      // A value it does not know is a 400 naming it, not a cycle enqueued on a closed market.
+      const typo = await request(app).post('/api/schedules/desk/trigger?respect_market_hours=yes').send({});
+      expect(typo.status).toBe(400);
+      expect(typo.body.details[0].field).toBe('respect_market_hours');
+      expect((await request(app).post('/api/schedules/desk/trigger?respect_hours=1').send({})).body.details[0]).toMatchObject({ field: 'respect_hours', message: 'unknown field' });
     } finally {
       await closeQueues(queues);
       redis.disconnect();
@@ -166,6 +178,15 @@ describe('scheduler service (real Redis, real BullMQ)', () => {
       const bad = await request(app).get('/api/market/status').query({ at: 'yesterday' });
       expect(bad.status).toBe(400);
       expect(bad.body.details[0].field).toBe('at');
+      // No offset: refused, not read in the server's own time zone.
+      const local = await request(app).get('/api/market/status').query({ at: '2026-11-27T10:00:00' });
+      expect(local.status).toBe(400);
+      expect(local.body.details[0].message).toMatch(/with an offset/);
+      const plus = await request(app).get('/api/market/status?at=2026-11-27T20:00:00+05:00');
+      expect(plus.status).toBe(400);
+      expect(plus.body.details[0].message).toMatch(/%2B/);
+      const encoded = await request(app).get('/api/market/status?at=2026-11-27T20:00:00%2B05:00');
+      expect(encoded.body).toMatchObject({ now: '2026-11-27T15:00:00.000Z', open: true, early_close: true });
     } finally {
       await closeQueues(queues);
       redis.disconnect();

@@ -1,5 +1,5 @@
 import { agentNameSchema, isQueueName, JOB_STATUSES, QUEUE_NAMES, tickerSchema, type JobStatus, type QueueName } from '../../core/index.ts';
-import { listJobs } from '../../tasks/index.ts';
+import { isJobCursor, listJobs } from '../../tasks/index.ts';
 import { EXIT, type CliCommand } from '../cli-command.ts';
 import { flag, nyTime, table, withCli } from '../cli-context.ts';
 
@@ -10,6 +10,7 @@ const command: CliCommand = {
     `  --status   ${JOB_STATUSES.join(' | ')}`,
     `  --queue    ${QUEUE_NAMES.join(' | ')}`,
     '  --limit    1..500 (default 20); --cursor continues from the "next:" line of the previous page',
+    '  --json     the array of jobs on stdout; the next page\'s cursor on stderr ("next cursor: C")',
     '  exit 0 ok, 2 bad option, 3 Redis unreachable',
   ].join('\n'),
   run: (args, io) => {
@@ -22,11 +23,13 @@ const command: CliCommand = {
     const rawTicker = flag(args, '--ticker');
     const agent = flag(args, '--agent');
     const limit = Number(flag(args, '--limit') ?? 20);
+    const cursor = flag(args, '--cursor');
     if (status !== undefined && !(JOB_STATUSES as readonly string[]).includes(status)) return usage(`--status must be one of ${JOB_STATUSES.join(', ')}`);
     if (queue !== undefined && !isQueueName(queue)) return usage(`--queue must be one of ${QUEUE_NAMES.join(', ')}`);
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) return usage('--limit must be an integer 1..500');
     const ticker = rawTicker === undefined ? undefined : tickerSchema.safeParse(rawTicker);
     if (ticker && !ticker.success) return usage(`--ticker ${ticker.error.issues[0]!.message}`);
+    if (cursor !== undefined && !isJobCursor(cursor)) return usage('--cursor is not a cursor printed by tradeloop jobs (the "next:" line)');
     if (agent !== undefined && !agentNameSchema.safeParse(agent).success) return usage('--agent must be an agent name (lowercase letters, digits, "-" or "_")');
     return withCli(io, async (ctx) => {
       const page = await listJobs(ctx, {
@@ -36,7 +39,7 @@ const command: CliCommand = {
         schedule: flag(args, '--schedule'),
         queue: queue as QueueName | undefined,
         limit,
-        cursor: flag(args, '--cursor'),
+        cursor,
       });
       // --json prints the array of jobs (what scripts pipe to jq); the cursor goes to stderr.
       if (args.includes('--json')) {

@@ -6,12 +6,18 @@ const command: CliCommand = {
   summary: 'recent log lines of scheduler, worker or dashboard (PM2 log files under ./logs)',
   usage: 'tradeloop logs [scheduler|worker|dashboard] [--lines N]',
   async run(args, io) {
-    const which = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a));
-    if (which && !(which in APPS)) {
-      io.stderr('usage: tradeloop logs [scheduler|worker|dashboard] [--lines N]\n');
+    const lines = flag(args, '--lines') ?? '100';
+    if (!/^[1-9]\d{0,5}$/.test(lines)) {
+      io.stderr(`tradeloop logs: --lines must be a positive integer, got "${lines}"\n`);
       return EXIT.usage;
     }
-    const r = pm2(['logs', ...(which ? [APPS[which as keyof typeof APPS]] : []), '--lines', flag(args, '--lines') ?? '100', '--nostream', '--raw'], io.env);
+    const which = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--lines');
+    // Own names only: "constructor" is no process group.
+    if (which !== undefined && !Object.hasOwn(APPS, which)) {
+      io.stderr(`tradeloop logs: unknown process group "${which}" (${Object.keys(APPS).join(', ')})\n`);
+      return EXIT.usage;
+    }
+    const r = pm2(['logs', ...(which ? [APPS[which as keyof typeof APPS]] : []), '--lines', lines, '--nostream', '--raw'], io.env);
     io.stdout(r.stdout);
     return r.code === 0 ? EXIT.ok : EXIT.failed;
   },

@@ -22,7 +22,7 @@ const command: CliCommand = {
         return Promise.resolve(EXIT.usage);
       }
       if (!name || !isQueueName(name)) {
-        io.stderr(`tradeloop queues ${sub}: name a queue (${QUEUE_NAMES.join(', ')})\n`);
+        io.stderr(`tradeloop queues ${sub}: ${name ? `unknown queue "${name}"` : 'name a queue'} (${QUEUE_NAMES.join(', ')})\n`);
         return Promise.resolve(EXIT.usage);
       }
       return withCli(io, async (ctx) => {

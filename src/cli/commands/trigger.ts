@@ -2,7 +2,7 @@ import { BUILTIN_AGENTS, cycleJobDataSchema, isRealCalendarDate, ownEntry, PRIOR
 import { readPublishedAgents, readPublishedSchedules } from '../../scheduler/index.ts';
 import { enqueueCycle, enqueueManualCycles, nyDate } from '../../tasks/index.ts';
 import { EXIT, type CliCommand } from '../cli-command.ts';
-import { CliExit, flag, withCli } from '../cli-context.ts';
+import { CliExit, flag, secondsFlag, withCli } from '../cli-context.ts';
 import { waitForJob } from '../wait-for-job.ts';
 
 const command: CliCommand = {
@@ -23,7 +23,12 @@ const command: CliCommand = {
       io.stderr(`tradeloop trigger: "${ticker}" is not a ticker symbol\n`);
       return Promise.resolve(EXIT.usage);
     }
-    const timeoutS = Number(flag(args, '--timeout') ?? 120);
+    const timeout = secondsFlag(args, '--timeout', 120);
+    if ('error' in timeout) {
+      io.stderr(`tradeloop trigger: ${timeout.error}\n`);
+      return Promise.resolve(EXIT.usage);
+    }
+    const timeoutS = timeout.seconds;
     const date = flag(args, '--date');
     const now = new Date();
     if (date !== undefined) {

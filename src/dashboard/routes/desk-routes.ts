@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { listLessons, readDeskRun } from '../../agents/index.ts';
 import { agentNameSchema, tickerSchema } from '../../core/index.ts';
 import type { ApiContext } from '../api-context.ts';
-import { HttpError, withDeadline } from '../http-errors.ts';
+import { HttpError, rejectUnknownQuery, withDeadline } from '../http-errors.ts';
 import { fromHistory } from '../history-fallback.ts';
 
 /** The LLM desk's memory (lessons per agent) and each job's audit trail, finished or not. */
@@ -14,6 +14,7 @@ export function deskRoutes(ctx: ApiContext): Router {
     const agent = agentNameSchema.safeParse(req.params.agent);
     if (!agent.success) throw new HttpError(400, 'invalid agent', [{ field: 'agent', message: agent.error.issues[0]!.message }]);
     const q = req.query as Record<string, unknown>;
+    rejectUnknownQuery(q, ['ticker', 'limit']);
     let ticker: string | undefined;
     if (q.ticker !== undefined) {
       const t = tickerSchema.safeParse(q.ticker);

@@ -9,6 +9,7 @@ import {
   isIssuedJobId,
   isoDateSchema,
   ownEntry,
+  paperDryRunSchema,
   PRIORITY_QUEUE,
   readApproval,
   QUEUE_NAMES,
@@ -17,7 +18,7 @@ import {
   type CycleJobInput,
 } from '../../core/index.ts';
 import { readPublishedAgents } from '../../scheduler/index.ts';
-import { approvalJobStatus, cancelJob, enqueueCycle, findJob, getJobView, listJobs, nyDate, readAttemptLog, resultOf, toJobView } from '../../tasks/index.ts';
+import { approvalJobStatus, cancelJob, enqueueCycle, findJob, getJobView, isJobCursor, listJobs, nyDate, readAttemptLog, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { jobFilterFields, parseJobFilter } from '../job-filter-query.ts';
 import { HttpError, validationError, withDeadline } from '../http-errors.ts';
@@ -32,7 +33,7 @@ const createJobBody = z
     agent: agentNameSchema.default('quant'),
     config: cycleOptionsSchema.default({}),
     queue: z.enum(QUEUE_NAMES).default(PRIORITY_QUEUE),
-    dry_run: z.boolean().default(true),
+    dry_run: paperDryRunSchema,
   })
   .strict();
 
@@ -48,12 +49,12 @@ export function jobsRoutes(ctx: ApiContext): Router {
   // Only ids we issue reach Redis; anything else cannot name a job (and might name a BullMQ key).
   router.param('id', (_req, _res, next, id: string) => {
     if (isIssuedJobId(id)) return next();
-    next(new HttpError(404, 'job not found', [{ field: 'id', message: `"${id.slice(0, 100)}" is not a job id issued by tradeloop (a UUID, repeat:<schedule>:<ticker>:<millis> or catchup:<schedule>:<ticker>@<millis>)` }]));
+    next(new HttpError(404, 'job not found', [{ field: 'id', message: `"${id.slice(0, 100)}" is not a job id issued by tradeloop (a UUID, repeat:<schedule>:<ticker>:<millis>, catchup:<schedule>:<ticker>@<millis> or replay-<replay_id>-<n>)` }]));
   });
 
   router.get('/jobs', async (req, res) => {
     const q = parseJobFilter(listQuery, req.query);
-    if (q.cursor && !/^[A-Za-z0-9_-]+$/.test(q.cursor)) {
+    if (q.cursor && !isJobCursor(q.cursor)) {
       throw new HttpError(400, 'invalid request query', [{ field: 'cursor', message: 'is not a cursor returned by this API' }]);
     }
     res.json(await withDeadline(listJobs(store, q), 5_000));

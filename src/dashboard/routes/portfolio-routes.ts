@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { getPortfolio, getScorecard, listPortfolioAgents, scorecardOf } from '../../agents/index.ts';
 import { agentNameSchema } from '../../core/index.ts';
 import type { ApiContext } from '../api-context.ts';
-import { HttpError, withDeadline } from '../http-errors.ts';
+import { HttpError, rejectUnknownQuery, withDeadline } from '../http-errors.ts';
 import { fromHistory } from '../history-fallback.ts';
 
 export function portfolioRoutes(ctx: ApiContext): Router {
@@ -28,6 +28,7 @@ export function portfolioRoutes(ctx: ApiContext): Router {
 
   router.get('/agents/:agent/scorecard', async (req, res) => {
     const agent = agentParam(req.params.agent);
+    rejectUnknownQuery(req.query, ['source']);
     const source = req.query.source;
     if (source !== undefined && source !== 'history' && source !== 'redis') throw new HttpError(400, 'invalid source', [{ field: 'source', message: 'must be history or redis' }]);
     if (source === 'history' && !ctx.history) throw new HttpError(400, 'invalid source', [{ field: 'source', message: 'no durable history: DATABASE_URL is not set' }]);

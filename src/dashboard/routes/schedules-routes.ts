@@ -10,6 +10,8 @@ import { HttpError, validationError, withDeadline } from '../http-errors.ts';
 import { admitCycles } from './cycle-admission.ts';
 
 const triggerBody = z.object({ ticker: tickerSchema.optional() }).strict();
+// A mistyped flag must not enqueue on a closed market as if it had not been asked for.
+const triggerQuery = z.object({ respect_market_hours: z.enum(['0', '1', 'true', 'false']).optional() }).strict();
 const detailQuery = z.object({ next: z.coerce.number().int().min(1).max(MAX_NEXT_RUNS).default(5) }).strict();
 const pauseBody = z.object({ note: z.string().max(500).optional(), by: z.string().min(1).max(100).optional() }).strict();
 const DEADLINE_MS = 3_000;
@@ -50,13 +52,15 @@ export function schedulesRoutes(ctx: ApiContext): Router {
 
   router.post('/schedules/:id/trigger', async (req, res) => {
     const entry = await findEntry(req.params.id);
+    const query = triggerQuery.safeParse(req.query);
+    if (!query.success) throw validationError(query.error, 'query');
     const body = triggerBody.safeParse(req.body ?? {});
     if (!body.success) throw validationError(body.error);
     const tickers = body.data.ticker ? [body.data.ticker] : entry.tickers;
     if (body.data.ticker && !entry.tickers.includes(body.data.ticker)) {
       throw new HttpError(400, 'invalid request body', [{ field: 'ticker', message: `${body.data.ticker} is not in schedule "${entry.id}" (${entry.tickers.join(', ')})` }]);
     }
-    const respect = req.query.respect_market_hours === '1' || req.query.respect_market_hours === 'true';
+    const respect = query.data.respect_market_hours === '1' || query.data.respect_market_hours === 'true';
     const now = ctx.now();
     if (respect && !calendar.isOpen(now, entry.market_hours)) {
       throw new HttpError(409, `market is closed for the ${entry.market_hours} session`, [
