@@ -104,6 +104,7 @@ export async function settleTradingCycle(analysis: CycleResult, input: CycleJobD
     price: analysis.price,
     models: analysis.models,
     cost_usd: analysis.usage.cost_usd,
+    ...(analysis.usage.cost_unknown ? { cost_unknown: true } : {}),
     cycle_ms: Date.parse(analysis.finished_at) - Date.parse(analysis.started_at),
     at: analysis.finished_at,
   });

@@ -17,6 +17,8 @@ export interface ScoredDecision {
   price: number;
   models: string[];
   cost_usd: number;
+  /** An unpriced hosted model was called: cost_usd leaves those calls out, so the cost average skips it. */
+  cost_unknown?: boolean;
   cycle_ms: number;
   /** When the decision was recorded. */
   at: string;

@@ -152,9 +152,9 @@ const SCORED = `status = 'completed' AND price IS NOT NULL AND trigger <> 'repla
 export async function readScoredDecisions(pool: pg.Pool, agent: string): Promise<HistoryScoredDecision[]> {
   const { rows } = await pool.query<{
     job_id: string; agent: string; ticker: string; day: string; decision: Decision; rating: Rating | null; confidence: number | null; engine: string | null;
-    data_source: string | null; price: number; models: string[]; cost_usd: number; started: string | null; finished: string | null; return_1d: number | null; return_5d: number | null;
+    data_source: string | null; price: number; models: string[]; cost_usd: number; cost_unknown: boolean; started: string | null; finished: string | null; return_1d: number | null; return_5d: number | null;
   }>(
-    `SELECT job_id, agent, ticker, to_char(date, 'YYYY-MM-DD') AS day, decision, rating, confidence, engine, data_source, price, models, cost_usd,
+    `SELECT job_id, agent, ticker, to_char(date, 'YYYY-MM-DD') AS day, decision, rating, confidence, engine, data_source, price, models, cost_usd, cost_unknown,
        result->>'started_at' AS started, result->>'finished_at' AS finished, return_1d, return_5d
      FROM cycles WHERE agent = $1 AND ${SCORED} ORDER BY finished_at`,
     [agent],
@@ -172,6 +172,7 @@ export async function readScoredDecisions(pool: pg.Pool, agent: string): Promise
     price: r.price,
     models: r.models,
     cost_usd: r.cost_usd,
+    ...(r.cost_unknown ? { cost_unknown: true } : {}),
     cycle_ms: r.started && r.finished ? Date.parse(r.finished) - Date.parse(r.started) : 0,
     at: r.finished ?? '',
     return_1d: r.return_1d,

@@ -72,6 +72,13 @@ describe('scorecard (real Redis, crafted bars)', () => {
     expect(await scoreTickerFromBars(redis, prefix, 'SPY', { daily: bars(), source: 'yahoo' }, new Date('2026-11-25T22:00:00Z'))).toBe(0);
   });
 
+  it('leaves a decision with an unpriced model out of the cost average', async () => {
+    const prefix = fresh();
+    await recordDecision(redis, prefix, decision({ job_id: 'p1', cost_usd: 0.04 }));
+    await recordDecision(redis, prefix, decision({ job_id: 'u1', cost_usd: 0, cost_unknown: true }));
+    expect((await getScorecard(redis, prefix, 'desk'))!.avg_cost_usd).toBe(0.04);
+  });
+
   it('records once per job id and sums hit rate, forward returns, cost and time per model', async () => {
     const prefix = fresh();
     const up = bars(); // rising closes

@@ -42,7 +42,8 @@ export function summarise(entries: ScoredDecision[]): ScorecardSummary {
       '1d': { BUY: mean('BUY', 'return_1d'), SELL: mean('SELL', 'return_1d'), HOLD: mean('HOLD', 'return_1d') },
       '5d': { BUY: mean('BUY', 'return_5d'), SELL: mean('SELL', 'return_5d'), HOLD: mean('HOLD', 'return_5d') },
     },
-    avg_cost_usd: avg(entries.map((e) => e.cost_usd)),
+    // A cycle with an unpriced model has no known cost: averaging its partial sum would claim one.
+    avg_cost_usd: avg(entries.filter((e) => !e.cost_unknown).map((e) => e.cost_usd)),
     avg_cycle_ms: avg(entries.map((e) => e.cycle_ms)),
   };
 }
