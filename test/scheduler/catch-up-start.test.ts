@@ -1,40 +1,24 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import request from 'supertest';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MarketCalendar } from '../../src/calendar/index.ts';
-import { closeQueues, createRedisConnection, openQueues, productKeys, type Config } from '../../src/core/index.ts';
+import { createRedisConnection, productKeys } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
 import { startScheduler } from '../../src/scheduler/index.ts';
 import { startWorkers } from '../../src/tasks/index.ts';
-import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
+import { silentLogger, waitFor } from '../support/redis-test-env.ts';
+import { schedulerHarness } from '../support/scheduler-harness.ts';
 import { runCycle } from '../support/test-cycle.ts';
 
 /**
  * A scheduler's start-up after downtime, with catch_up set, against real Redis, BullMQ and a worker:
  * the scheduler was down across a session's roll, so the new session's runs never fired.
  */
-const prefixes: string[] = [];
-const running: Array<{ stop(): Promise<void> }> = [];
+const h = schedulerHarness();
 const MIN = 60_000;
 
-function setup(yaml: string): Config {
-  const dir = mkdtempSync(join(tmpdir(), 'tl-catchup-'));
-  const file = join(dir, 'schedules.yaml');
-  writeFileSync(file, yaml);
-  const config = testConfig('catchupstart', { SCHEDULES_FILE: file });
-  prefixes.push(config.QUEUE_PREFIX);
-  return config;
-}
+const setup = (yaml: string) => h.setup('catchupstart', yaml);
 
-afterEach(async () => {
-  for (const s of running.splice(0).reverse()) await s.stop();
-});
-afterAll(async () => {
-  await Promise.all(prefixes.map((p) => deletePrefix(p)));
-});
 
 /** Two consecutive sessions a week or more ahead (BullMQ keeps the real clock: their runs lie in its future). */
 function sessions() {
@@ -44,35 +28,26 @@ function sessions() {
   return { a: { open: a.open.getTime(), close: a.close.getTime() }, b: { open: b.open.getTime(), close: b.close.getTime() } };
 }
 
-async function started<T extends { stop(): Promise<void> }>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  running.push(s);
-  return s;
-}
-
 describe('catch-up at a scheduler start (real Redis, BullMQ, worker)', () => {
   it('enqueues exactly one cycle for the missed run; a worker runs it and GET /api/schedules shows it as the last run', async () => {
     const config = setup(`schedules:\n  - { id: desk, agent: quant, ticker: CAUP, every: 5m, market_hours: regular, catch_up: 1h }\n`);
     const { a, b } = sessions();
-    const redis = createRedisConnection(config, 'producer');
-    await waitFor(() => redis.status === 'ready');
+    const { redis, queues } = await h.connect(config);
     const keys = productKeys(config.QUEUE_PREFIX);
-    const queues = openQueues(redis, config.QUEUE_PREFIX);
-    running.push({ stop: async () => (await closeQueues(queues), redis.disconnect()) });
     const queue = queues['trading-cycle'];
     let clock = a.close - 5.5 * MIN; // the first session's last slot (close − 5 min) is 30 s away
     const now = () => new Date(clock);
     const deps = { now, watch: false, tickMs: 200, wakeWorkers: false } as const;
 
     // The session's last run fires (promoted: it lies in the real clock's future) and a worker runs it.
-    const first = await started(startScheduler(config, silentLogger, deps));
+    const first = await h.started(startScheduler(config, silentLogger, deps));
     const lastSlot = a.close - 5 * MIN;
     const lastOfA = await queue.getJob(`repeat:desk:CAUP:${lastSlot}`);
     expect(lastOfA).toBeDefined();
     await first.stop();
-    running.pop();
+    h.running.pop();
     clock = lastSlot + 20_000;
-    await started(startWorkers(config, silentLogger, { sandbox: false, runCycle, now: () => clock }));
+    await h.started(startWorkers(config, silentLogger, { sandbox: false, runCycle, now: () => clock }));
     await lastOfA!.promote();
     await waitFor(async () => (await queue.getJobState(lastOfA!.id!)) === 'completed', 10_000);
 
@@ -80,7 +55,7 @@ describe('catch-up at a scheduler start (real Redis, BullMQ, worker)', () => {
     clock = b.open + 92 * MIN;
     const due = b.open + 90 * MIN;
     const id = `catchup:desk:CAUP@${due}`;
-    await started(startScheduler(config, silentLogger, deps));
+    await h.started(startScheduler(config, silentLogger, deps));
     await waitFor(async () => (await queue.getJobState(id)) === 'completed', 10_000);
     const app = createApp({ config, logger: silentLogger, redis, keys, queues, now });
     const view = (await request(app).get('/api/schedules')).body.schedules.find((s: { id: string }) => s.id === 'desk');
@@ -88,7 +63,7 @@ describe('catch-up at a scheduler start (real Redis, BullMQ, worker)', () => {
     expect((await request(app).get(`/api/jobs/${id}`)).body).toMatchObject({ status: 'completed', schedule_id: 'desk', ticker: 'CAUP' });
 
     // Exactly one: a restart (or the other scheduler) adds nothing more; the session runs on from its next slot.
-    await started(startScheduler(config, silentLogger, deps));
+    await h.started(startScheduler(config, silentLogger, deps));
     const all = await queue.getJobs(['waiting', 'delayed', 'prioritized', 'active', 'completed']);
     expect(all.map((j) => j.id).sort()).toEqual([id, `repeat:desk:CAUP:${b.open + 95 * MIN}`, `repeat:desk:CAUP:${lastSlot}`].sort());
   });
@@ -96,17 +71,14 @@ describe('catch-up at a scheduler start (real Redis, BullMQ, worker)', () => {
   it('a failure in one entry\'s catch-up is logged once: the others are caught up and the scheduler carries on', async () => {
     const config = setup(`schedules:\n  - { id: desk, agent: quant, tickers: [CBAD, CGOOD], every: 5m, market_hours: regular, catch_up: 1h }\n`);
     const { b } = sessions();
-    const redis = createRedisConnection(config, 'producer');
-    await waitFor(() => redis.status === 'ready');
+    const { redis, queues } = await h.connect(config);
     const keys = productKeys(config.QUEUE_PREFIX);
-    const queues = openQueues(redis, config.QUEUE_PREFIX);
-    running.push({ stop: async () => (await closeQueues(queues), redis.disconnect()) });
     // One last-run record is unreadable (written by hand, or by an older version); the other is fine.
     await redis.hset(keys.lastRuns, 'desk:CBAD', 'not json', 'desk:CGOOD', JSON.stringify({ job_id: 'x', status: 'completed', due_at: b.open }));
     const lines: Array<{ level: number; msg: string; schedulerKey?: string }> = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
     const due = b.open + 90 * MIN;
-    const s = await started(startScheduler(config, logger, { now: () => new Date(b.open + 92 * MIN), watch: false, tickMs: 100, wakeWorkers: false }));
+    const s = await h.started(startScheduler(config, logger, { now: () => new Date(b.open + 92 * MIN), watch: false, tickMs: 100, wakeWorkers: false }));
     expect(s.isLeader()).toBe(true);
     expect(await queues['trading-cycle'].getJob(`catchup:desk:CGOOD@${due}`)).toBeDefined();
     // Several ticks later: the failure was logged once, naming the scheduler, and nothing was redone.
@@ -124,12 +96,12 @@ describe('catch-up at a scheduler start (real Redis, BullMQ, worker)', () => {
     const { b } = sessions();
     const redis = createRedisConnection(config, 'producer');
     await waitFor(() => redis.status === 'ready');
-    running.push({ stop: async () => redis.disconnect() });
+    h.running.push({ stop: async () => redis.disconnect() });
     // The last-run hash is not a hash (WRONGTYPE on every read of it).
     await redis.set(productKeys(config.QUEUE_PREFIX).lastRuns, 'oops');
     const lines: Array<{ level: number; msg: string }> = [];
     const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
-    const s = await started(startScheduler(config, logger, { now: () => new Date(b.open + 92 * MIN), watch: false, tickMs: 100, wakeWorkers: false }));
+    const s = await h.started(startScheduler(config, logger, { now: () => new Date(b.open + 92 * MIN), watch: false, tickMs: 100, wakeWorkers: false }));
     await new Promise((r) => setTimeout(r, 600));
     expect(s.isLeader()).toBe(true);
     expect(lines.filter((l) => l.level >= 40 && /catch-up/.test(l.msg))).toHaveLength(1);

@@ -1,32 +1,21 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { closeQueues, createRedisConnection, openQueues, productKeys } from '../../src/core/index.ts';
+import { describe, expect, it } from 'vitest';
+import { productKeys } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
 import { startScheduler } from '../../src/scheduler/index.ts';
 import { startWorkers } from '../../src/tasks/index.ts';
-import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
+import { silentLogger, waitFor } from '../support/redis-test-env.ts';
+import { schedulerHarness } from '../support/scheduler-harness.ts';
 import { runCycle } from '../support/test-cycle.ts';
 
 /** Per-schedule options of schedules.yaml reach the runs BullMQ's job schedulers create, and the worker honours them. */
-const prefixes: string[] = [];
-const running: Array<{ stop(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const s of running.splice(0).reverse()) await s.stop();
-});
-afterAll(async () => {
-  await Promise.all(prefixes.map((p) => deletePrefix(p)));
-});
+const h = schedulerHarness();
 
 describe('schedule options through real BullMQ job schedulers and a worker', () => {
   it('attempts, soft/hard time limits, max_start_delay (and catch_up covering it), enabled: false, and a failed run retried through the API', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tl-opts-'));
-    const file = join(dir, 'schedules.yaml');
     const entry = (id: string, ticker: string, extra: string) => `  - { id: ${id}, agent: quant, ticker: ${ticker}, every: 1h, market_hours: always, overlap: allow${extra} }\n`;
-    writeFileSync(
-      file,
+    const config = h.setup(
+      'schedopts',
       'schedules:\n' +
         entry('once', 'FAIL1', ', attempts: 1') +
         entry('thrice', 'FAIL1', ', attempts: 3') +
@@ -34,18 +23,14 @@ describe('schedule options through real BullMQ job schedulers and a worker', () 
         entry('late', 'SPY', ', max_start_delay: 1m') +
         entry('covered', 'QQQ', ', max_start_delay: 1m, catch_up: 5m') +
         entry('off', 'SPY', ', enabled: false'),
+      { CYCLE_BACKOFF_MS: '10', CYCLE_BACKOFF_CAP_MS: '10' },
     );
-    const config = testConfig('schedopts', { SCHEDULES_FILE: file, CYCLE_BACKOFF_MS: '10', CYCLE_BACKOFF_CAP_MS: '10' });
-    prefixes.push(config.QUEUE_PREFIX);
-    const redis = createRedisConnection(config, 'producer');
-    await waitFor(() => redis.status === 'ready');
-    const queues = openQueues(redis, config.QUEUE_PREFIX);
-    running.push({ stop: async () => (await closeQueues(queues), redis.disconnect()) });
+    const { redis, queues } = await h.connect(config);
     const queue = queues['trading-cycle'];
-    running.push(await startScheduler(config, silentLogger, { watch: false, tickMs: 200, wakeWorkers: false }));
+    await h.started(startScheduler(config, silentLogger, { watch: false, tickMs: 200, wakeWorkers: false }));
     expect((await queue.getJobSchedulers()).map((s) => s.key).sort()).toEqual(['covered:QQQ', 'late:SPY', 'limited:SLEEP50', 'once:FAIL1', 'thrice:FAIL1']);
     // The worker starts every run two minutes after its due time.
-    running.push(await startWorkers(config, silentLogger, { sandbox: false, runCycle, now: () => Date.now() + 2 * 60_000 }));
+    await h.started(startWorkers(config, silentLogger, { sandbox: false, runCycle, now: () => Date.now() + 2 * 60_000 }));
     const finished = async (scheduler: string) => {
       const jobs = await queue.getJobs(['completed', 'failed']);
       return jobs.find((j) => j.repeatJobKey === scheduler) ?? null;
@@ -67,18 +52,11 @@ describe('schedule options through real BullMQ job schedulers and a worker', () 
   });
 
   it('overlap: skip records the run due while its pair still runs as skipped; allow runs both', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tl-overlap-'));
-    const file = join(dir, 'schedules.yaml');
     const entry = (id: string, overlap: string) => `  - { id: ${id}, agent: quant, ticker: SLEEP15, every: 1s, market_hours: always, overlap: ${overlap} }\n`;
-    writeFileSync(file, 'schedules:\n' + entry('skipper', 'skip') + entry('allower', 'allow'));
-    const config = testConfig('overlap', { SCHEDULES_FILE: file });
-    prefixes.push(config.QUEUE_PREFIX);
-    const redis = createRedisConnection(config, 'producer');
-    await waitFor(() => redis.status === 'ready');
-    const queues = openQueues(redis, config.QUEUE_PREFIX);
-    running.push({ stop: async () => (await closeQueues(queues), redis.disconnect()) });
-    running.push(await startScheduler(config, silentLogger, { watch: false, tickMs: 200 }));
-    running.push(await startWorkers(config, silentLogger, { sandbox: false, runCycle, concurrency: 4 }));
+    const config = h.setup('overlap', 'schedules:\n' + entry('skipper', 'skip') + entry('allower', 'allow'));
+    const { redis, queues } = await h.connect(config);
+    await h.started(startScheduler(config, silentLogger, { watch: false, tickMs: 200 }));
+    await h.started(startWorkers(config, silentLogger, { sandbox: false, runCycle, concurrency: 4 }));
     const outcomes = async (scheduler: string) =>
       (await queues['trading-cycle'].getJobs(['completed'])).filter((j) => j.repeatJobKey === scheduler).map((j) => (j.returnvalue as { status: string; reason?: string }).status);
     // Each cycle takes 1.5 s and one falls due every second.

@@ -1,36 +1,19 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MarketCalendar } from '../../src/calendar/index.ts';
-import { closeQueues, createRedisConnection, openQueues } from '../../src/core/index.ts';
 import { startScheduler } from '../../src/scheduler/index.ts';
 import { startWorkers } from '../../src/tasks/index.ts';
-import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
+import { silentLogger, waitFor } from '../support/redis-test-env.ts';
+import { schedulerHarness } from '../support/scheduler-harness.ts';
 import { runCycle } from '../support/test-cycle.ts';
 
 /** Re-arm at the close, by a running leader, against real BullMQ: the session's last run first, then the next session. */
-const prefixes: string[] = [];
-const running: Array<{ stop(): Promise<void> }> = [];
+const h = schedulerHarness();
 const MIN = 60_000;
-afterEach(async () => {
-  for (const s of running.splice(0).reverse()) await s.stop();
-});
-afterAll(async () => {
-  await Promise.all(prefixes.map((p) => deletePrefix(p)));
-});
 
 describe('re-arm at the close (real Redis, BullMQ, worker)', () => {
   it('defers while the last run of the session is pending, then arms the next session at its open', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tl-roll-'));
-    const file = join(dir, 'schedules.yaml');
-    writeFileSync(file, `schedules:\n  - { id: desk, agent: quant, ticker: ROLL, every: 5m, market_hours: regular }\n`);
-    const config = testConfig('roll', { SCHEDULES_FILE: file });
-    prefixes.push(config.QUEUE_PREFIX);
-    const redis = createRedisConnection(config, 'producer');
-    await waitFor(() => redis.status === 'ready');
-    const queues = openQueues(redis, config.QUEUE_PREFIX);
-    running.push({ stop: async () => (await closeQueues(queues), redis.disconnect()) });
+    const config = h.setup('roll', `schedules:\n  - { id: desk, agent: quant, ticker: ROLL, every: 5m, market_hours: regular }\n`);
+    const { redis, queues } = await h.connect(config);
     const queue = queues['trading-cycle'];
     // Sessions a week or more ahead: their runs lie in BullMQ's (real) future.
     const cal = new MarketCalendar();
@@ -38,7 +21,7 @@ describe('re-arm at the close (real Redis, BullMQ, worker)', () => {
     const b = cal.nextSessionWindow(a.close, 'regular');
     const close = a.close.getTime();
     let clock = close - 5.5 * MIN;
-    await started(startScheduler(config, silentLogger, { now: () => new Date(clock), watch: false, tickMs: 100, wakeWorkers: false }));
+    await h.started(startScheduler(config, silentLogger, { now: () => new Date(clock), watch: false, tickMs: 100, wakeWorkers: false }));
     const lastSlot = close - 5 * MIN;
     const next = async (key: string) => (await queue.getJobScheduler(key))?.next;
     expect(await next('desk:ROLL')).toBe(lastSlot);
@@ -49,7 +32,7 @@ describe('re-arm at the close (real Redis, BullMQ, worker)', () => {
     expect(await next('desk:ROLL')).toBe(lastSlot);
 
     // It runs; on the next tick the leader arms the next session, first run at its open.
-    await started(startWorkers(config, silentLogger, { sandbox: false, runCycle, now: () => clock }));
+    await h.started(startWorkers(config, silentLogger, { sandbox: false, runCycle, now: () => clock }));
     const id = `repeat:desk:ROLL:${lastSlot}`;
     await (await queue.getJob(id))!.promote();
     await waitFor(async () => (await queue.getJobState(id)) === 'completed', 10_000);
@@ -58,9 +41,3 @@ describe('re-arm at the close (real Redis, BullMQ, worker)', () => {
     expect(delayed).toEqual([`repeat:desk:ROLL:${b.open.getTime()}`]);
   });
 });
-
-async function started<T extends { stop(): Promise<void> }>(p: Promise<T>): Promise<T> {
-  const s = await p;
-  running.push(s);
-  return s;
-}
