@@ -352,10 +352,20 @@ export type ScheduleEntry = z.infer<typeof scheduleEntrySchema>;
  * cycles, listed with the others). Anything else is refused before
  * it reaches Redis, where a raw id like `meta` or `<id>:lock` would name one of BullMQ's own keys.
  */
-export const JOB_ID_PATTERN = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|repeat:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}:\d{1,16}|catchup:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}@\d{1,16}|replay-\d{8}-[0-9a-f]{8}-\d{1,9})$/;
+const UUID_SOURCE = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const UUID_ID = new RegExp(`^${UUID_SOURCE}$`);
+export const JOB_ID_PATTERN = new RegExp(
+  `^(?:${UUID_SOURCE}|` +
+    String.raw`repeat:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}:\d{1,16}|catchup:[a-z0-9][a-z0-9_-]{0,63}:[A-Z][A-Z0-9.-]{0,9}@\d{1,16}|replay-\d{8}-[0-9a-f]{8}-\d{1,9})$`,
+);
 
 export function isIssuedJobId(id: string): boolean {
   return JOB_ID_PATTERN.test(id);
+}
+
+/** An id we issued as a UUID (the API's and CLI's jobs, a retry's re-add), not a scheduler's or a replay's. */
+export function isUuidJobId(id: string): boolean {
+  return UUID_ID.test(id);
 }
 
 /** The scheduler id of one (schedule, ticker) pair: stable, so upserts are idempotent. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { sendWrites, type ProductKeys, type QueueName, type RedisWrite } from '../core/index.ts';
+import { isUuidJobId, sendWrites, type ProductKeys, type QueueName, type RedisWrite } from '../core/index.ts';
 
 /**
  * Our index of jobs for listing newest first with filters, without scanning BullMQ's state sets:
@@ -57,9 +57,8 @@ export function indexWrites(keys: ProductKeys, job: IndexEntry, opts: { trim: bo
  * retry's re-add): their start needs no index writes. A scheduler's runs (repeat:/catchup: ids) are
  * created by BullMQ or the catch-up and are indexed when they start.
  */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export function indexedWhenEnqueued(jobId: string): boolean {
-  return UUID.test(jobId);
+  return isUuidJobId(jobId);
 }
 
 export async function indexJob(redis: Redis, keys: ProductKeys, job: IndexEntry): Promise<void> {
