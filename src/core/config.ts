@@ -66,6 +66,8 @@ const envSchema = z.object({
       }
     }, 'must be a URL like postgres://user:password@host:5432/database')
     .optional(),
+  /** Durable history older than this many days is deleted (hourly, by the worker draining the outbox); 0 keeps it all. */
+  HISTORY_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
   /** The PostgreSQL schema the history tables live in (created by the migrations). */
   DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'lowercase letters, digits and "_" (max 63), starting with a letter or "_"').default('tradeloop'),
   HOST: z.string().min(1).default('127.0.0.1'),

@@ -26,6 +26,7 @@ export const REDIS_COUNTERS: Record<string, { help: string; labels: string[] }> 
   cycle_cost_usd_total: { help: 'LLM cost in USD of completed cycles, per schedule and agent', labels: ['schedule', 'agent'] },
   approvals_total: { help: 'Decisions held for approval (outcome=pending) and how they were settled (approved, rejected, expired)', labels: ['agent', 'outcome'] },
   history_records_written_total: { help: 'Records (cycles, replay reports) committed to the durable history in PostgreSQL', labels: [] },
+  history_records_pruned_total: { help: 'Cycles and replay reports deleted from the durable history past HISTORY_RETENTION_DAYS', labels: [] },
   history_write_failures_total: { help: 'Failed attempts to write the outbox to PostgreSQL (retried; nothing is lost)', labels: [] },
   data_fallback_total: { help: 'Cycles whose market data fell back to SIMULATED because the real source was unavailable', labels: ['from', 'to'] },
 };

@@ -6,6 +6,7 @@ import type { HistoryRecord } from './history-record.ts';
 import { outboxKey } from './outbox.ts';
 import { writeApprovals, writeForwardReturns, writeRecords } from './history-writes.ts';
 import { readUnscored, readUnsettled } from './history-reads.ts';
+import { pruneHistory } from './history-retention.ts';
 
 export interface HistoryWriterOptions {
   redis: Redis;
@@ -26,6 +27,10 @@ export interface HistoryWriterOptions {
   approvals?: (jobIds: string[]) => Promise<ApprovalView[]>;
   /** How often forward returns and approvals are copied (1 minute). */
   refreshEveryMs?: number;
+  /** Cycles and replay reports older than this many days are deleted (HISTORY_RETENTION_DAYS); 0 or absent: kept for ever. */
+  retentionDays?: number;
+  /** How often the retention pass runs (1 hour; the first pass runs with the first refresh). */
+  pruneEveryMs?: number;
 }
 
 export interface HistoryWriter {
@@ -77,6 +82,7 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
   let stopped = false;
   let wake: (() => void) | null = null;
   let lastRefresh = 0;
+  let lastPrune = 0;
 
   const holdLease = async () => {
     if ((await redis.set(leaseKey, id, 'PX', LEASE_MS, 'NX')) === 'OK') return true;
@@ -164,6 +170,21 @@ export function startHistoryWriter(opts: HistoryWriterOptions): HistoryWriter {
     if (opts.approvals) {
       const unsettled = await readUnsettled(pool);
       if (unsettled.length) await writeApprovals(pool, await opts.approvals(unsettled));
+    }
+    await prune();
+  };
+
+  /** The retention pass, by the drainer only: rows past HISTORY_RETENTION_DAYS go, oldest first. */
+  const prune = async () => {
+    const days = opts.retentionDays ?? 0;
+    if (days <= 0 || Date.now() - lastPrune < (opts.pruneEveryMs ?? 3_600_000)) return;
+    lastPrune = Date.now();
+    const before = new Date(Date.now() - days * 86_400_000);
+    const gone = await pruneHistory(pool, before);
+    const n = gone.cycles + gone.replays;
+    if (n) {
+      logger.info({ ...gone, before: before.toISOString(), retentionDays: days }, 'history retention: deleted cycles and replay reports past HISTORY_RETENTION_DAYS');
+      await incrementCounter(redis, keys, 'history_records_pruned_total', {}, n).catch(() => undefined);
     }
   };
 

@@ -103,6 +103,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
     keys,
     forwardReturns: async (decisions) => (await import('../agents/index.ts')).readForwardReturns(redis, config.QUEUE_PREFIX, decisions),
     refreshEveryMs: opts.historyRefreshMs,
+    retentionDays: config.HISTORY_RETENTION_DAYS,
     approvals: async (jobIds) => (await Promise.all(jobIds.map((jobId) => readApproval(redis, keys, jobId)))).filter((a) => a !== null),
   });
   const results = createResultFileWriter({ dir: config.RESULTS_DIR, logger, pending: { redis, keys } });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisConnection, cycleJobDataSchema, productKeys, ZERO_USAGE, type CycleResult } from '../../src/core/index.ts';
+import { createRedisConnection, cycleJobDataSchema, productKeys, readCounters, ZERO_USAGE, type CycleResult } from '../../src/core/index.ts';
 import { cycleRecord, markAndQueue, migrateHistory, migrationStatus, openHistory, outboxDepth, queueHistory, type HistoryStore } from '../../src/history/index.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 import { closedDatabaseUrl, dropSchema, query, TEST_DATABASE_URL, uniqueSchema } from '../support/pg-test-env.ts';
@@ -127,6 +127,42 @@ describe('history writer', () => {
     expect(dead).toContain('{"kind":"cycle"}');
     expect(dead.filter((d) => d.startsWith('{"kind":"cycle","job"')).map((d) => (JSON.parse(d) as { job: { id: string } }).job.id)).toEqual([at(2)]);
     await redis.del(keys.custom('history', 'dead'));
+  }, 60_000);
+
+  it('past HISTORY_RETENTION_DAYS, cycles (with their calls) and replay reports are deleted; newer ones stay, and without it nothing goes', async () => {
+    const s = schema('retention');
+    const store = open(s);
+    const day = 86_400_000;
+    const cycleAt = (id: string, daysAgo: number) => {
+      const r = record();
+      if (r.kind !== 'cycle') throw new Error('not a cycle record');
+      r.job.id = id;
+      r.job.finished_at = new Date(Date.now() - daysAgo * day).toISOString();
+      return r;
+    };
+    const old = '6f1c2a4e-0000-4000-8000-000000000301';
+    const recent = '6f1c2a4e-0000-4000-8000-000000000302';
+    await queueHistory(redis, keys, cycleAt(old, 100));
+    await queueHistory(redis, keys, cycleAt(recent, 1));
+    await queueHistory(redis, keys, { kind: 'replay', replay_id: 'rp-old', status: 'completed', finished_at: new Date(Date.now() - 100 * day).toISOString(), report: {} });
+    await queueHistory(redis, keys, { kind: 'replay', replay_id: 'rp-running', status: 'running', finished_at: null, report: {} });
+    const counts = async () => ({
+      cycles: (await query<{ job_id: string }>(s, 'SELECT job_id FROM cycles ORDER BY job_id')).map((r) => r.job_id),
+      calls: Number((await query<{ n: string }>(s, 'SELECT count(*) AS n FROM cycle_calls'))[0]!.n),
+      replays: (await query<{ replay_id: string }>(s, 'SELECT replay_id FROM replay_reports ORDER BY replay_id')).map((r) => r.replay_id),
+    });
+    const keeper = store.startWriter({ redis, keys, idleMs: 50 });
+    await waitFor(async () => (await outboxDepth(redis, keys)) === 0, 30_000);
+    await keeper.drain();
+    await keeper.stop();
+    expect(await counts()).toEqual({ cycles: [old, recent], calls: 4, replays: ['rp-old', 'rp-running'] });
+
+    const pruner = store.startWriter({ redis, keys, idleMs: 50, retentionDays: 30 });
+    await waitFor(async () => (await counts()).cycles.length === 1, 30_000);
+    await pruner.stop();
+    expect(await counts()).toEqual({ cycles: [recent], calls: 2, replays: ['rp-running'] });
+    const pruned = (await readCounters(redis, keys)).find((c) => c.name === 'history_records_pruned_total');
+    expect(pruned?.value).toBe(2);
   }, 60_000);
 
   it('copies the forward returns of scored decisions onto their cycles', async () => {
