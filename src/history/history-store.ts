@@ -3,6 +3,8 @@ import type { Logger } from '../core/index.ts';
 import { createHistoryPool, describeDatabase, type HistoryConfig } from './history-db.ts';
 import { listCycles, listReplayViews, readCycle, readReplayReport, readScoredDecisions, type HistoryCycle, type HistoryJobView, type HistoryQuery, type HistoryScoredDecision } from './history-reads.ts';
 import { migrateHistory } from './migrate.ts';
+import type { HistoryRecord } from './history-record.ts';
+import { writeRecords } from './history-writes.ts';
 import { startHistoryWriter, type HistoryWriter, type HistoryWriterOptions } from './history-writer.ts';
 
 /** The durable history of one process: reads, and (for workers) the writer draining the outbox. */
@@ -20,6 +22,8 @@ export interface HistoryStore {
   /** PostgreSQL answering and migrated, within a short deadline. */
   check(timeoutMs?: number): Promise<{ ok: true } | { ok: false; error: string }>;
   startWriter(opts: Pick<HistoryWriterOptions, 'redis' | 'keys'> & Partial<HistoryWriterOptions>): HistoryWriter;
+  /** Adds records whose id has no row yet (a back-fill never replaces what a worker wrote); returns how many. */
+  addMissing(records: HistoryRecord[]): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -70,6 +74,7 @@ export function openHistory(config: HistoryConfig, logger: Logger): HistoryStore
         return { ok: false, error: (err as Error).message };
       }
     },
+    addMissing: (records) => read(() => writeRecords(pool, records, 'keep')),
     startWriter(opts) {
       const writer = startHistoryWriter({ pool, logger, ready, ...opts });
       writers.push(writer);

@@ -14,21 +14,31 @@ const UPSERT_CYCLE = `INSERT INTO cycles (${CYCLE_COLUMNS.join(', ')})
 VALUES (${CYCLE_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
 ON CONFLICT (job_id) DO UPDATE SET ${CYCLE_COLUMNS.slice(1).map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, written_at = now()`;
 
+// A back-filled record never replaces one a worker wrote (or its copied returns and approval).
+const INSERT_CYCLE_IF_ABSENT = `INSERT INTO cycles (${CYCLE_COLUMNS.join(', ')})
+VALUES (${CYCLE_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})
+ON CONFLICT (job_id) DO NOTHING RETURNING job_id`;
+
+const INSERT_REPLAY_IF_ABSENT = `INSERT INTO replay_reports (replay_id, status, finished_at, report) VALUES ($1, $2, $3, $4)
+ON CONFLICT (replay_id) DO NOTHING RETURNING replay_id`;
+
 const UPSERT_REPLAY = `INSERT INTO replay_reports (replay_id, status, finished_at, report) VALUES ($1, $2, $3, $4)
 ON CONFLICT (replay_id) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at, report = EXCLUDED.report, written_at = now()`;
 
 const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
-async function writeCycle(client: pg.PoolClient, record: Extract<HistoryRecord, { kind: 'cycle' }>): Promise<void> {
+/** Writes one cycle and its calls; with `keep`, only when no row has its job id yet. True when written. */
+async function writeCycle(client: pg.PoolClient, record: Extract<HistoryRecord, { kind: 'cycle' }>, keep = false): Promise<boolean> {
   const { job, result: r } = record;
   const u = r?.usage;
-  await client.query(UPSERT_CYCLE, [
+  const written = await client.query(keep ? INSERT_CYCLE_IF_ABSENT : UPSERT_CYCLE, [
     job.id, job.queue, job.schedule_id, job.ticker, job.agent, json(job.profile), job.trigger, job.dry_run, job.date, r?.as_of ?? null,
     job.requested_at, job.created_at, job.due_at, job.started_at, job.finished_at, job.attempts, job.status, job.reason ?? null, job.detail ?? null, job.error ?? null,
     r?.decision ?? null, r?.rating ?? null, r?.confidence ?? null, r?.price ?? null, r?.engine ?? null, r?.models ?? [], r?.data_source ?? null,
     json(r?.reports), json(r?.role_reports), json(r?.fill), r?.fill_note ?? null,
     u?.prompt_tokens ?? 0, u?.completion_tokens ?? 0, u?.total_tokens ?? 0, u?.calls ?? 0, u?.cost_usd ?? 0, u?.cost_unknown === true, json(r),
   ]);
+  if (keep && !written.rowCount) return false;
   await client.query('DELETE FROM cycle_calls WHERE job_id = $1', [job.id]);
   const calls = r?.calls ?? [];
   if (calls.length) {
@@ -39,18 +49,25 @@ async function writeCycle(client: pg.PoolClient, record: Extract<HistoryRecord, 
     });
     await client.query(`INSERT INTO cycle_calls (job_id, seq, role, model, prompt_tokens, completion_tokens, cost_usd, cost_unknown, latency_ms, attempt) VALUES ${rows.join(', ')}`, values);
   }
+  return true;
 }
 
-/** Writes a batch of records in one transaction: all of them are committed, or none. */
-export async function writeRecords(pool: pg.Pool, records: HistoryRecord[]): Promise<void> {
+/**
+ * Writes a batch of records in one transaction: all of them are committed, or none. `keep` (a back-fill)
+ * adds only records whose id has no row yet. Returns how many were written.
+ */
+export async function writeRecords(pool: pg.Pool, records: HistoryRecord[], mode: 'replace' | 'keep' = 'replace'): Promise<number> {
+  const keep = mode === 'keep';
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
+    let written = 0;
     for (const record of records) {
-      if (record.kind === 'cycle') await writeCycle(client, record);
-      else await client.query(UPSERT_REPLAY, [record.replay_id, record.status, record.finished_at, JSON.stringify(record.report)]);
+      if (record.kind === 'cycle') written += Number(await writeCycle(client, record, keep));
+      else written += (await client.query(keep ? INSERT_REPLAY_IF_ABSENT : UPSERT_REPLAY, [record.replay_id, record.status, record.finished_at, JSON.stringify(record.report)])).rowCount ?? 0;
     }
     await client.query('COMMIT');
+    return written;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

@@ -10,3 +10,4 @@ export { retryJob, type RetryResult } from './job-retry.ts';
 export { readAttemptLog, type AttemptEntry } from './attempt-log.ts';
 export { setQueuePaused } from './queue-control.ts';
 export { decideApproval, type DecideResult } from './approval-gate.ts';
+export { backfillHistory, finishedJobRecord, type BackfillCount, type BackfillProgress } from './history-backfill.ts';
