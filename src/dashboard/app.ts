@@ -11,6 +11,7 @@ import { withBasePath } from './base-path.ts';
 import { eventStream } from './event-stream.ts';
 import { errorHandler, HttpError, notFoundHandler, rejectUnknownQuery, RedisUnavailableError } from './http-errors.ts';
 import type { LiveEvents } from './live-events.ts';
+import { methodNotAllowed } from './method-not-allowed.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { loginPage, shellPage, type PageView } from './pages.ts';
@@ -196,6 +197,8 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
     rejectUnknownQuery(req.query, []);
     return events(req, res, next);
   });
+  // Before the body is parsed or Redis asked: a method the path does not take is 405 whatever else is wrong.
+  api.use(methodNotAllowed(api));
   api.use(express.json({ limit: '100kb', strict: true }));
   // A quick 503 while Redis is down, rather than waiting on a connection that is not there.
   api.use((_req, _res, next) => next(isRedisReady(ctx.redis) ? undefined : new RedisUnavailableError()));

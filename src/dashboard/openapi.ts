@@ -39,7 +39,7 @@ function withWriteRefusals<T extends Record<string, Record<string, { responses: 
 export function openApiDocument() {
   return {
     openapi: '3.0.3',
-    info: { title: 'tradeloop API', version: '0.1.0', description: 'Market-hours-aware trading-analysis orchestrator. Every error body is {error, details:[{field, message}]}. A query field an operation does not list is a 400 naming it (unknown field).' },
+    info: { title: 'tradeloop API', version: '0.1.0', description: 'Market-hours-aware trading-analysis orchestrator. Every error body is {error, details:[{field, message}]}. A query field an operation does not list is a 400 naming it (unknown field); a method a path does not list is a 405 with Allow.' },
     servers: [{ url: '/' }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'DASHBOARD_TOKEN (required when set)' } },

@@ -6,7 +6,7 @@ import { mountBullBoard } from '../../src/dashboard/bull-board.ts';
 import { openApiDocument } from '../../src/dashboard/openapi.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 
-/** The JSON API's surface: an unknown query field on any GET route, what a schedule item carries. */
+/** The JSON API's surface: a wrong method or an unknown query field on any path, what a schedule item carries. */
 const configs: Config[] = [];
 const closers: Array<() => void | Promise<void>> = [];
 afterAll(async () => {
@@ -37,6 +37,47 @@ const concrete = (path: string) => path.replace('{agent}', 'quant').replace('{na
 let app: Awaited<ReturnType<typeof makeApp>>['app'];
 beforeAll(async () => {
   ({ app } = await makeApp());
+});
+
+describe('a method the path does not take', () => {
+  it('is 405 with Allow listing the methods the path takes, in the usual error body', async () => {
+    const res = await request(app).post('/api/queues').send({});
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+    expect(res.body).toEqual({ error: 'method not allowed', details: [{ field: '(method)', message: 'POST is not accepted on /api/queues; it takes GET, HEAD' }] });
+    expect((await request(app).post('/api/jobs/x')).headers.allow).toBe('GET, HEAD, DELETE');
+    expect((await request(app).get('/api/schedules/x/trigger')).headers.allow).toBe('POST');
+    // Answered before the body is read: a malformed body does not turn it into a 400.
+    const put = await request(app).put('/api/jobs').set('content-type', 'application/json').send('{not json');
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toBe('GET, HEAD, POST');
+  });
+
+  it('on every documented path, Allow is exactly what the document says the path takes', async () => {
+    for (const [path, ops] of Object.entries(documented)) {
+      const methods = Object.keys(ops).map((m) => m.toUpperCase());
+      const res = await request(app).patch(concrete(path));
+      expect(res.status, path).toBe(405);
+      const expected = new Set([...methods, ...(methods.includes('GET') ? ['HEAD'] : [])]);
+      expect(new Set(res.headers.allow!.split(', ')), path).toEqual(expected);
+    }
+  });
+
+  it('an unknown path stays 404, a right method is served, OPTIONS still answers', async () => {
+    expect((await request(app).post('/api/nothing-here')).status).toBe(404);
+    expect((await request(app).get('/api/queues')).status).toBe(200);
+    expect((await request(app).head('/api/queues')).status).toBe(200);
+    const options = await request(app).options('/api/jobs');
+    expect(options.status).toBe(200);
+    expect(options.headers.allow).toContain('POST');
+  });
+
+  it('under BASE_PATH the message names the public path', async () => {
+    const { app: based } = await makeApp({ BASE_PATH: '/tl' });
+    const res = await request(based).delete('/tl/api/workers');
+    expect(res.status).toBe(405);
+    expect(res.body.details[0].message).toBe('DELETE is not accepted on /tl/api/workers; it takes GET, HEAD');
+  });
 });
 
 describe('a query field a GET route does not take', () => {
