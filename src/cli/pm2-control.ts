@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+export const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 export const ECOSYSTEM = resolve(ROOT, 'ecosystem.config.cjs');
 export const PM2_BIN = resolve(ROOT, 'node_modules/pm2/bin/pm2');
 export const APPS = { scheduler: 'tradeloop-scheduler', worker: 'tradeloop-worker', dashboard: 'tradeloop-dashboard' } as const;
