@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,22 @@ describe('tradeloop usage errors', () => {
     expect(list).toEqual([{ name: 'tradeloop-worker' }]);
     expect(parseJlist('')).toEqual([]);
     expect(parseJlist('[PM2] something went wrong\n')).toBeNull();
+  }, 30_000);
+
+  it('a pm2.pid left behind by a daemon that is gone (a reboot, a kill) counts as no daemon', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tl-pm2-stale-'));
+    try {
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+      writeFileSync(join(home, 'pm2.pid'), String(gone));
+      expect(await cli(['status'], { PM2_HOME: home })).toMatchObject({ code: 1, out: 'tradeloop is not running under PM2 (tradeloop start)\n' });
+      expect(await cli(['restart'], { PM2_HOME: home })).toMatchObject({ code: 1, err: 'tradeloop restart: tradeloop is not running under PM2; nothing to restart (tradeloop start)\n' });
+      // No daemon was started: it would have written its own pid and opened its sockets.
+      expect(readFileSync(join(home, 'pm2.pid'), 'utf8')).toBe(String(gone));
+      expect(existsSync(join(home, 'rpc.sock'))).toBe(false);
+    } finally {
+      if (existsSync(join(home, 'rpc.sock'))) spawnSync(process.execPath, ['node_modules/pm2/bin/pm2', 'kill'], { env: { ...process.env, PM2_HOME: home } });
+      rmSync(home, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it("logs without PM2 prints each file's last lines, oldest-written file first, error lines on stderr", () => {
