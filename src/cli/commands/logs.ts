@@ -33,6 +33,8 @@ const command: CliCommand = {
     }
     const r = pm2(['logs', ...(which ? [APPS[which as keyof typeof APPS]] : []), '--lines', lines, '--nostream', '--raw'], io.env);
     io.stdout(r.stdout);
+    // With --raw PM2 prints the error files' lines on stderr: they are the ones most worth reading.
+    io.stderr(r.stderr);
     return r.code === 0 ? EXIT.ok : EXIT.failed;
   },
 };
