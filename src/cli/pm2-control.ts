@@ -1,16 +1,32 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+export const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 export const ECOSYSTEM = resolve(ROOT, 'ecosystem.config.cjs');
 export const PM2_BIN = resolve(ROOT, 'node_modules/pm2/bin/pm2');
 export const APPS = { scheduler: 'tradeloop-scheduler', worker: 'tradeloop-worker', dashboard: 'tradeloop-dashboard' } as const;
 
-/** Whether a PM2 daemon holds this state directory: asking `pm2 jlist` otherwise would start one just to answer. */
+/**
+ * Whether a PM2 daemon holds this state directory: asking PM2 otherwise would start one just to answer.
+ * The pid file alone is not enough: after a reboot or a killed daemon it stays behind, naming a process that is gone.
+ */
 export function pm2DaemonRunning(env: NodeJS.ProcessEnv): boolean {
-  return existsSync(join(env.PM2_HOME ?? resolve(ROOT, 'var/pm2'), 'pm2.pid'));
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(env.PM2_HOME ?? resolve(ROOT, 'var/pm2'), 'pm2.pid'), 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, but another user's (PM2 run by someone else with this PM2_HOME).
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The process list of `pm2 jlist`: one JSON line, after any notices of PM2's own ("[PM2] Spawning PM2 daemon…"). */

@@ -22,6 +22,11 @@ export function lifecycleCommand(action: 'start' | 'stop' | 'restart'): CliComma
         io.stdout('tradeloop is not running under PM2; nothing to stop\n');
         return EXIT.ok;
       }
+      // Restarting what does not run is a mistake to report, not a start in disguise (that is `tradeloop start`).
+      if (action === 'restart' && !pm2DaemonRunning(io.env)) {
+        io.stderr('tradeloop restart: tradeloop is not running under PM2; nothing to restart (tradeloop start)\n');
+        return EXIT.failed;
+      }
       const only = group ? ['--only', APPS[group as keyof typeof APPS]] : [];
       const r = pm2([action, ECOSYSTEM, ...only], io.env);
       io.stdout(r.stdout);

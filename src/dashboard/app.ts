@@ -9,8 +9,9 @@ import type { ApiContext } from './api-context.ts';
 import { readOnlyGuard, readSessionCookie, requireAuth, roleForToken, roleOf, safeNext, SESSION_COOKIE } from './auth.ts';
 import { withBasePath } from './base-path.ts';
 import { eventStream } from './event-stream.ts';
-import { errorHandler, HttpError, notFoundHandler, RedisUnavailableError } from './http-errors.ts';
+import { errorHandler, HttpError, notFoundHandler, rejectUnknownQuery, RedisUnavailableError } from './http-errors.ts';
 import type { LiveEvents } from './live-events.ts';
+import { methodNotAllowed } from './method-not-allowed.ts';
 import { createMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { loginPage, shellPage, type PageView } from './pages.ts';
@@ -185,12 +186,19 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
   app.get(['/replays', '/replays/:id'], shell('replays'));
 
   const api = express.Router();
-  api.get('/openapi.json', (_req, res) => {
+  api.get('/openapi.json', (req, res) => {
+    rejectUnknownQuery(req.query, []);
     res.json(openApiDocument());
   });
-  api.get('/events', extras.live ? eventStream(extras.live, { maxClients: config.SSE_MAX_CLIENTS, maxBufferBytes: config.SSE_MAX_BUFFER_BYTES, logger: ctx.logger }) : () => {
+  const events: express.RequestHandler = extras.live ? eventStream(extras.live, { maxClients: config.SSE_MAX_CLIENTS, maxBufferBytes: config.SSE_MAX_BUFFER_BYTES, logger: ctx.logger }) : () => {
     throw new HttpError(404, 'live events not enabled');
+  };
+  api.get('/events', (req, res, next) => {
+    rejectUnknownQuery(req.query, []);
+    return events(req, res, next);
   });
+  // Before the body is parsed or Redis asked: a method the path does not take is 405 whatever else is wrong.
+  api.use(methodNotAllowed(api));
   api.use(express.json({ limit: '100kb', strict: true }));
   // A quick 503 while Redis is down, rather than waiting on a connection that is not there.
   api.use((_req, _res, next) => next(isRedisReady(ctx.redis) ? undefined : new RedisUnavailableError()));

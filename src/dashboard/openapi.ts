@@ -39,7 +39,7 @@ function withWriteRefusals<T extends Record<string, Record<string, { responses: 
 export function openApiDocument() {
   return {
     openapi: '3.0.3',
-    info: { title: 'tradeloop API', version: '0.1.0', description: 'Market-hours-aware trading-analysis orchestrator. Every error body is {error, details:[{field, message}]}.' },
+    info: { title: 'tradeloop API', version: '0.1.0', description: 'Market-hours-aware trading-analysis orchestrator. Every error body is {error, details:[{field, message}]}. A query field an operation does not list is a 400 naming it (unknown field); a method a path does not list is a 405 with Allow.' },
     servers: [{ url: '/' }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'DASHBOARD_TOKEN (required when set)' } },
@@ -67,7 +67,6 @@ export function openApiDocument() {
             {
               type: 'object',
               properties: {
-                description: { type: 'string', nullable: true },
                 next_runs: { type: 'array', items: { type: 'object', properties: { ticker: { type: 'string' }, scheduler: { type: 'string' }, runs: { type: 'array', items: { type: 'string', format: 'date-time' } } } } },
                 recent_runs: { type: 'array', items: { type: 'object' } },
                 counts: { type: 'object', description: '{today, all_time}: {ran, failed, cancelled, skipped{reason: n}}' },
@@ -102,7 +101,7 @@ export function openApiDocument() {
             queue: { type: 'string', enum: ['trading-cycle', 'trading-cycle-priority'], default: 'trading-cycle-priority' }, dry_run: { type: 'boolean', enum: [true], default: true, description: 'false is refused (400): there is no broker adapter, only paper trading' },
           },
         },
-        Schedule: { type: 'object', properties: { id: { type: 'string' }, agent: { type: 'string' }, tickers: { type: 'array', items: { type: 'string' } }, every: { type: 'string', nullable: true }, cron: { type: 'string', nullable: true }, market_hours: { type: 'string' }, enabled: { type: 'boolean' }, paused: { type: 'boolean' }, next_run: { type: 'string', nullable: true }, last_run: { type: 'object', nullable: true }, skipped: { type: 'object' }, rearmed: { type: 'integer' },
+        Schedule: { type: 'object', properties: { id: { type: 'string' }, description: { type: 'string', nullable: true, maxLength: 500, description: "the schedule file entry's description; null when it has none" }, agent: { type: 'string' }, tickers: { type: 'array', items: { type: 'string' } }, every: { type: 'string', nullable: true }, cron: { type: 'string', nullable: true }, market_hours: { type: 'string' }, enabled: { type: 'boolean' }, paused: { type: 'boolean' }, next_run: { type: 'string', nullable: true }, last_run: { type: 'object', nullable: true }, skipped: { type: 'object' }, rearmed: { type: 'integer' },
           every_ms: { type: 'integer', nullable: true }, timezone: { type: 'string' }, queue: { type: 'string', enum: [...QUEUE_NAMES] }, pause: { type: 'object', nullable: true, description: '{by, at, note} while paused' }, dry_run: { type: 'boolean' }, overlap: { type: 'string', enum: ['skip', 'allow'] }, catch_up: { type: 'string' },
           runs: { type: 'array', description: 'per ticker: {ticker, scheduler, next_run, last_run}', items: { type: 'object' } } } },
         Bar: { type: 'object', properties: { t: { type: 'string', format: 'date-time' }, o: { type: 'number' }, h: { type: 'number' }, l: { type: 'number' }, c: { type: 'number' }, v: { type: 'number' } } },

@@ -22,7 +22,8 @@ export interface PauseNote {
 
 export interface ScheduleView {
   id: string;
-  description?: string;
+  /** The schedule file's description of the entry; null when it has none. */
+  description: string | null;
   agent: string;
   tickers: string[];
   every: string | null;
@@ -123,7 +124,7 @@ async function describeOne(
   }
   return {
     id: entry.id,
-    ...(entry.description ? { description: entry.description } : {}),
+    description: entry.description ?? null,
     agent: entry.agent,
     tickers: entry.tickers,
     every: entry.every ? formatDuration(entry.every) : null,

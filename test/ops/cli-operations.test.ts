@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,6 +148,12 @@ describe('process groups under PM2', () => {
     try {
       expect(cli(['start'], pmEnv).code).toBe(0);
       const before = settle((l) => l.length === 3 && l.every((a) => a.status === 'online' && a.pid > 0));
+      // logs shows the error file's lines too (on stderr, as PM2 prints them), not only the output file's.
+      const marker = `logs-marker-${process.pid}-${Date.now()}`;
+      appendFileSync('logs/dashboard.err.log', `${marker}\n`);
+      const logs = cli(['logs', 'dashboard', '--lines', '50'], pmEnv);
+      expect(logs.code).toBe(0);
+      expect(logs.err).toContain(marker);
       expect(cli(['restart', 'worker'], pmEnv).code).toBe(0);
       const after = settle((l) => app(l, 'worker').status === 'online' && app(l, 'worker').pid !== app(before, 'worker').pid);
       expect(app(after, 'worker').restarts).toBe(app(before, 'worker').restarts + 1);

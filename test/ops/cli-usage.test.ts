@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIO } from '../../src/cli/index.ts';
+import { ecosystemLogFiles, printLogTails, tailLines } from '../../src/cli/log-files.ts';
 import { parseJlist } from '../../src/cli/pm2-control.ts';
 import { createRedisConnection, openQueues, closeQueues, productKeys, cycleJobDataSchema, BUILTIN_AGENTS } from '../../src/core/index.ts';
 import { enqueueCycle } from '../../src/tasks/index.ts';
@@ -62,7 +63,7 @@ describe('tradeloop usage errors', () => {
     }
   });
 
-  it('status and stop with no PM2 daemon say so without starting one; a PM2 notice before the list is skipped', async () => {
+  it('status, stop, restart and logs with no PM2 daemon say so without starting one; a PM2 notice before the list is skipped', async () => {
     const home = mkdtempSync(join(tmpdir(), 'tl-pm2-'));
     try {
       const r = await cli(['status'], { PM2_HOME: home });
@@ -70,6 +71,20 @@ describe('tradeloop usage errors', () => {
       expect(existsSync(join(home, 'pm2.pid'))).toBe(false);
       expect(await cli(['stop'], { PM2_HOME: home })).toMatchObject({ code: 0, out: 'tradeloop is not running under PM2; nothing to stop\n' });
       expect(existsSync(join(home, 'pm2.pid'))).toBe(false);
+      // Restarting nothing is a failure to report, not a start.
+      for (const args of [['restart'], ['restart', 'worker']]) {
+        expect(await cli(args, { PM2_HOME: home }), args.join(' ')).toEqual({ code: 1, out: '', err: 'tradeloop restart: tradeloop is not running under PM2; nothing to restart (tradeloop start)\n' });
+        expect(existsSync(join(home, 'pm2.pid'))).toBe(false);
+      }
+      // logs reads the files PM2 left under ./logs (other tests' PM2 runs may or may not have written them yet).
+      const logs = await cli(['logs', 'scheduler', '--lines', '5'], { PM2_HOME: home });
+      expect(existsSync(join(home, 'pm2.pid'))).toBe(false);
+      if (logs.code === 0) {
+        expect(logs.err).toMatch(/^tradeloop is not running under PM2; the last lines of the log files it left under \.\/logs:\n/);
+        expect(logs.out).toMatch(/^\/\S+\/logs\/scheduler\.(out|err)\.log last 5 lines:\n/);
+      } else {
+        expect(logs).toEqual({ code: 1, out: '', err: 'tradeloop is not running under PM2 and has left no log files of scheduler under ./logs (tradeloop start)\n' });
+      }
     } finally {
       // Without the fix `pm2 jlist` spawned a daemon here: stop it.
       if (existsSync(join(home, 'pm2.pid'))) spawnSync(process.execPath, ['node_modules/pm2/bin/pm2', 'kill'], { env: { ...process.env, PM2_HOME: home } });
@@ -80,6 +95,47 @@ describe('tradeloop usage errors', () => {
     expect(parseJlist('')).toEqual([]);
     expect(parseJlist('[PM2] something went wrong\n')).toBeNull();
   }, 30_000);
+
+  it('a pm2.pid left behind by a daemon that is gone (a reboot, a kill) counts as no daemon', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tl-pm2-stale-'));
+    try {
+      const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+      writeFileSync(join(home, 'pm2.pid'), String(gone));
+      expect(await cli(['status'], { PM2_HOME: home })).toMatchObject({ code: 1, out: 'tradeloop is not running under PM2 (tradeloop start)\n' });
+      expect(await cli(['restart'], { PM2_HOME: home })).toMatchObject({ code: 1, err: 'tradeloop restart: tradeloop is not running under PM2; nothing to restart (tradeloop start)\n' });
+      // No daemon was started: it would have written its own pid and opened its sockets.
+      expect(readFileSync(join(home, 'pm2.pid'), 'utf8')).toBe(String(gone));
+      expect(existsSync(join(home, 'rpc.sock'))).toBe(false);
+    } finally {
+      if (existsSync(join(home, 'rpc.sock'))) spawnSync(process.execPath, ['node_modules/pm2/bin/pm2', 'kill'], { env: { ...process.env, PM2_HOME: home } });
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it("logs without PM2 prints each file's last lines, oldest-written file first, error lines on stderr", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tl-logs-'));
+    try {
+      const out = join(dir, 'worker.out.log');
+      const err = join(dir, 'worker.err.log');
+      // Longer than one read from the end, with a multi-byte character on every line, and no final newline.
+      const lines = Array.from({ length: 5_000 }, (_, i) => `{"msg":"cycle ${i} é€"}`);
+      writeFileSync(out, lines.join('\n'));
+      writeFileSync(err, 'boom 1\nboom 2\n');
+      utimesSync(err, new Date('2026-12-01T00:00:00Z'), new Date('2026-12-01T00:00:00Z'));
+      expect(tailLines(out, 3)).toEqual(lines.slice(-3));
+      expect(tailLines(out, 4_000)).toEqual(lines.slice(-4_000));
+      expect(tailLines(err, 5)).toEqual(['boom 1', 'boom 2']);
+      let stdout = '';
+      let stderr = '';
+      printLogTails([{ path: out, kind: 'out' }, { path: err, kind: 'err' }, { path: join(dir, 'missing.log'), kind: 'out' }], 2, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
+      expect(stdout).toBe(`${err} last 2 lines:\n${out} last 2 lines:\n${lines.slice(-2).join('\n')}\n`);
+      expect(stderr).toBe('boom 1\nboom 2\n');
+      // The files the CLI reads are the ones ecosystem.config.cjs gives PM2.
+      expect(ecosystemLogFiles(['worker']).map((f) => [f.path.split('/').slice(-2).join('/'), f.kind])).toEqual([['logs/worker.out.log', 'out'], ['logs/worker.err.log', 'err']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('queues pause names the queue it does not know', async () => {
     const r = await cli(['queues', 'pause', 'trading-cycles']);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { listPendingApprovals } from '../../core/index.ts';
 import { decideApproval } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
-import { HttpError, validationError, withDeadline } from '../http-errors.ts';
+import { HttpError, rejectUnknownQuery, validationError, withDeadline } from '../http-errors.ts';
 
 const settleBody = z.object({ by: z.string().min(1).max(100).optional(), note: z.string().max(500).optional() }).strict();
 
@@ -11,7 +11,8 @@ const settleBody = z.object({ by: z.string().min(1).max(100).optional(), note: z
 export function decisionsRoutes(ctx: ApiContext): Router {
   const router = Router();
 
-  router.get('/decisions', async (_req, res) => {
+  router.get('/decisions', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     res.json({ pending: await withDeadline(listPendingApprovals(ctx.redis, ctx.keys, ctx.now()), 3_000) });
   });
 

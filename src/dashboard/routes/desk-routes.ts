@@ -28,6 +28,7 @@ export function deskRoutes(ctx: ApiContext): Router {
   });
 
   router.get('/jobs/:id/reports', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     const id = req.params.id;
     if (!/^[A-Za-z0-9:._-]{1,200}$/.test(id)) throw new HttpError(400, 'invalid job id', [{ field: 'id', message: 'letters, digits, ":", ".", "_" or "-" (max 200)' }]);
     const run = (await withDeadline(readDeskRun(ctx.redis, prefix, id), 3_000)) ?? (await deskRunFromHistory(ctx, id));

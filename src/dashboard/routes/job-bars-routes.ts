@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { barSchema, type BarData } from '../../core/index.ts';
 import { findJob, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
-import { HttpError, withDeadline } from '../http-errors.ts';
+import { HttpError, rejectUnknownQuery, withDeadline } from '../http-errors.ts';
 import { fromHistory } from '../history-fallback.ts';
 
 /** The daily lookback a cycle asks its source for: part of the point-in-time cache key. */
@@ -19,6 +19,7 @@ export function jobBarsRoutes(ctx: ApiContext): Router {
    * chart cannot show prices the decision did not see.
    */
   router.get('/jobs/:id/bars', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     const found = await withDeadline(findJob(ctx.queues, req.params.id), 2_000);
     // A job Redis no longer holds: its result (bars included) as the durable history kept it.
     const kept = found ? null : await fromHistory(ctx, (h) => h.cycle(req.params.id));

@@ -21,7 +21,7 @@ import { readPublishedAgents } from '../../scheduler/index.ts';
 import { approvalJobStatus, cancelJob, enqueueCycle, findJob, getJobView, isJobCursor, listJobs, nyDate, readAttemptLog, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { jobFilterFields, parseJobFilter } from '../job-filter-query.ts';
-import { HttpError, validationError, withDeadline } from '../http-errors.ts';
+import { HttpError, rejectUnknownQuery, validationError, withDeadline } from '../http-errors.ts';
 import { admitCycles } from './cycle-admission.ts';
 import { acknowledgeDurably } from '../replica-ack.ts';
 import { fromHistory } from '../history-fallback.ts';
@@ -117,6 +117,7 @@ export function jobsRoutes(ctx: ApiContext): Router {
   });
 
   router.get('/jobs/:id', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     const view = await withDeadline(getJobView(store, req.params.id), REDIS_DEADLINE_MS);
     if (!view) {
       // Gone from Redis (retention, another install's Redis): the durable history still has it.
@@ -130,6 +131,7 @@ export function jobsRoutes(ctx: ApiContext): Router {
   });
 
   router.get('/jobs/:id/result', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     const found = await withDeadline(findJob(ctx.queues, req.params.id), REDIS_DEADLINE_MS);
     if (!found) {
       const kept = await fromHistory(ctx, (h) => h.cycle(req.params.id));

@@ -14,13 +14,15 @@ export function portfolioRoutes(ctx: ApiContext): Router {
     return parsed.data;
   };
 
-  router.get('/portfolio', async (_req, res) => {
+  router.get('/portfolio', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     const agents = await withDeadline(listPortfolioAgents(ctx.redis, prefix), 2_000);
     const portfolios = await withDeadline(Promise.all(agents.map((a) => getPortfolio(ctx.redis, prefix, a, { trades: 20, curve: 500 }))), 3_000);
     res.json({ portfolios: portfolios.filter((p) => p !== null) });
   });
 
   router.get('/portfolio/:agent', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     const portfolio = await withDeadline(getPortfolio(ctx.redis, prefix, agentParam(req.params.agent)), 3_000);
     if (!portfolio) throw new HttpError(404, 'no paper portfolio for this agent', [{ field: 'agent', message: `agent "${req.params.agent}" has not traded yet` }]);
     res.json(portfolio);

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { MarketCalendar } from '../../calendar/index.ts';
 import { cancelReplay, createReplay, getReplay, listReplays, ReplayRequestError, reportCsv, type ReplayContext } from '../../replay/index.ts';
 import type { ApiContext } from '../api-context.ts';
-import { HttpError, withDeadline } from '../http-errors.ts';
+import { HttpError, rejectUnknownQuery, withDeadline } from '../http-errors.ts';
 import { fromHistory, HistoryUnavailableError } from '../history-fallback.ts';
 
 const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -38,7 +38,8 @@ export function replaysRoutes(ctx: ApiContext): Router {
     }
   });
 
-  router.get('/replays', async (_req, res) => {
+  router.get('/replays', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     const live = await withDeadline(listReplays(rctx, LIST_LIMIT), 5_000);
     // Finished replays Redis no longer holds, from the durable history, after the ones it does.
     const known = new Set(live.map((r) => r.replay_id));
@@ -55,17 +56,20 @@ export function replaysRoutes(ctx: ApiContext): Router {
   });
 
   router.get('/replays/:id', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     const { view, report } = await found(req.params.id);
     res.json({ ...view, report });
   });
 
   router.get('/replays/:id/report.json', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     const { report } = await found(req.params.id);
     res.setHeader('Content-Disposition', `attachment; filename="replay-${report.replay_id}.json"`);
     res.json(report);
   });
 
   router.get('/replays/:id/report.csv', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     const { report } = await found(req.params.id);
     res.setHeader('Content-Disposition', `attachment; filename="replay-${report.replay_id}.csv"`);
     res.type('text/csv').send(reportCsv(report));

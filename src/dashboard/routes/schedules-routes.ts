@@ -6,7 +6,7 @@ import { describeSchedule, describeSchedules, MAX_NEXT_RUNS, readLoadStatus, rea
 import { enqueueManualCycles } from '../../tasks/index.ts';
 import { acknowledgeDurably } from '../replica-ack.ts';
 import type { ApiContext } from '../api-context.ts';
-import { HttpError, validationError, withDeadline } from '../http-errors.ts';
+import { HttpError, rejectUnknownQuery, validationError, withDeadline } from '../http-errors.ts';
 import { admitCycles } from './cycle-admission.ts';
 
 const triggerBody = z.object({ ticker: tickerSchema.optional() }).strict();
@@ -25,7 +25,8 @@ export function schedulesRoutes(ctx: ApiContext): Router {
     return entry;
   };
 
-  router.get('/schedules', async (_req, res) => {
+  router.get('/schedules', async (req, res) => {
+    rejectUnknownQuery(req.query, []);
     const [schedules, loadStatus] = await withDeadline(Promise.all([describeSchedules(ctx.redis, ctx.keys, ctx.queues, calendar, ctx.now()), readLoadStatus(ctx.redis, ctx.keys)]), DEADLINE_MS);
     // Whether the file loaded cleanly; after a rejected edit, its error (file:line:column field: reason) while the last good schedule runs.
     res.json({ schedules, load_status: loadStatus });
