@@ -1,31 +1,17 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeQueues, createRedisConnection, openQueues, productKeys, scheduleEntrySchema, type Config } from '../../src/core/index.ts';
+import { scheduleEntrySchema } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
 import { mountBullBoard } from '../../src/dashboard/bull-board.ts';
 import { openApiDocument } from '../../src/dashboard/openapi.ts';
-import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
+import { dashboardHarness } from '../support/dashboard-harness.ts';
 
 /** The JSON API's surface: a wrong method or an unknown query field on any path, what a schedule item carries. */
-const configs: Config[] = [];
-const closers: Array<() => void | Promise<void>> = [];
-afterAll(async () => {
-  for (const c of closers.reverse()) await c();
-  await Promise.all(configs.map((c) => deletePrefix(c.QUEUE_PREFIX)));
-});
+const harness = dashboardHarness('api-surface');
 
 async function makeApp(env: Record<string, string> = {}) {
-  const config = testConfig('api-surface', env);
-  configs.push(config);
-  const redis = createRedisConnection(config, 'producer');
-  await waitFor(() => redis.status === 'ready');
-  const queues = openQueues(redis, config.QUEUE_PREFIX);
-  const keys = productKeys(config.QUEUE_PREFIX);
-  closers.push(async () => {
-    await closeQueues(queues);
-    redis.disconnect();
-  });
-  const app = createApp({ config, logger: silentLogger, redis, keys, queues, now: () => new Date() }, { mount: (a) => mountBullBoard(a, queues, false, config.BASE_PATH) });
+  const { deps, redis, keys, queues, config } = await harness.open(env);
+  const app = createApp(deps, { mount: (a) => mountBullBoard(a, queues, false, config.BASE_PATH) });
   return { app, redis, keys };
 }
 

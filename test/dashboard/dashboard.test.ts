@@ -1,37 +1,21 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeQueues, createRedisConnection, cycleOptionsSchema, cycleResultSchema, JOB_STATUSES, openQueues, productKeys, type Config } from '../../src/core/index.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cycleOptionsSchema, cycleResultSchema, JOB_STATUSES } from '../../src/core/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
-import { LiveEvents } from '../../src/dashboard/live-events.ts';
 import { openApiDocument } from '../../src/dashboard/openapi.ts';
 import { API_ROUTERS } from '../../src/dashboard/routes/api-routers.ts';
 import { startWorkers, type WorkerService } from '../../src/tasks/index.ts';
-import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
+import { dashboardHarness } from '../support/dashboard-harness.ts';
+import { silentLogger, waitFor } from '../support/redis-test-env.ts';
 
 const TOKEN = 'correct-horse-battery-staple';
-const configs: Config[] = [];
-const closers: Array<() => Promise<void> | void> = [];
-afterAll(async () => {
-  for (const c of closers.reverse()) await c();
-  await Promise.all(configs.map((c) => deletePrefix(c.QUEUE_PREFIX)));
-});
+const harness = dashboardHarness('dashboard');
 
 async function makeApp(env: Record<string, string> = {}, withLive = false) {
-  const config = testConfig('dashboard', env);
-  configs.push(config);
-  const redis = createRedisConnection(config, 'producer');
-  await waitFor(() => redis.status === 'ready');
-  const queues = openQueues(redis, config.QUEUE_PREFIX);
-  const keys = productKeys(config.QUEUE_PREFIX);
-  const live = withLive ? new LiveEvents(config, keys, queues, silentLogger) : undefined;
-  closers.push(async () => {
-    await live?.close();
-    await closeQueues(queues);
-    redis.disconnect();
-  });
-  return { app: createApp({ config, logger: silentLogger, redis, keys, queues, now: () => new Date() }, { live }), config, live };
+  const { deps, config, live } = await harness.open(env, { live: withLive });
+  return { app: createApp(deps, { live }), config, live };
 }
 
 describe('auth', () => {
@@ -99,13 +83,13 @@ describe('live events, metrics and readiness with a real worker', () => {
   beforeAll(async () => {
     ctx = await makeApp({}, true);
     worker = await startWorkers(ctx.config, silentLogger, { sandbox: false });
-    closers.push(() => worker.stop());
+    harness.onClose(() => worker.stop());
   });
 
   it('SSE delivers cycle.started and cycle.completed for a real job', async () => {
     const server = http.createServer(ctx.app).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
-    closers.push(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
+    harness.onClose(() => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const events: Array<{ type: string; job_id?: string; decision?: string }> = [];
     const stream = await fetch(`${base}/api/events`);

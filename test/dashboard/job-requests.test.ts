@@ -2,39 +2,26 @@ import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { afterAll, describe, expect, it } from 'vitest';
-import { agentProfileSchema, BUILTIN_AGENTS, closeQueues, CYCLE_JOB_NAME, cycleJobDataSchema, createRedisConnection, openQueues, productKeys, PRIORITY_QUEUE, scheduleEntrySchema, type Config } from '../../src/core/index.ts';
+import { describe, expect, it } from 'vitest';
+import { agentProfileSchema, BUILTIN_AGENTS, CYCLE_JOB_NAME, cycleJobDataSchema, openQueues, PRIORITY_QUEUE, scheduleEntrySchema, type Config } from '../../src/core/index.ts';
 import { MarketCalendar } from '../../src/calendar/index.ts';
 import { createApp } from '../../src/dashboard/index.ts';
 import { desiredSchedulers, parseScheduleText } from '../../src/scheduler/index.ts';
 import { replayJobId } from '../../src/replay/index.ts';
-import { deletePrefix, silentLogger, testConfig, TEST_REDIS_URL, waitFor } from '../support/redis-test-env.ts';
+import { dashboardHarness } from '../support/dashboard-harness.ts';
+import { TEST_REDIS_URL } from '../support/redis-test-env.ts';
 
-const configs: Config[] = [];
-const closers: Array<() => Promise<void> | void> = [];
-afterAll(async () => {
-  for (const c of closers.reverse()) await c();
-  await Promise.all(configs.map((c) => deletePrefix(c.QUEUE_PREFIX)));
-});
+const harness = dashboardHarness('jobreq');
 
 async function makeApp(env: Record<string, string> = {}): Promise<{ app: Express; config: Config; queues: ReturnType<typeof openQueues> }> {
-  const config = testConfig('jobreq', env);
-  configs.push(config);
-  const redis = createRedisConnection(config, 'producer');
-  await waitFor(() => redis.status === 'ready');
-  const queues = openQueues(redis, config.QUEUE_PREFIX);
-  const keys = productKeys(config.QUEUE_PREFIX);
-  closers.push(async () => {
-    await closeQueues(queues);
-    redis.disconnect();
-  });
+  const { deps, config, keys, queues } = await harness.open(env);
   // A published LLM agent with one extra allowed model, and a schedule to trigger.
   const admin = new Redis(TEST_REDIS_URL);
   const desk = agentProfileSchema.parse({ engine: 'llm', quick_model: 'gpt-4o-mini', deep_model: 'gpt-4o', allowed_models: ['gpt-4.1-mini'], debate_rounds: 2, analysts: ['market', 'news'], max_tokens_per_cycle: 100_000 });
   await admin.hset(keys.agents, 'desk', JSON.stringify(desk));
   await admin.hset(keys.schedules, 'pair', JSON.stringify(scheduleEntrySchema.parse({ id: 'pair', agent: 'quant', tickers: ['SPY', 'QQQ'], every: '1h' })));
   admin.disconnect();
-  return { app: createApp({ config, logger: silentLogger, redis, keys, queues, now: () => new Date() }), config, queues };
+  return { app: createApp(deps), config, queues };
 }
 
 describe('a job config can only tighten its profile', () => {

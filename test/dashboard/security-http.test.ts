@@ -2,36 +2,20 @@ import { createHash } from 'node:crypto';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { afterAll, describe, expect, it } from 'vitest';
-import { closeQueues, createRedisConnection, openQueues, productKeys, type Config } from '../../src/core/index.ts';
+import { describe, expect, it } from 'vitest';
+import type { Config } from '../../src/core/index.ts';
 import { mountBullBoard } from '../../src/dashboard/bull-board.ts';
 import { createApp } from '../../src/dashboard/index.ts';
-import { LiveEvents } from '../../src/dashboard/live-events.ts';
-import { deletePrefix, silentLogger, testConfig, TEST_REDIS_URL, waitFor } from '../support/redis-test-env.ts';
+import { dashboardHarness } from '../support/dashboard-harness.ts';
+import { TEST_REDIS_URL } from '../support/redis-test-env.ts';
 
 const TOKEN = 'admin-token-for-security-tests';
 const READ_TOKEN = 'read-token-for-security-tests';
-const configs: Config[] = [];
-const closers: Array<() => Promise<void> | void> = [];
-afterAll(async () => {
-  for (const c of closers.reverse()) await c();
-  await Promise.all(configs.map((c) => deletePrefix(c.QUEUE_PREFIX)));
-});
+const harness = dashboardHarness('security');
 
 async function makeApp(env: Record<string, string> = {}, opts: { live?: boolean } = {}): Promise<{ app: Express; config: Config }> {
-  const config = testConfig('security', env);
-  configs.push(config);
-  const redis = createRedisConnection(config, 'producer');
-  await waitFor(() => redis.status === 'ready');
-  const queues = openQueues(redis, config.QUEUE_PREFIX);
-  const keys = productKeys(config.QUEUE_PREFIX);
-  const live = opts.live ? new LiveEvents(config, keys, queues, silentLogger) : undefined;
-  closers.push(async () => {
-    await live?.close();
-    await closeQueues(queues);
-    redis.disconnect();
-  });
-  const app = createApp({ config, logger: silentLogger, redis, keys, queues, now: () => new Date() }, { live, mount: (a) => mountBullBoard(a, queues, false, config.BASE_PATH) });
+  const { deps, config, queues, live } = await harness.open(env, opts);
+  const app = createApp(deps, { live, mount: (a) => mountBullBoard(a, queues, false, config.BASE_PATH) });
   return { app, config };
 }
 
