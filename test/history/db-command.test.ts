@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runCli } from '../support/cli-process.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closedDatabaseUrl, dropSchema, query, TEST_DATABASE_URL, uniqueSchema } from '../support/pg-test-env.ts';
 
@@ -6,14 +6,7 @@ const schema = uniqueSchema('db_cli');
 afterAll(() => dropSchema(schema));
 
 function cli(args: string[], env: Record<string, string | undefined>) {
-  return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const child = spawn(process.execPath, ['bin/tradeloop.mjs', 'db', ...args], { env: { ...process.env, DATABASE_URL: undefined, DATABASE_SCHEMA: undefined, LOG_LEVEL: 'silent', ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+  return runCli(['db', ...args], { ...process.env, DATABASE_URL: undefined, DATABASE_SCHEMA: undefined, LOG_LEVEL: 'silent', ...env });
 }
 
 describe('tradeloop db', () => {

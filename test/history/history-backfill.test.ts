@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runCli } from '../support/cli-process.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BUILTIN_AGENTS, closeQueues, createRedisConnection, cycleJobDataSchema, openQueues, productKeys } from '../../src/core/index.ts';
 import { enqueueCycle, startWorkers } from '../../src/tasks/index.ts';
@@ -14,15 +14,7 @@ afterAll(async () => {
 });
 
 function db(args: string[]) {
-  return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const env = { ...process.env, REDIS_URL: config.REDIS_URL, QUEUE_PREFIX: config.QUEUE_PREFIX, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, LOG_LEVEL: 'silent' };
-    const child = spawn(process.execPath, ['bin/tradeloop.mjs', 'db', ...args], { env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+  return runCli(['db', ...args], { ...process.env, REDIS_URL: config.REDIS_URL, QUEUE_PREFIX: config.QUEUE_PREFIX, DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, LOG_LEVEL: 'silent' });
 }
 
 describe('tradeloop db backfill', () => {
