@@ -4,22 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startScheduler, type SchedulerService } from '../../src/scheduler/index.ts';
-import { deletePrefix, silentLogger, testConfig, TEST_REDIS_URL, waitFor } from '../support/redis-test-env.ts';
+import { cliInstall } from '../support/cli-process.ts';
+import { deletePrefix, silentLogger, TEST_REDIS_URL, waitFor } from '../support/redis-test-env.ts';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.ts';
 
 /** The operator's commands, spawned as the real CLI against a real scheduler, sandboxed worker and Redis. */
-const dir = mkdtempSync(join(tmpdir(), 'tl-cli-ops-'));
-const file = join(dir, 'schedules.yaml');
-writeFileSync(file, 'schedules:\n  - { id: desk, agent: quant, tickers: [SPY, PERM], every: 1h, market_hours: regular }\n');
-const config = testConfig('cli-ops', { SCHEDULES_FILE: file });
-const env = { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: config.QUEUE_PREFIX, SCHEDULES_FILE: file, LOG_LEVEL: 'silent' };
+const { config, env, cli } = cliInstall('cli-ops', ['SPY', 'PERM']);
 let scheduler: SchedulerService;
 let worker: WorkerProcess;
-
-function cli(args: string[], extraEnv: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['bin/tradeloop.mjs', ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 /** Starts a long-running CLI command and collects its output until it exits. */
 function cliAsync(args: string[]) {
