@@ -148,7 +148,7 @@ export const cycleJobDataSchema = z
     dry_run: z.boolean().default(true),
     /** When the cycle was asked for; scheduled runs carry none (their due time is in the job id). */
     requested_at: z.iso.datetime({ offset: true }).optional(),
-    /** Analysis date (YYYY-MM-DD, New York); defaults to the day the cycle runs. */
+    /** Analysis date (YYYY-MM-DD, New York); defaults to the day the job was due (scheduled runs) or asked for, on every attempt. */
     date: isoDateSchema.optional(),
     market_hours: marketHoursSchema.default('always'),
     profile: agentProfileSchema,

@@ -57,7 +57,8 @@ export function toJobView(job: JobFields, state: string, queue: QueueName): JobV
     queue,
     ticker: String(data.ticker ?? ''),
     agent: String(data.agent ?? ''),
-    date: typeof data.date === 'string' ? data.date : nyDate(due ?? job.timestamp),
+    // The day the processor pins a dateless job to: its due time, else when it was asked for.
+    date: typeof data.date === 'string' ? data.date : nyDate(due ?? requestedMs),
     schedule_id: typeof data.schedule_id === 'string' ? data.schedule_id : null,
     trigger: String(data.trigger ?? ''),
     dry_run: data.dry_run !== false,
