@@ -194,6 +194,25 @@ describe('the trading cycle on real sources (local servers)', () => {
     }
   });
 
+  it('without intraday bars (their fetch fails) the price is the daily close, as of that session\'s close', async () => {
+    const y = config('cycle-daily-as-of', { MARKET_DATA: 'yahoo' });
+    const noIntraday: typeof fetch = (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.includes('/v8/') && url.includes('interval=5m')) return Promise.reject(new TypeError('fetch failed: ECONNRESET'));
+      return yahoo.fetch(input, init);
+    };
+    // A past session: the close of Thursday 2026-11-19 (16:00 New York), whatever the bar's stamp or the fetch time.
+    const past = await runTradingCycle(job({ date: '2026-11-19' }), ctxFor(y, 'daily-as-of-1'), { fetch: noIntraday });
+    expect(past.reports.final).toMatch(/Unavailable as of 2026-11-19: intraday/);
+    expect(past.price).toBeCloseTo(150 + 259 * 0.2 + Math.sin(259) * 2, 6);
+    expect(past.as_of).toBe('2026-11-19T21:00:00.000Z');
+    // Mid-session today: the forming bar's close is a trade between the open and the read, never claimed as "now".
+    const now = new Date('2026-11-20T17:00:00Z');
+    const live = await runTradingCycle(job({ date: '2026-11-20', agent: 'desk-live' }), ctxFor(y, 'daily-as-of-2', { now: () => now }), { fetch: noIntraday });
+    expect(Date.parse(live.as_of!)).toBeGreaterThanOrEqual(Date.parse('2026-11-20T14:30:00.000Z'));
+    expect(Date.parse(live.as_of!)).toBeLessThan(now.getTime());
+  });
+
   it('MARKET_DATA=auto says in the verdict when it fell back to simulated data', async () => {
     resetMarketDataFallback();
     const a = config('cycle-auto', { MARKET_DATA: 'auto' });

@@ -135,7 +135,7 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
       fetch: deps.fetch,
       acquireCallSlot: ctx.acquireCallSlot ? () => ctx.acquireCallSlot!('data') : undefined,
     });
-  const { snapshot, price } = await buildMarketSnapshot(provider, { ticker: job.ticker, date, live: date === today && !job.replay, asOf: job.replay?.as_of ? new Date(job.replay.as_of) : undefined, signal, logger: ctx.logger });
+  const { snapshot, price } = await buildMarketSnapshot(provider, { ticker: job.ticker, date, live: date === today && !job.replay, asOf: job.replay?.as_of ? new Date(job.replay.as_of) : undefined, now: clock, signal, logger: ctx.logger });
   checkAborted(signal);
 
   const notes: string[] = [];
