@@ -4,7 +4,7 @@ import { agentProfileSchema, CycleAbortedError, cycleJobDataSchema, cycleResultS
 import { defaultAnswer, startFakeOpenAI } from '../../test/support/fake-openai-server.ts';
 import { startFakeYahoo } from '../../test/support/fake-yahoo-server.ts';
 import { deletePrefix, silentLogger, testConfig, TEST_REDIS_URL } from '../../test/support/redis-test-env.ts';
-import { createSimulatedProvider, getPortfolio, getScorecard, PAST_DATE_NOTE, resetMarketDataFallback, runTradingCycle, type CycleContext, type MarketDataProvider } from './index.ts';
+import { createSimulatedProvider, getPortfolio, getScorecard, PAST_DATE_NOTE, resetMarketDataFallback, runTradingCycle, updateForwardReturns, type CycleContext, type MarketDataProvider } from './index.ts';
 
 const redis = new Redis(TEST_REDIS_URL);
 const configs: Config[] = [];
@@ -82,6 +82,23 @@ describe('the trading cycle (simulated data, real Redis)', () => {
     const [old] = Object.values(await redis.hgetall(`${s.QUEUE_PREFIX}:tl:scorecard:desk`)).map((r) => JSON.parse(r)).filter((e) => e.job_id === 'old');
     const bars = await createSimulatedProvider().getDailyBars('MSFT', { to: '2026-10-08', lookbackDays: 6 });
     expect(old.return_5d).toBe(Math.round((bars.at(-1)!.c / old.price - 1) * 1e6) / 1e6); // Oct 1 + 5 sessions = Oct 8
+  });
+
+  it('a cycle run before the open decides on the previous close, and its forward returns count from that session', async () => {
+    const p = config('cycle-pre-open');
+    // Friday 2026-11-20 at 08:00 New York: no bar of the day yet, so the price is Thursday's close.
+    const early = new Date('2026-11-20T13:00:00Z');
+    const result = await runTradingCycle(job({ ticker: 'AMD', date: undefined }), ctxFor(p, 'pre-open', { now: () => early }));
+    const sim = createSimulatedProvider({ now: () => new Date('2026-12-01T12:00:00Z') });
+    const closes = new Map((await sim.getDailyBars('AMD', { to: '2026-11-30', lookbackDays: 10 })).map((b) => [b.t.slice(0, 10), b.c]));
+    expect(result).toMatchObject({ date: '2026-11-20', price: closes.get('2026-11-19'), as_of: '2026-11-19T21:00:00.000Z' });
+    await updateForwardReturns(redis, p.QUEUE_PREFIX, { provider: sim, now: () => new Date('2026-12-01T12:00:00Z') });
+    const [entry] = Object.values(await redis.hgetall(`${p.QUEUE_PREFIX}:tl:scorecard:desk`)).map((r) => JSON.parse(r) as { date: string; price_date: string; return_1d: number; return_5d: number });
+    expect(entry).toMatchObject({ date: '2026-11-20', price_date: '2026-11-19' });
+    const ret = (day: string) => Math.round((closes.get(day)! / result.price! - 1) * 1e6) / 1e6;
+    // +1 is Friday the 20th (the session after the price's), +5 the 27th (Thanksgiving on the 26th).
+    expect(entry!.return_1d).toBe(ret('2026-11-20'));
+    expect(entry!.return_5d).toBe(ret('2026-11-27'));
   });
 
   it('refuses live trading, invalid jobs and future dates for good', async () => {

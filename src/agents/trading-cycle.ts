@@ -108,6 +108,8 @@ export async function settleTradingCycle(analysis: CycleResult, input: CycleJobD
     engine: analysis.engine,
     data_source: analysis.data_source,
     price: analysis.price,
+    // Forward returns count from the session of the price the decision saw, which is not always its date.
+    ...(analysis.as_of ? { price_date: nyDate(new Date(analysis.as_of)) } : {}),
     models: analysis.models,
     cost_usd: analysis.usage.cost_usd,
     ...(analysis.usage.cost_unknown ? { cost_unknown: true } : {}),
