@@ -53,7 +53,7 @@ export function openApiDocument() {
             dry_run: { type: 'boolean' }, requested_at: { type: 'string', format: 'date-time' }, created_at: { type: 'string', format: 'date-time' },
             started_at: { type: 'string', nullable: true }, completed_at: { type: 'string', nullable: true }, attempts: { type: 'integer' }, progress: {},
             worker: { type: 'string', nullable: true }, error: { type: 'string' }, reason: { type: 'string' }, decision: { type: 'string', enum: ['BUY', 'SELL', 'HOLD'] },
-            confidence: { type: 'number' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, cost_usd: { type: 'number' }, data_source: { type: 'string' }, duration_ms: { type: 'number', nullable: true },
+            confidence: { type: 'number' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, cost_usd: { type: 'number', description: 'a lower bound when cost_unknown is set' }, cost_unknown: { type: 'boolean', description: 'set when some LLM call\'s cost is not known (an unpriced hosted model, a server that reported no usage)' }, data_source: { type: 'string' }, duration_ms: { type: 'number', nullable: true },
             attempts_log: { type: 'array', description: 'GET /api/jobs/{id} only: every attempt', items: ref('Attempt') }, approval: ref('Approval'),
             source: { type: 'string', enum: ['history'], description: 'present when the job was read from the durable history (PostgreSQL) because Redis no longer holds it' },
           },
