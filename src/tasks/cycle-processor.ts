@@ -72,6 +72,7 @@ const FINAL_ERRORS = new Set([
   'TokenBudgetExceededError',
   'StructuredOutputError',
   'LlmRequestRejectedError',
+  'LlmRefusalError',
   'UnrecoverableError',
 ]);
 
