@@ -34,7 +34,11 @@ export interface MarketSnapshot {
   quote: { price: number; time: string } | null;
   fundamentals: Record<string, number | string | null> | null;
   news: NewsItem[] | null;
-  /** Time of the last bar seen (point in time: nothing after the close of `date` in New York). */
+  /**
+   * When the price (the last bar's close) was struck: a 5-minute bar's time, or for a daily bar its
+   * session's close (a forming one: no later than when it was read). Point in time: nothing after the
+   * close of `date` in New York.
+   */
   as_of: string;
   /** Sections the source could not give as of `date` (reported unavailable, never filled with today's). */
   unavailable: string[];

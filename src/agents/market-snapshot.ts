@@ -3,6 +3,7 @@ import { PermanentCycleError, type Logger } from '../core/index.ts';
 import type { MarketSnapshot } from './analysis-types.ts';
 import { UnknownTickerError, type MarketDataProvider } from './data/market-data-provider.ts';
 import { computeIndicators } from './indicators.ts';
+import { dailyCloseTime } from './price-time.ts';
 
 /** Sessions of daily history: SMA200 plus a margin for its slope and the scorecard's +5 days. */
 export const DAILY_LOOKBACK = 300;
@@ -17,6 +18,8 @@ export interface SnapshotRequest {
   live: boolean;
   /** An intraday instant of `date` (replays of a schedule's slots): only bars closed by then are seen. */
   asOf?: Date;
+  /** The cycle's clock (default: the real one): whether the last daily bar's session had closed when it was read. */
+  now?: () => Date;
   signal: AbortSignal;
   logger: Logger;
 }
@@ -79,13 +82,16 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
     ...(news === null ? ['news'] : []),
     ...(req.live && trustedQuote === null ? ['quote'] : []),
   ];
-  // The decision is taken at the last bar seen: its close is the price, its time the as-of instant.
-  const lastBar = intraday?.at(-1) ?? daily.at(-1)!;
+  // The decision is taken at the last bar seen: its close is the price, its time the as-of instant. A
+  // 5-minute bar is known by its own time; a daily bar (no intraday bars for the date, or the fetch
+  // failed) by the time its close was struck: its session's close, not its stamp nor the fetch time.
+  const lastIntraday = intraday?.at(-1);
+  const lastBar = lastIntraday ?? daily.at(-1)!;
   const snapshot: MarketSnapshot = {
     ticker,
     date,
     data_source: provider.name,
-    as_of: lastBar.t,
+    as_of: lastIntraday ? lastIntraday.t : dailyCloseTime(lastBar, req.asOf ?? req.now?.() ?? new Date()),
     unavailable,
     daily,
     intraday,

@@ -4,7 +4,7 @@ import { agentProfileSchema, CycleAbortedError, cycleJobDataSchema, cycleResultS
 import { defaultAnswer, startFakeOpenAI } from '../../test/support/fake-openai-server.ts';
 import { startFakeYahoo } from '../../test/support/fake-yahoo-server.ts';
 import { deletePrefix, silentLogger, testConfig, TEST_REDIS_URL } from '../../test/support/redis-test-env.ts';
-import { createSimulatedProvider, getPortfolio, getScorecard, PAST_DATE_NOTE, resetMarketDataFallback, runTradingCycle, type CycleContext, type MarketDataProvider } from './index.ts';
+import { createSimulatedProvider, getPortfolio, getScorecard, PAST_DATE_NOTE, resetMarketDataFallback, runTradingCycle, updateForwardReturns, type CycleContext, type MarketDataProvider } from './index.ts';
 
 const redis = new Redis(TEST_REDIS_URL);
 const configs: Config[] = [];
@@ -82,6 +82,23 @@ describe('the trading cycle (simulated data, real Redis)', () => {
     const [old] = Object.values(await redis.hgetall(`${s.QUEUE_PREFIX}:tl:scorecard:desk`)).map((r) => JSON.parse(r)).filter((e) => e.job_id === 'old');
     const bars = await createSimulatedProvider().getDailyBars('MSFT', { to: '2026-10-08', lookbackDays: 6 });
     expect(old.return_5d).toBe(Math.round((bars.at(-1)!.c / old.price - 1) * 1e6) / 1e6); // Oct 1 + 5 sessions = Oct 8
+  });
+
+  it('a cycle run before the open decides on the previous close, and its forward returns count from that session', async () => {
+    const p = config('cycle-pre-open');
+    // Friday 2026-11-20 at 08:00 New York: no bar of the day yet, so the price is Thursday's close.
+    const early = new Date('2026-11-20T13:00:00Z');
+    const result = await runTradingCycle(job({ ticker: 'AMD', date: undefined }), ctxFor(p, 'pre-open', { now: () => early }));
+    const sim = createSimulatedProvider({ now: () => new Date('2026-12-01T12:00:00Z') });
+    const closes = new Map((await sim.getDailyBars('AMD', { to: '2026-11-30', lookbackDays: 10 })).map((b) => [b.t.slice(0, 10), b.c]));
+    expect(result).toMatchObject({ date: '2026-11-20', price: closes.get('2026-11-19'), as_of: '2026-11-19T21:00:00.000Z' });
+    await updateForwardReturns(redis, p.QUEUE_PREFIX, { provider: sim, now: () => new Date('2026-12-01T12:00:00Z') });
+    const [entry] = Object.values(await redis.hgetall(`${p.QUEUE_PREFIX}:tl:scorecard:desk`)).map((r) => JSON.parse(r) as { date: string; price_date: string; return_1d: number; return_5d: number });
+    expect(entry).toMatchObject({ date: '2026-11-20', price_date: '2026-11-19' });
+    const ret = (day: string) => Math.round((closes.get(day)! / result.price! - 1) * 1e6) / 1e6;
+    // +1 is Friday the 20th (the session after the price's), +5 the 27th (Thanksgiving on the 26th).
+    expect(entry!.return_1d).toBe(ret('2026-11-20'));
+    expect(entry!.return_5d).toBe(ret('2026-11-27'));
   });
 
   it('refuses live trading, invalid jobs and future dates for good', async () => {
@@ -192,6 +209,25 @@ describe('the trading cycle on real sources (local servers)', () => {
       resetMarketDataFallback();
       await yahoo.close();
     }
+  });
+
+  it('without intraday bars (their fetch fails) the price is the daily close, as of that session\'s close', async () => {
+    const y = config('cycle-daily-as-of', { MARKET_DATA: 'yahoo' });
+    const noIntraday: typeof fetch = (input, init) => {
+      const url = String(input instanceof Request ? input.url : input);
+      if (url.includes('/v8/') && url.includes('interval=5m')) return Promise.reject(new TypeError('fetch failed: ECONNRESET'));
+      return yahoo.fetch(input, init);
+    };
+    // A past session: the close of Thursday 2026-11-19 (16:00 New York), whatever the bar's stamp or the fetch time.
+    const past = await runTradingCycle(job({ date: '2026-11-19' }), ctxFor(y, 'daily-as-of-1'), { fetch: noIntraday });
+    expect(past.reports.final).toMatch(/Unavailable as of 2026-11-19: intraday/);
+    expect(past.price).toBeCloseTo(150 + 259 * 0.2 + Math.sin(259) * 2, 6);
+    expect(past.as_of).toBe('2026-11-19T21:00:00.000Z');
+    // Mid-session today: the forming bar's close is a trade between the open and the read, never claimed as "now".
+    const now = new Date('2026-11-20T17:00:00Z');
+    const live = await runTradingCycle(job({ date: '2026-11-20', agent: 'desk-live' }), ctxFor(y, 'daily-as-of-2', { now: () => now }), { fetch: noIntraday });
+    expect(Date.parse(live.as_of!)).toBeGreaterThanOrEqual(Date.parse('2026-11-20T14:30:00.000Z'));
+    expect(Date.parse(live.as_of!)).toBeLessThan(now.getTime());
   });
 
   it('MARKET_DATA=auto says in the verdict when it fell back to simulated data', async () => {

@@ -28,7 +28,7 @@ function checkAborted(signal: AbortSignal): void {
  */
 export async function runTradingCycle(input: CycleJobData, ctx: CycleContext, deps: CycleDeps = {}): Promise<CycleResult> {
   const analysis = await analyseTradingCycle(input, ctx, deps);
-  return settleTradingCycle(analysis, input, { redis: ctx.redis, config: ctx.config, jobId: ctx.jobId, now: ctx.now });
+  return settleTradingCycle(analysis, input, { redis: ctx.redis, config: ctx.config, jobId: ctx.jobId });
 }
 
 /**
@@ -62,25 +62,31 @@ export interface SettleContext {
   redis: Redis;
   config: Config;
   jobId: string;
-  now?: () => Date;
 }
 
 /** Why a past session's analysis fills nothing: its price is history, and the live ledger lives now. */
 export const PAST_DATE_NOTE = 'analysis of a past session: the live paper portfolio is not filled and the live scorecard does not count it';
 
 /**
+ * The New York day an analysis ran on. An analysis of that day's session is a live one; settling it
+ * later (a retry or redelivery after midnight, an approval the next morning) does not make it history.
+ */
+const ranOn = (analysis: CycleResult) => nyDate(new Date(analysis.started_at));
+
+/**
  * The settle half: the side effects of a stored analysis, each at most once per job id (so a retry
  * after a storage fault completes only what is missing): the paper fill and the scorecard entry.
- * Only an analysis of today's session touches the live ledger and scorecard; a past date says why not.
+ * Only an analysis of the session of the day it ran touches the live ledger and scorecard, whenever it
+ * is settled (the clock at settle time plays no part, so a re-run after midnight keeps its fill and
+ * its entry under the analysis's date); a past date says why not.
  */
 export async function settleTradingCycle(analysis: CycleResult, input: CycleJobData, ctx: SettleContext): Promise<CycleResult> {
   const job = validJob(input);
   const prefix = ctx.config.QUEUE_PREFIX;
-  const now = ctx.now?.() ?? new Date();
-  const today = nyDate(now);
   // A replay's decisions fill that replay's own ledger, in session order (the replay room does it).
   if (job.replay) return { ...analysis, fill: null, fill_note: `replay ${job.replay.id}: filled in the replay's own ledger, not the live paper portfolio or scorecard` };
-  if (analysis.date < today) return { ...analysis, fill: null, fill_note: `${PAST_DATE_NOTE} (${analysis.date}; today is ${today})` };
+  const day = ranOn(analysis);
+  if (analysis.date < day) return { ...analysis, fill: null, fill_note: `${PAST_DATE_NOTE} (${analysis.date}; analysed on ${day})` };
   if (analysis.price === null) return { ...analysis, fill: null, fill_note: 'no price: nothing to fill' };
   const fill = await applyDecision(ctx.redis, prefix, {
     agent: job.agent,
@@ -102,6 +108,8 @@ export async function settleTradingCycle(analysis: CycleResult, input: CycleJobD
     engine: analysis.engine,
     data_source: analysis.data_source,
     price: analysis.price,
+    // Forward returns count from the session of the price the decision saw, which is not always its date.
+    ...(analysis.as_of ? { price_date: nyDate(new Date(analysis.as_of)) } : {}),
     models: analysis.models,
     cost_usd: analysis.usage.cost_usd,
     ...(analysis.usage.cost_unknown ? { cost_unknown: true } : {}),
@@ -129,7 +137,7 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
       fetch: deps.fetch,
       acquireCallSlot: ctx.acquireCallSlot ? () => ctx.acquireCallSlot!('data') : undefined,
     });
-  const { snapshot, price } = await buildMarketSnapshot(provider, { ticker: job.ticker, date, live: date === today && !job.replay, asOf: job.replay?.as_of ? new Date(job.replay.as_of) : undefined, signal, logger: ctx.logger });
+  const { snapshot, price } = await buildMarketSnapshot(provider, { ticker: job.ticker, date, live: date === today && !job.replay, asOf: job.replay?.as_of ? new Date(job.replay.as_of) : undefined, now: clock, signal, logger: ctx.logger });
   checkAborted(signal);
 
   const notes: string[] = [];

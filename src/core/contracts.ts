@@ -148,7 +148,7 @@ export const cycleJobDataSchema = z
     dry_run: z.boolean().default(true),
     /** When the cycle was asked for; scheduled runs carry none (their due time is in the job id). */
     requested_at: z.iso.datetime({ offset: true }).optional(),
-    /** Analysis date (YYYY-MM-DD, New York); defaults to the day the cycle runs. */
+    /** Analysis date (YYYY-MM-DD, New York); defaults to the day the job was due (scheduled runs) or asked for, on every attempt. */
     date: isoDateSchema.optional(),
     market_hours: marketHoursSchema.default('always'),
     profile: agentProfileSchema,
@@ -182,8 +182,13 @@ export const usageSchema = z.object({
   total_tokens: z.number().int().min(0),
   cost_usd: z.number().min(0),
   calls: z.number().int().min(0),
-  /** True when a hosted model without a known price was called: cost_usd then leaves those calls out. */
+  /**
+   * True when some call's cost is not known (a hosted model without a known price, or a server that
+   * reported no usage): cost_usd then leaves those calls out and is only a lower bound.
+   */
   cost_unknown: z.boolean().optional(),
+  /** True when a server reported no token usage for some call (`usage: null` or none): the token counts leave those calls out. */
+  usage_unknown: z.boolean().optional(),
 });
 export type Usage = z.infer<typeof usageSchema>;
 export const ZERO_USAGE: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost_usd: 0, calls: 0 };
@@ -211,6 +216,8 @@ export const llmCallSchema = z.object({
   completion_tokens: z.number().int().min(0),
   cost_usd: z.number().min(0),
   cost_unknown: z.boolean().optional(),
+  /** The server's answer carried no usage: tokens are unknown (reported as 0) and so is the cost. */
+  usage_unknown: z.boolean().optional(),
   latency_ms: z.number().min(0),
   /** 1 for a first try; more when transient errors (429, 5xx) were retried. */
   attempt: z.number().int().min(1),

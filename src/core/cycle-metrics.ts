@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { counterField, countersKey, parseCounterField, type CounterLabels } from './counters.ts';
+import { counterField, countersKey, counterWrite, parseCounterField, type CounterLabels } from './counters.ts';
 import type { ProductKeys } from './keys.ts';
 import { sendWrites, type RedisWrite } from './redis-writes.ts';
 
@@ -37,8 +37,10 @@ export interface CycleMetricsRecord {
   endedAt: number;
   /** A scheduled run's due time. */
   dueAt?: number | null;
-  /** What a completed cycle spent on LLM calls. */
+  /** What a completed cycle spent on LLM calls (as far as known). */
   costUsd?: number;
+  /** Some of its calls' cost is not known: costUsd is only the known part. */
+  costUnknown?: boolean;
 }
 
 export function histogramsKey(keys: ProductKeys): string {
@@ -81,6 +83,9 @@ export function cycleMetricsWrites(keys: ProductKeys, m: CycleMetricsRecord): Re
   }
   if (m.status === 'completed' && m.costUsd && m.costUsd > 0) {
     out.push(['HINCRBYFLOAT', countersKey(keys), counterField('cycle_cost_usd_total', { schedule: m.schedule ?? '(none)', agent: m.agent }), String(m.costUsd)]);
+  }
+  if (m.status === 'completed' && m.costUnknown) {
+    out.push(counterWrite(keys, 'cycles_cost_unknown_total', { schedule: m.schedule ?? '(none)', agent: m.agent }));
   }
   const minute = Math.floor(m.endedAt / MINUTE_MS) * MINUTE_MS;
   const tkey = throughputKey(keys, minute);

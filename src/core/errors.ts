@@ -27,3 +27,18 @@ export class LlmRequestRejectedError extends Error {
     super(message);
   }
 }
+
+/**
+ * The model refused to answer (`message.refusal` set, no content): asking again would pay for the same
+ * refusal, so the job ends at once with the model's own words.
+ */
+export class LlmRefusalError extends Error {
+  override name = 'LlmRefusalError';
+  constructor(
+    public readonly role: string,
+    public readonly model: string,
+    public readonly refusal: string,
+  ) {
+    super(`the ${role} model "${model}" refused to answer: ${refusal}`);
+  }
+}

@@ -26,7 +26,10 @@ export interface JobView {
   confidence?: number;
   engine?: string;
   models?: string[];
+  /** What the cycle's LLM calls cost, as far as known: with `cost_unknown`, a lower bound (some call's cost is not known). */
   cost_usd?: number;
+  /** Set when some call's cost is not known (an unpriced hosted model, a server that reported no usage). */
+  cost_unknown?: true;
   data_source?: string;
   duration_ms?: number | null;
   /** Decisions of `approval: required` profiles: who settled it, when, and the fill. */

@@ -15,6 +15,11 @@ export interface ScoredDecision {
   data_source?: string;
   /** The price the decision was taken at. */
   price: number;
+  /**
+   * The session (New York date) whose bar gave that price: the day of the result's `as_of`. Earlier than
+   * `date` when the cycle decided on the session before (run before the open); forward returns count from it.
+   */
+  price_date?: string;
   models: string[];
   cost_usd: number;
   /** An unpriced hosted model was called: cost_usd leaves those calls out, so the cost average skips it. */
@@ -22,7 +27,7 @@ export interface ScoredDecision {
   cycle_ms: number;
   /** When the decision was recorded. */
   at: string;
-  /** Close of the n-th session after the decision's session ÷ price − 1; null until that session has closed. */
+  /** Close of the n-th session after the price's session ÷ price − 1; null until that session has closed. */
   return_1d: number | null;
   return_5d: number | null;
 }

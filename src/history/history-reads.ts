@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { nyDate } from '../calendar/index.ts';
 import type { ApprovalView, CycleResult, Decision, JobStatus, JobView, QueueName, Rating, ScoredDecision } from '../core/index.ts';
 
 /** A job as the API shows it (the live job view's fields), read from the history. */
@@ -66,7 +67,7 @@ function toView(row: CycleRow): HistoryJobView {
   };
   if (row.error !== null) view.error = row.error;
   if (row.reason !== null) view.reason = row.reason;
-  if (r) Object.assign(view, { decision: r.decision, confidence: r.confidence, engine: r.engine, models: r.models, cost_usd: r.usage.cost_usd, data_source: r.data_source });
+  if (r) Object.assign(view, { decision: r.decision, confidence: r.confidence, engine: r.engine, models: r.models, cost_usd: r.usage.cost_usd, ...(r.usage.cost_unknown ? { cost_unknown: true } : {}), data_source: r.data_source });
   if (r?.awaiting_approval && row.approval) view.approval = row.approval;
   view.duration_ms = row.started_at ? row.finished_at.getTime() - row.started_at.getTime() : null;
   return view;
@@ -141,21 +142,22 @@ export type HistoryScoredDecision = ScoredDecision;
 
 /**
  * The decisions the live scorecard counts, by the same rule as the settle step: completed, with a
- * price, for the session of the day it was settled (New York), not a replay's; a held decision only
- * once approved (and filled) on its own session's day.
+ * price, an analysis of the session of the day it ran (New York; when it was settled or finished plays
+ * no part, so a re-run or an approval after midnight still counts), not a replay's; a held decision
+ * only once approved (and filled).
  */
-const SCORED = `status = 'completed' AND price IS NOT NULL AND trigger <> 'replay' AND (
-  ((result->>'awaiting_approval') IS DISTINCT FROM 'true' AND date >= (finished_at AT TIME ZONE 'America/New_York')::date)
-  OR (approval->>'status' = 'approved' AND (approval->>'fill_pending') = 'false'
-      AND date >= ((approval->>'settled_at')::timestamptz AT TIME ZONE 'America/New_York')::date))`;
+const SCORED = `status = 'completed' AND price IS NOT NULL AND trigger <> 'replay'
+  AND date >= ((result->>'started_at')::timestamptz AT TIME ZONE 'America/New_York')::date
+  AND ((result->>'awaiting_approval') IS DISTINCT FROM 'true'
+    OR (approval->>'status' = 'approved' AND (approval->>'fill_pending') = 'false'))`;
 
 export async function readScoredDecisions(pool: pg.Pool, agent: string): Promise<HistoryScoredDecision[]> {
   const { rows } = await pool.query<{
     job_id: string; agent: string; ticker: string; day: string; decision: Decision; rating: Rating | null; confidence: number | null; engine: string | null;
-    data_source: string | null; price: number; models: string[]; cost_usd: number; cost_unknown: boolean; started: string | null; finished: string | null; return_1d: number | null; return_5d: number | null;
+    data_source: string | null; price: number; models: string[]; cost_usd: number; cost_unknown: boolean; started: string | null; finished: string | null; as_of: Date | null; return_1d: number | null; return_5d: number | null;
   }>(
     `SELECT job_id, agent, ticker, to_char(date, 'YYYY-MM-DD') AS day, decision, rating, confidence, engine, data_source, price, models, cost_usd, cost_unknown,
-       result->>'started_at' AS started, result->>'finished_at' AS finished, return_1d, return_5d
+       result->>'started_at' AS started, result->>'finished_at' AS finished, as_of, return_1d, return_5d
      FROM cycles WHERE agent = $1 AND ${SCORED} ORDER BY finished_at`,
     [agent],
   );
@@ -170,6 +172,7 @@ export async function readScoredDecisions(pool: pg.Pool, agent: string): Promise
     ...(r.engine ? { engine: r.engine } : {}),
     ...(r.data_source ? { data_source: r.data_source } : {}),
     price: r.price,
+    ...(r.as_of ? { price_date: nyDate(r.as_of) } : {}),
     models: r.models,
     cost_usd: r.cost_usd,
     ...(r.cost_unknown ? { cost_unknown: true } : {}),

@@ -23,7 +23,7 @@ import { retryStorage } from './storage-retry.ts';
 import type { CycleRunner } from './cycle-runner.ts';
 import { CANCEL_REASON, tombstoneKey } from './job-control.ts';
 import { indexedWhenEnqueued, indexWrites } from './job-index.ts';
-import { dueTimeFromJobId } from './job-view.ts';
+import { dueTimeFromJobId, nyDate } from './job-view.ts';
 import { OnceWrites } from './once-writes.ts';
 import { acquireOverlapLease, overlapLeaseKey, releaseOverlapLease } from './overlap-lease.ts';
 import { confirmJobStart, writeConfirmed, type ReplicaGuardDeps, type ReplicaHealth } from './replica-guard.ts';
@@ -72,6 +72,7 @@ const FINAL_ERRORS = new Set([
   'TokenBudgetExceededError',
   'StructuredOutputError',
   'LlmRequestRejectedError',
+  'LlmRefusalError',
   'UnrecoverableError',
 ]);
 
@@ -123,8 +124,10 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
       log.error({ issues: parsed.error.issues }, 'invalid job data: not retried');
       throw new UnrecoverableError(`invalid job data: ${why}`);
     }
-    const data = parsed.data;
-    const dueAt = dueTimeOf(job, data);
+    const dueAt = dueTimeOf(job, parsed.data);
+    // A job without a date is for the New York day it was due (or asked for), on every attempt: a retry
+    // or redelivery after midnight analyses and files that day, never the next one.
+    const data: CycleJobData = { ...parsed.data, date: parsed.data.date ?? nyDate(dueAt) };
     const finalJob: FinalJob = { id: jobId, queue, data, dueAt, processedOn: job.processedOn, createdAt: job.timestamp, attempts: attemptNo };
     const pair = overlapPair(data);
     const leaseKey = pair ? overlapLeaseKey(deps.keys, pair) : null;

@@ -57,7 +57,8 @@ export function toJobView(job: JobFields, state: string, queue: QueueName): JobV
     queue,
     ticker: String(data.ticker ?? ''),
     agent: String(data.agent ?? ''),
-    date: typeof data.date === 'string' ? data.date : nyDate(due ?? job.timestamp),
+    // The day the processor pins a dateless job to: its due time, else when it was asked for.
+    date: typeof data.date === 'string' ? data.date : nyDate(due ?? requestedMs),
     schedule_id: typeof data.schedule_id === 'string' ? data.schedule_id : null,
     trigger: String(data.trigger ?? ''),
     dry_run: data.dry_run !== false,
@@ -73,7 +74,7 @@ export function toJobView(job: JobFields, state: string, queue: QueueName): JobV
   if (outcome?.status === 'skipped' || outcome?.status === 'cancelled') view.reason = outcome.reason;
   if (outcome?.status === 'completed') {
     const r = outcome.result;
-    Object.assign(view, { decision: r.decision, confidence: r.confidence, engine: r.engine, models: r.models, cost_usd: r.usage.cost_usd, data_source: r.data_source });
+    Object.assign(view, { decision: r.decision, confidence: r.confidence, engine: r.engine, models: r.models, cost_usd: r.usage.cost_usd, ...(r.usage.cost_unknown ? { cost_unknown: true } : {}), data_source: r.data_source });
   }
   if (job.processedOn && job.finishedOn && status !== 'pending' && status !== 'running') view.duration_ms = job.finishedOn - job.processedOn;
   return view;

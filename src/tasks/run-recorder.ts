@@ -33,6 +33,7 @@ export function finalOutcomeWrites(keys: ProductKeys, job: FinalJob, outcome: Fi
     endedAt: now,
     dueAt: job.dueAt,
     costUsd: outcome.status === 'completed' ? outcome.result.usage.cost_usd : 0,
+    costUnknown: outcome.status === 'completed' && outcome.result.usage.cost_unknown === true,
   });
   if (data.schedule_id) {
     const last = {

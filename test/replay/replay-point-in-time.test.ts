@@ -26,7 +26,8 @@ describe('an intraday slot sees only what was known at its instant', () => {
     const { snapshot, price } = await buildMarketSnapshot(noIntraday, { ticker: 'SPY', date: '2025-12-23', live: false, asOf: slot, signal, logger });
     // The last bar seen is the session before (Dec 22): its close is the price, and intraday is reported unavailable.
     expect(snapshot.daily.at(-1)!.t).toBe('2025-12-22T14:30:00.000Z');
-    expect(snapshot.as_of).toBe('2025-12-22T14:30:00.000Z');
+    // Its time is when that close was struck: the 22nd's close (16:00 New York), not the bar's open stamp.
+    expect(snapshot.as_of).toBe('2025-12-22T21:00:00.000Z');
     expect(price).toBe(snapshot.daily.at(-1)!.c);
     expect(snapshot.unavailable).toContain('intraday');
     // Without an instant (a session-close cycle) the day's own bar stays.

@@ -8,7 +8,18 @@ export interface FakeReply {
   error?: { message: string; type?: string; code?: string | null };
   content?: string;
   finish_reason?: 'stop' | 'length';
-  usage?: { prompt_tokens: number; completion_tokens: number };
+  /**
+   * Token usage of the answer (default 100 prompt, 20 completion). `null` answers `"usage": null`, as
+   * some OpenAI-compatible servers do; `omitUsage` leaves the field out altogether.
+   */
+  usage?: { prompt_tokens: number; completion_tokens: number } | null;
+  omitUsage?: boolean;
+  /**
+   * The model refuses: the message has `content: null` and this text as `refusal` (the hosted API's
+   * shape, usage included: a refusal is billed). Not with `content`, and not in `ollama` mode (Ollama's
+   * endpoint has no refusal field).
+   */
+  refusal?: string;
   delayMs?: number;
   /** Never answer (a hung server). */
   hang?: boolean;
@@ -103,8 +114,18 @@ export async function startFakeOpenAI(handler: (req: RecordedRequest) => FakeRep
       res.end(JSON.stringify({ error: { message: reply.error?.message ?? `status ${reply.status}`, type: reply.error?.type ?? 'error', param: (reply.error as { param?: string | null } | undefined)?.param ?? null, code: reply.error?.code ?? null } }));
       return;
     }
-    const usage = reply.usage ?? { prompt_tokens: 100, completion_tokens: 20 };
-    const reasoning = REASONING.test(body.model.replace(/^.*\//, '')) ? Math.floor(usage.completion_tokens / 2) : 0;
+    if (reply.refusal !== undefined && (reply.content !== undefined || opts.mode === 'ollama')) {
+      throw new Error('fake OpenAI: a refusal carries no content, and Ollama\'s endpoint has no refusal field');
+    }
+    const usage = reply.usage === undefined ? { prompt_tokens: 100, completion_tokens: 20 } : reply.usage;
+    const reasoning = usage && REASONING.test(body.model.replace(/^.*\//, '')) ? Math.floor(usage.completion_tokens / 2) : 0;
+    // The hosted API's message always has `refusal` (null unless the model refused) and `annotations`.
+    const message =
+      opts.mode === 'ollama'
+        ? { role: 'assistant', content: reply.content ?? '' }
+        : reply.refusal !== undefined
+          ? { role: 'assistant', content: null, refusal: reply.refusal, annotations: [] }
+          : { role: 'assistant', content: reply.content ?? '', refusal: null, annotations: [] };
     res.writeHead(200, { 'content-type': 'application/json', ...reply.headers });
     res.end(
       JSON.stringify({
@@ -112,13 +133,17 @@ export async function startFakeOpenAI(handler: (req: RecordedRequest) => FakeRep
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
         model: body.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: reply.content ?? '' }, finish_reason: reply.finish_reason ?? 'stop' }],
-        usage: {
-          ...usage,
-          total_tokens: usage.prompt_tokens + usage.completion_tokens,
-          prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-          completion_tokens_details: { reasoning_tokens: reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
-        },
+        choices: [{ index: 0, message, logprobs: null, finish_reason: reply.finish_reason ?? 'stop' }],
+        ...(reply.omitUsage
+          ? {}
+          : {
+              usage: usage && {
+                ...usage,
+                total_tokens: usage.prompt_tokens + usage.completion_tokens,
+                prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+                completion_tokens_details: { reasoning_tokens: reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+              },
+            }),
       }),
     );
   });

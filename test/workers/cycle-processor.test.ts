@@ -24,6 +24,7 @@ import { createInProcessRunner } from '../../src/tasks/in-process-runner.ts';
 import { writeTombstone } from '../../src/tasks/job-control.ts';
 import { releaseOverlapLease } from '../../src/tasks/overlap-lease.ts';
 import { createResultFileWriter } from '../../src/tasks/result-files.ts';
+import { nyDate } from '../../src/tasks/index.ts';
 import { runCycle as testCycle } from '../support/test-cycle.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 
@@ -79,7 +80,8 @@ describe('cycle processor: record once, overlap lease, limits, stall limit', () 
     // The result file is written after the job, off its critical path: there once flushed.
     await results.flush();
     const files = readdirSync(join(config.RESULTS_DIR, 'TWICE'), { recursive: true }).filter((f) => String(f).endsWith('.json'));
-    expect(files).toEqual([join('2026-01-02', `${j.id}.json`)]);
+    // Filed under the day the job was asked for (the processor gives a dateless job that day).
+    expect(files).toEqual([join(nyDate(Date.parse(String(j.data.requested_at))), `${j.id}.json`)]);
     expect(await counter('cycles_completed_total', { queue: 'trading-cycle', agent: 'quant' })).toBe(1);
     expect(await lastRun('desk:TWICE')).toMatchObject({ job_id: j.id, status: 'completed', decision: 'HOLD' });
   });

@@ -63,6 +63,7 @@ export async function readDeskRun(redis: Redis, prefix: string, jobId: string): 
     cost_usd: Math.round(sum.usd * 1e6) / 1e6,
     calls: calls.length,
     ...(calls.some((c) => c.cost_unknown) ? { cost_unknown: true } : {}),
+    ...(calls.some((c) => c.usage_unknown) ? { usage_unknown: true } : {}),
   };
   return { ...meta, role_reports, calls, usage };
 }

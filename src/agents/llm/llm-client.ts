@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { z } from 'zod';
-import { CycleAbortedError, incrementCounter, LlmRequestRejectedError, productKeys, type Config, type LlmCall, type Usage } from '../../core/index.ts';
+import { CycleAbortedError, incrementCounter, LlmRefusalError, LlmRequestRejectedError, productKeys, type Config, type LlmCall, type Usage } from '../../core/index.ts';
 import type { CycleContext } from '../cycle-context.ts';
 import { priceCall, type PriceTable } from './llm-pricing.ts';
 import { capabilitiesOf, effortFor, type ReasoningEffort } from './model-capabilities.ts';
@@ -38,6 +38,8 @@ export type CallUsage = LlmCall;
 const TRANSIENT = new Set([408, 409, 429, 500, 502, 503, 504]);
 /** Hosted models already warned about for having no price (one warning per model and process). */
 const unpricedWarned = new Set<string>();
+/** Models already warned about for answering without usage (one warning per model and process). */
+const noUsageWarned = new Set<string>();
 
 export interface CallOptions {
   /** The role tier's reasoning effort; sent only to models that take one. */
@@ -84,12 +86,14 @@ export class LlmSession {
       { prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 },
     );
     const unknown = this.calls.some((c) => c.cost_unknown);
+    const unreported = this.calls.some((c) => c.usage_unknown);
     return {
       ...u,
       total_tokens: u.prompt_tokens + u.completion_tokens,
       cost_usd: Math.round(u.cost_usd * 1e6) / 1e6,
       calls: this.calls.length,
       ...(unknown ? { cost_unknown: true } : {}),
+      ...(unreported ? { usage_unknown: true } : {}),
     };
   }
 
@@ -142,10 +146,13 @@ export class LlmSession {
       try {
         const res = await this.client.chat.completions.create(body, { signal });
         const choice = res.choices[0];
+        // Some OpenAI-compatible servers answer `usage: null`, or no usage at all: the call's tokens, and
+        // so its cost, are not known — never counted as 0 tokens at $0.
+        const reported = res.usage !== null && res.usage !== undefined;
         const promptTokens = res.usage?.prompt_tokens ?? 0;
         const completionTokens = res.usage?.completion_tokens ?? 0;
         // Priced by the model asked for: a server's own name for it (a dated snapshot) costs the same.
-        const price = priceCall(this.opts.prices, model, promptTokens, completionTokens, { local: this.opts.local });
+        const price = reported ? priceCall(this.opts.prices, model, promptTokens, completionTokens, { local: this.opts.local }) : { cost_usd: 0, cost_unknown: true };
         const call: CallUsage = {
           role,
           model: res.model || model,
@@ -153,20 +160,28 @@ export class LlmSession {
           completion_tokens: completionTokens,
           cost_usd: price.cost_usd,
           ...(price.cost_unknown ? { cost_unknown: true } : {}),
+          ...(reported ? {} : { usage_unknown: true }),
           latency_ms: Date.now() - startedAt,
           attempt: attempt + 1,
         };
-        if (price.cost_unknown && !unpricedWarned.has(model)) {
+        if (!reported && !noUsageWarned.has(model)) {
+          noUsageWarned.add(model);
+          logger.warn({ model }, 'the LLM server reported no token usage: tokens and cost of its calls are reported as unknown, and the token budget cannot count them');
+        } else if (price.cost_unknown && reported && !unpricedWarned.has(model)) {
           unpricedWarned.add(model);
           logger.warn({ model }, 'no price known for this hosted model: its cost is reported as unknown (set LLM_PRICES to price it)');
         }
         this.calls.push(call);
         logger.debug({ role, model, tokens: promptTokens + completionTokens, ms: call.latency_ms, attempt: call.attempt }, 'llm call');
         await Promise.all([this.count(call), this.opts.onCall?.(call).catch(() => undefined)]);
+        // A refusal (no content, the model's reason instead) is the answer: the same request would be refused
+        // again, and paid for again. It ends the cycle with the model's words; it is never read as an empty answer.
+        const refusal = choice?.message?.refusal;
+        if (typeof refusal === 'string' && refusal.trim() !== '') throw new LlmRefusalError(role, call.model, refusal.trim().slice(0, 1000));
         this.checkBudget();
         return { content: choice?.message?.content ?? '', finish: choice?.finish_reason ?? null };
       } catch (err) {
-        if (err instanceof TokenBudgetExceededError) throw err;
+        if (err instanceof TokenBudgetExceededError || err instanceof LlmRefusalError) throw err;
         if (signal.aborted) throw new CycleAbortedError(String(signal.reason ?? 'aborted'));
         const status = err instanceof APIError ? err.status : undefined;
         // Small local models often reject response_format: fall back to JSON in the text for the rest of the cycle.
@@ -213,13 +228,15 @@ export class LlmSession {
     if (used > this.opts.budget) throw new TokenBudgetExceededError(used, this.opts.budget, this.usage());
   }
 
+  /** The metrics count what the result reports: tokens and cost as reported, and the calls whose cost is not known. */
   private async count(call: CallUsage): Promise<void> {
     const keys = productKeys(this.ctx.config.QUEUE_PREFIX);
     const labels = { agent: this.opts.agent, model: call.model };
     await Promise.all([
-      incrementCounter(this.ctx.redis, keys, 'llm_tokens_total', { ...labels, kind: 'prompt' }, call.prompt_tokens),
-      incrementCounter(this.ctx.redis, keys, 'llm_tokens_total', { ...labels, kind: 'completion' }, call.completion_tokens),
+      call.usage_unknown ? Promise.resolve() : incrementCounter(this.ctx.redis, keys, 'llm_tokens_total', { ...labels, kind: 'prompt' }, call.prompt_tokens),
+      call.usage_unknown ? Promise.resolve() : incrementCounter(this.ctx.redis, keys, 'llm_tokens_total', { ...labels, kind: 'completion' }, call.completion_tokens),
       call.cost_usd > 0 ? incrementCounter(this.ctx.redis, keys, 'llm_cost_usd_total', labels, call.cost_usd) : Promise.resolve(),
+      call.cost_unknown ? incrementCounter(this.ctx.redis, keys, 'llm_calls_cost_unknown_total', { ...labels, reason: call.usage_unknown ? 'no_usage' : 'unpriced' }) : Promise.resolve(),
     ]).catch(() => undefined);
   }
 }

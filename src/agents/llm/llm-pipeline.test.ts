@@ -9,8 +9,8 @@ import { defaultAnswer, startFakeOpenAI } from '../../../test/support/fake-opena
 import { startFakeResearch } from '../../../test/support/fake-research.ts';
 import { researchSourcesFor } from '../data/research-sources.ts';
 import { deletePrefix, silentLogger, testConfig } from '../../../test/support/redis-test-env.ts';
-import { LlmRequestRejectedError } from '../../core/index.ts';
-import { runLlmAnalysis, StructuredOutputError, TokenBudgetExceededError } from './index.ts';
+import { LlmRefusalError, LlmRequestRejectedError } from '../../core/index.ts';
+import { readDeskRun, runLlmAnalysis, StructuredOutputError, TokenBudgetExceededError } from './index.ts';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const servers: Array<{ close(): Promise<void> }> = [];
@@ -100,6 +100,49 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
     expect(out.models.sort()).toEqual(['gpt-4o', 'gpt-4o-mini']);
     const counters = await readCounters(redis, productKeys(config.QUEUE_PREFIX));
     expect(counters.find((c) => c.name === 'llm_tokens_total' && c.labels.model === 'gpt-4o' && c.labels.kind === 'prompt')?.value).toBe(2000);
+  });
+
+  it('a server that reports no usage (null, or none at all) leaves tokens and cost unknown, never $0', async () => {
+    // The analysts' answers carry `"usage": null`, the trader's none; the rest are reported.
+    const { ctx, input, config } = await setup(
+      (r) => ({ content: defaultAnswer(r.role), usage: r.role.endsWith(' analyst') && !r.role.includes('risk') ? null : { prompt_tokens: 1000, completion_tokens: 200 }, omitUsage: r.role === 'trader' }),
+      { debate_rounds: 1, risk_rounds: 1 },
+    );
+    const out = await runLlmAnalysis(input, ctx, { prices, research: sources });
+    const unreported = out.calls.filter((c) => c.usage_unknown);
+    expect(unreported.map((c) => c.role).sort()).toEqual(['fundamentals analyst', 'market analyst', 'news analyst', 'sentiment analyst', 'trader']);
+    expect(unreported.every((c) => c.cost_unknown && c.prompt_tokens === 0 && c.completion_tokens === 0 && c.cost_usd === 0)).toBe(true);
+    expect(out.usage).toMatchObject({ calls: 12, cost_unknown: true, usage_unknown: true, total_tokens: 7 * 1200 });
+    // The cost is what the reported calls cost: 2 researchers + 3 risk (quick), manager + PM (deep).
+    expect(out.usage.cost_usd).toBeCloseTo((5 * (1000 * 0.15 + 200 * 0.6) + 2 * (1000 * 2.5 + 200 * 10)) / 1e6, 6);
+    const counters = await readCounters(redis, productKeys(config.QUEUE_PREFIX));
+    const unknownCalls = counters.filter((c) => c.name === 'llm_calls_cost_unknown_total' && c.labels.reason === 'no_usage').reduce((n, c) => n + c.value, 0);
+    expect(unknownCalls).toBe(5);
+    const tokens = counters.filter((c) => c.name === 'llm_tokens_total').reduce((n, c) => n + c.value, 0);
+    expect(tokens).toBe(out.usage.total_tokens);
+  });
+
+  it('a refusal of a structured answer fails the cycle at once with the model\'s words, never a repair or retry', async () => {
+    const words = "I'm sorry, but I can't help with making investment decisions.";
+    const { server, ctx, input } = await setup((r) => (r.role === 'portfolio manager' ? { refusal: words, usage: { prompt_tokens: 900, completion_tokens: 12 } } : { content: defaultAnswer(r.role) }));
+    const err = await runLlmAnalysis(input, ctx, { prices, research: sources }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LlmRefusalError);
+    expect((err as LlmRefusalError).refusal).toBe(words);
+    expect((err as Error).message).toBe(`the portfolio manager model "gpt-4o" refused to answer: ${words}`);
+    expect(server.requests.filter((r) => r.role === 'portfolio manager')).toHaveLength(1);
+    // The refused call was billed: it is in the desk's record, with the failure.
+    const run = (await readDeskRun(redis, ctx.config.QUEUE_PREFIX, ctx.jobId))!;
+    expect(run).toMatchObject({ status: 'failed', error: (err as Error).message });
+    expect(run.calls.at(-1)).toMatchObject({ role: 'portfolio manager', prompt_tokens: 900, completion_tokens: 12 });
+  });
+
+  it('a refusal of a free-text answer is a refusal too, not an empty report', async () => {
+    const { server, ctx, input } = await setup((r) => (r.role === 'bull researcher' ? { refusal: 'I cannot argue for a trade.' } : { content: defaultAnswer(r.role) }));
+    const err = await runLlmAnalysis(input, ctx, { prices, research: sources }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LlmRefusalError);
+    expect((err as Error).message).toMatch(/bull researcher model "gpt-4o-mini" refused to answer: I cannot argue for a trade\./);
+    expect(server.requests.filter((r) => r.role === 'bull researcher')).toHaveLength(1);
+    expect(server.requests.some((r) => r.role === 'bear researcher')).toBe(false);
   });
 
   it('repairs an invalid structured answer once', async () => {

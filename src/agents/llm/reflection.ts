@@ -2,7 +2,7 @@ import { nyDate } from '../../calendar/index.ts';
 import type { Bar } from '../analysis-types.ts';
 import type { CycleContext } from '../cycle-context.ts';
 import { hasLesson, writeLesson, type Lesson } from '../memory/lesson-log.ts';
-import { scorecardKeys, type ScoredDecision } from '../scorecard/decision-log.ts';
+import { pricedOn, scorecardKeys, type ScoredDecision } from '../scorecard/decision-log.ts';
 import { scoreTickerFromBars } from '../scorecard/forward-returns.ts';
 import { readDeskRun } from './desk-run-store.ts';
 import type { LlmSession } from './llm-client.ts';
@@ -44,7 +44,7 @@ export async function reflectOnScoredDecisions(
   const todo = entries.filter((_, i) => !done[i]).slice(0, MAX_PER_CYCLE);
   const written: Lesson[] = [];
   for (const e of todo) {
-    const on = knownOn(x.daily, e.date);
+    const on = knownOn(x.daily, pricedOn(e));
     if (!on || on > date) continue;
     const run = await readDeskRun(ctx.redis, prefix, e.job_id);
     const reasoning = run?.role_reports.portfolio_manager ?? null;

@@ -16,6 +16,9 @@ export function scorecardKeys(prefix: string) {
   };
 }
 
+/** The session a decision's forward returns count from: that of its price (older entries: their date). */
+export const pricedOn = (e: Pick<ScoredDecision, 'date' | 'price_date'>): string => e.price_date ?? e.date;
+
 /** Records a completed decision once per job id (a retried cycle does not count twice). */
 export async function recordDecision(redis: Redis, prefix: string, d: Omit<ScoredDecision, 'return_1d' | 'return_5d'>): Promise<boolean> {
   const k = scorecardKeys(prefix);

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { MarketCalendar, nyDate } from '../../calendar/index.ts';
 import type { Bar } from '../analysis-types.ts';
 import type { MarketDataProvider } from '../data/market-data-provider.ts';
-import { scorecardKeys, type ScoredDecision } from './decision-log.ts';
+import { pricedOn, scorecardKeys, type ScoredDecision } from './decision-log.ts';
 
 const calendar = new MarketCalendar();
 /** Sessions of history fetched by the daily update: decisions older than that can no longer be scored. */
@@ -27,7 +27,8 @@ function closedSessions(daily: Bar[], now: Date): Array<{ date: string; close: n
 
 /**
  * Scores this ticker's pending decisions against daily bars a caller already has (a cycle fetched them
- * anyway). A decision's base is its own session (or, on a day without one, the last session before);
+ * anyway). A decision's base is the session of its price (`price_date`, the day of its `as_of`; entries
+ * without one: their date), or on a day without a session the last session before;
  * the return at +n is the close n sessions later over the decision price. A decision leaves the pending
  * set once its +5 return is known, or when it is older than the bars can reach. Only decisions taken
  * on data from the same source are scored. Returns how many
@@ -58,11 +59,13 @@ export async function scoreTickerFromBars(redis: Redis, prefix: string, ticker: 
       const e = JSON.parse(raw) as ScoredDecision;
       // Real decisions are never scored with simulated closes, nor the other way round.
       if (e.data_source && e.data_source !== source) return;
+      // From the session of the price the decision saw (a cycle run before the open decided on the close before).
+      const from = pricedOn(e);
       let base = -1;
-      for (let i = 0; i < sessions.length && sessions[i]!.date <= e.date; i++) base = i;
+      for (let i = 0; i < sessions.length && sessions[i]!.date <= from; i++) base = i;
       if (base < 0) {
         // Older than the bars reach (or before the first bar): it can never be scored from here.
-        if (sessions[0]!.date > e.date) writes.srem(k.pending(ticker), member);
+        if (sessions[0]!.date > from) writes.srem(k.pending(ticker), member);
         return;
       }
       const ret = (n: number) => (base + n < sessions.length && e.price > 0 ? round6(sessions[base + n]!.close / e.price - 1) : null);

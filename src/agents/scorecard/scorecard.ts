@@ -12,7 +12,10 @@ export interface ScorecardSummary {
   hit_rate: number | null;
   hit_rate_1d: number | null;
   avg_forward_return: { '1d': ByDecision; '5d': ByDecision };
+  /** Average over the decisions whose cost is known; null when there are none. */
   avg_cost_usd: number | null;
+  /** Decisions whose cost is not known (an unpriced hosted model, a server that reported no usage): left out of avg_cost_usd, never counted as $0. */
+  cost_unknown_decisions: number;
   avg_cycle_ms: number | null;
 }
 
@@ -44,6 +47,7 @@ export function summarise(entries: ScoredDecision[]): ScorecardSummary {
     },
     // A cycle with an unpriced model has no known cost: averaging its partial sum would claim one.
     avg_cost_usd: avg(entries.filter((e) => !e.cost_unknown).map((e) => e.cost_usd)),
+    cost_unknown_decisions: entries.filter((e) => e.cost_unknown).length,
     avg_cycle_ms: avg(entries.map((e) => e.cycle_ms)),
   };
 }

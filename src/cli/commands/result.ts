@@ -28,7 +28,7 @@ export default jobIdCommand({
       return EXIT.ok;
     }
     io.stdout(`${result.ticker} ${result.date} · ${result.agent}: ${result.decision} (${result.rating}, confidence ${result.confidence})\n`);
-    io.stdout(`price ${result.price ?? '—'} · data ${result.data_source} · engine ${result.engine}${result.models.length ? ` (${result.models.join(', ')})` : ''} · cost $${result.usage.cost_usd.toFixed(4)}\n`);
+    io.stdout(`price ${result.price ?? '—'} · data ${result.data_source} · engine ${result.engine}${result.models.length ? ` (${result.models.join(', ')})` : ''} · cost ${result.usage.cost_unknown ? `unknown (at least $${result.usage.cost_usd.toFixed(4)})` : `$${result.usage.cost_usd.toFixed(4)}`}\n`);
     io.stdout(result.fill ? `paper fill: ${result.fill.side} ${result.fill.quantity} @ ${result.fill.price} (fees ${result.fill.fees})\n` : 'paper fill: none\n');
     io.stdout(`\n${result.reports.final}\n`);
     return EXIT.ok;

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentProfileSchema, closeQueues, createRedisConnection, CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, openQueues, productKeys, type CycleResult } from '../../src/core/index.ts';
+import { createApp } from '../../src/dashboard/index.ts';
+import { startWorkers, type WorkerService } from '../../src/tasks/index.ts';
+import { defaultAnswer, startFakeOpenAI } from '../support/fake-openai-server.ts';
+import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
+
+/**
+ * What a cycle reports about its LLM usage and what /metrics counts agree, also when the server leaves
+ * usage out; a refusal ends the job on its first attempt. A real worker (BullMQ, in-process runner, the
+ * built-in cycle on simulated prices) against the local OpenAI-compatible server, the real dashboard.
+ */
+const REFUSAL = "I'm sorry, but I can't provide trading decisions.";
+const server = await startFakeOpenAI((r) => {
+  const agent = r.body.messages.some((m) => m.content.includes('REFUSE')) ? 'refuse' : 'usage';
+  if (agent === 'refuse' && r.role === 'portfolio manager') return { refusal: REFUSAL, usage: { prompt_tokens: 800, completion_tokens: 15 } };
+  // The analysts' answers say `"usage": null`, the trader's carries none; the rest report theirs.
+  const analyst = r.role.endsWith(' analyst') && !r.role.includes('risk');
+  return { content: defaultAnswer(r.role), usage: analyst ? null : { prompt_tokens: 1000 + r.body.messages.length, completion_tokens: 200 }, omitUsage: r.role === 'trader' };
+});
+const config = testConfig('llm-usage', {
+  OPENAI_BASE_URL: server.baseURL,
+  OPENAI_API_KEY: 'test-key',
+  WORKER_SANDBOX: '0',
+  CALLS_PER_MINUTE: '1000',
+  RESULTS_DIR: `/tmp/tradeloop-test-results/llm-usage-${process.pid}`,
+});
+const redis = createRedisConnection(config, 'producer');
+const queues = openQueues(redis, config.QUEUE_PREFIX);
+const keys = productKeys(config.QUEUE_PREFIX);
+const app = createApp({ config, logger: silentLogger, redis, keys, queues, now: () => new Date() });
+let workers: WorkerService;
+beforeAll(async () => {
+  await waitFor(() => redis.status === 'ready');
+  workers = await startWorkers(config, silentLogger, { queues: ['trading-cycle'], concurrency: 1, sandbox: false });
+});
+afterAll(async () => {
+  await workers?.stop();
+  await closeQueues(queues);
+  redis.disconnect();
+  await server.close();
+  await deletePrefix(config.QUEUE_PREFIX);
+  rmSync(config.RESULTS_DIR, { recursive: true, force: true });
+});
+
+const profile = agentProfileSchema.parse({ engine: 'llm', debate_rounds: 1, risk_rounds: 1 });
+async function enqueue(agent: string, ticker: string) {
+  const data = cycleJobDataSchema.parse({ agent, ticker, trigger: 'api', date: '2026-11-20', requested_at: new Date().toISOString(), profile, overlap: 'allow' });
+  return queues['trading-cycle'].add(CYCLE_JOB_NAME, data, { ...cycleJobOptions('trading-cycle', config), attempts: 3, jobId: randomUUID() });
+}
+const settled = (id: string, state: 'completed' | 'failed') => waitFor(async () => (await queues['trading-cycle'].getJob(id).then((j) => j?.getState())) === state, 30_000);
+
+/** Sum of a metric's samples whose labels include these. */
+function sum(text: string, name: string, labels: Record<string, string>): number {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+}
+
+describe('LLM usage: the result and /metrics', () => {
+  it('count the same tokens and cost; calls without usage make the cost unknown, counted as such, never $0', async () => {
+    const job = await enqueue('usage-desk', 'NVDA');
+    await settled(job.id!, 'completed');
+    const result = ((await queues['trading-cycle'].getJob(job.id!))!.returnvalue as { result: CycleResult }).result;
+    const unreported = result.calls!.filter((c) => c.usage_unknown);
+    // Simulated prices get no research: the market analyst's and the trader's answers came without usage.
+    expect(unreported.map((c) => c.role).sort()).toEqual(['market analyst', 'trader']);
+    expect(result.usage).toMatchObject({ cost_unknown: true, usage_unknown: true, calls: result.calls!.length });
+    expect(result.usage.total_tokens).toBe(result.calls!.reduce((n, c) => n + c.prompt_tokens + c.completion_tokens, 0));
+    expect(result.usage.cost_usd).toBeGreaterThan(0);
+
+    const text = (await request(app).get('/metrics')).text;
+    const agent = { agent: 'usage-desk' };
+    expect(sum(text, 'tradeloop_llm_tokens_total', agent)).toBe(result.usage.total_tokens);
+    expect(sum(text, 'tradeloop_llm_cost_usd_total', agent)).toBeCloseTo(result.usage.cost_usd, 6);
+    expect(sum(text, 'tradeloop_cycle_cost_usd_total', agent)).toBeCloseTo(result.usage.cost_usd, 6);
+    expect(sum(text, 'tradeloop_cycles_cost_unknown_total', agent)).toBe(1);
+    expect(sum(text, 'tradeloop_llm_calls_cost_unknown_total', { ...agent, reason: 'no_usage' })).toBe(unreported.length);
+    expect(sum(text, 'tradeloop_llm_calls_cost_unknown_total', { ...agent, reason: 'unpriced' })).toBe(0);
+
+    const view = (await request(app).get(`/api/jobs/${job.id}`)).body;
+    expect(view).toMatchObject({ cost_usd: result.usage.cost_usd, cost_unknown: true });
+  });
+
+  it('a refusal fails the job on its first attempt with the model\'s words; the refused call is counted', async () => {
+    const job = await enqueue('refuse-desk', 'REFUSE');
+    await settled(job.id!, 'failed');
+    const failed = (await queues['trading-cycle'].getJob(job.id!))!;
+    expect(failed.attemptsMade).toBe(1);
+    expect(failed.failedReason).toBe(`the portfolio manager model "gpt-4o" refused to answer: ${REFUSAL}`);
+    const refusals = server.requests.filter((r) => r.role === 'portfolio manager' && r.body.messages.some((m) => m.content.includes('REFUSE')));
+    expect(refusals).toHaveLength(1);
+    const view = (await request(app).get(`/api/jobs/${job.id}`)).body;
+    expect(view.attempts_log).toHaveLength(1);
+    expect(view.attempts_log[0]).toMatchObject({ outcome: 'failed', error_name: 'LlmRefusalError' });
+    const reports = (await request(app).get(`/api/jobs/${job.id}/reports`)).body;
+    expect(reports).toMatchObject({ status: 'failed', error: failed.failedReason });
+    expect(reports.calls.at(-1)).toMatchObject({ role: 'portfolio manager', prompt_tokens: 800, completion_tokens: 15 });
+    const text = (await request(app).get('/metrics')).text;
+    expect(sum(text, 'tradeloop_llm_tokens_total', { agent: 'refuse-desk' })).toBe(reports.usage.total_tokens);
+  });
+});
