@@ -20,8 +20,9 @@ export { runQuantAnalysis, quantSignals, volatilityRegime, ratingFromScore, deci
 export { applyDecision, getPortfolio, listPortfolioAgents, type PortfolioView, type PositionView, type PortfolioSettings, type Trade } from './portfolio/paper-ledger.ts';
 
 // Scorecard (for the dashboard, and the scheduler's daily pass)
-export { getScorecard, scorecardOf, type Scorecard, type ScorecardSummary } from './scorecard/scorecard.ts';
-export { recordDecision, readForwardReturns, type ScoredDecision } from './scorecard/decision-log.ts';
+export { getScorecard, readScoredDecisions, scorecardOf, type Scorecard, type ScorecardSummary } from './scorecard/scorecard.ts';
+export { headToHead, type HeadToHead, type HeadToHeadSide } from './scorecard/head-to-head.ts';
+export { pricedOn, recordDecision, readForwardReturns, type ScoredDecision } from './scorecard/decision-log.ts';
 export { updateForwardReturns, scoreTickerFromBars } from './scorecard/forward-returns.ts';
 
 // The LLM desk's memory and audit trail (for the dashboard)

@@ -193,6 +193,7 @@ export function openApiDocument() {
         },
       },
       '/api/agents/{agent}/scorecard': { get: { summary: 'Hit rate, forward returns, cost and cycle time (from PostgreSQL when DATABASE_URL is set; ?source=redis for the Redis copy)', parameters: [idParam('agent', 'agent profile'), { name: 'source', in: 'query', schema: { type: 'string', enum: ['history', 'redis'] } }], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
+      '/api/agents/{agent}/compare/{other}': { get: { summary: 'Head to head of two agents on the decision points both decided (same ticker, same session of the price, same data source): agreement, confusion matrix, whose calls the market bore out where they disagreed, hit rate, return of following each one\'s calls, and known cost per decision with unknown costs counted apart', parameters: [idParam('agent', 'agent profile'), idParam('other', 'the agent profile to compare with'), { name: 'source', in: 'query', schema: { type: 'string', enum: ['history', 'redis'] } }, { name: 'from', in: 'query', schema: { type: 'string', format: 'date' } }, { name: 'to', in: 'query', schema: { type: 'string', format: 'date' } }, { name: 'ticker', in: 'query', schema: { type: 'string' } }], responses: { '200': json({ type: 'object' }), '404': json(ref('Error')), ...errors } } },
       '/api/agents/{agent}/lessons': {
         get: {
           summary: 'Lessons the LLM desk wrote from its scored decisions, newest outcome first',

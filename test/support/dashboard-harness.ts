@@ -16,6 +16,8 @@ export function dashboardHarness(name: string) {
     await Promise.all(configs.map((c) => deletePrefix(c.QUEUE_PREFIX)));
   });
   return {
+    /** The config of the last app opened. */
+    config: () => configs.at(-1)!,
     /** The dependencies `createApp` takes, on a fresh config named after the file. */
     async open(env: Record<string, string> = {}, opts: { live?: boolean } = {}) {
       const config = testConfig(name, env);

@@ -54,8 +54,12 @@ export function summarise(entries: ScoredDecision[]): ScorecardSummary {
 
 /** Hit rate, average forward return by decision, cost and cycle time — per agent and per model. Null before the first decision. */
 export async function getScorecard(redis: Redis, prefix: string, agent: string): Promise<Scorecard | null> {
-  const raw = Object.values(await redis.hgetall(scorecardKeys(prefix).entries(agent)));
-  return scorecardOf(agent, raw.map((r) => JSON.parse(r) as ScoredDecision));
+  return scorecardOf(agent, await readScoredDecisions(redis, prefix, agent));
+}
+
+/** Every decision of an agent Redis still keeps (SCORECARD_RETAIN_DAYS). */
+export async function readScoredDecisions(redis: Redis, prefix: string, agent: string): Promise<ScoredDecision[]> {
+  return Object.values(await redis.hgetall(scorecardKeys(prefix).entries(agent))).map((r) => JSON.parse(r) as ScoredDecision);
 }
 
 /** The scorecard of these decisions, wherever they were read from (Redis, or the durable history). */
