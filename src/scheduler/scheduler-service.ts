@@ -184,7 +184,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     const edit = why === 'file loaded' && applied && applied.fence === lease.fence() && applied.paused === pausedKey && !tookLead ? changedEntries(applied.set, set) : null;
     const planned = edit ? { ...set, schedules: set.schedules.filter((e) => edit.ids.has(e.id)) } : set;
     const desired = desiredSchedulers(planned, paused, calendar, now(), config);
-    const report = await reconcileSchedulers(queues, desired, edit ? { guard, scope: edit.keys } : { guard });
+    const report = await reconcileSchedulers(queues, desired, edit ? { guard, scope: edit.keys, now: now().getTime() } : { guard, now: now().getTime() });
     applied = { set, fence: lease.fence(), paused: pausedKey };
     const fileChanged = published !== set;
     if (fileChanged) {
@@ -196,7 +196,7 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     const changed = report.added.length + report.updated.length + report.removed.length + report.rolled.length > 0;
     if (changed || fileChanged) {
       const summary = { why, added: report.added, updated: report.updated, removed: report.removed, rolled: report.rolled };
-      log.info({ ...summary, unchanged: report.unchanged, deferred: report.deferred }, `schedules reconciled (${why})`);
+      log.info({ ...summary, unchanged: report.unchanged, keptDueRuns: report.kept }, `schedules reconciled (${why})`);
       await publishEvent(redis, keys, 'schedule.changed', summary);
     }
     if (existedBefore) {
