@@ -151,4 +151,26 @@ describe('an edit while the scheduler run is due (real Redis, BullMQ)', () => {
     expect(first).toBe(next);
   });
 
+  it('a run kept by an edit gets no catch-up run beside it when a scheduler takes the lead later', async () => {
+    const line = (cron: string) => `schedules:\n  - { id: late, agent: quant, ticker: LATE, cron: "${cron}", market_hours: always, catch_up: 1h }\n`;
+    const config = h.setup('duekeptcatchup', line('* * * * * *'));
+    const { queues } = await h.connect(config);
+    const queue = queues['trading-cycle'];
+    const first = await h.started(startScheduler(config, silentLogger, { watch: false, tickMs: 200, wakeWorkers: false }));
+    const kept = await dueRun(queue, 'late:LATE');
+    writeFileSync(config.SCHEDULES_FILE, line('0 0 * * * *'));
+    expect(await first.reload()).toMatchObject({ kept: [kept.id] });
+    await first.stop();
+    h.running.splice(h.running.indexOf(first), 1);
+
+    // A new tenure: the hourly pattern's last instant (this hour's start) never ran, but the kept run
+    // still waits for a worker: it is the schedule's missed run, and nothing is added beside it.
+    const { lines, logger } = capture();
+    await h.started(startScheduler(config, logger, { watch: false, tickMs: 200, wakeWorkers: false }));
+    expect(lines.some((l) => /took the scheduler lead/.test(l.msg))).toBe(true);
+    const topOfHour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    expect(await queue.getJob(`catchup:late:LATE@${topOfHour}`)).toBeUndefined();
+    expect(lines.filter((l) => /catch-up: one missed cycle enqueued/.test(l.msg))).toHaveLength(0);
+    expect((await queue.getWaiting()).map((j) => j.id)).toEqual([kept.id]);
+  });
 });
