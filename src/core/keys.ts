@@ -21,6 +21,8 @@ export function productKeys(prefix: string) {
     workers: k('workers'),
     /** Hash "<schedule_id>:<ticker>" → last run JSON. */
     lastRuns: k('last-runs'),
+    /** Hash "<schedule_id>:<ticker>" → JSON {queue, job_id, due}: a due run kept when its job scheduler was rewritten. */
+    keptRuns: k('kept-runs'),
     lock: (name: string) => k('lock', name),
     custom: (...parts: string[]) => k(...parts),
   };

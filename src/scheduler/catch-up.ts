@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ProductKeys, QueueName, ScheduleEntry } from '../core/index.ts';
 import { cronLastBefore } from './cron-pattern.ts';
 import type { DesiredScheduler } from './desired-schedulers.ts';
+import { keptRunOpen, readKeptRuns, type KeptRun } from './kept-runs.ts';
 import type { SessionCalendar } from './session-window.ts';
 
 /**
@@ -67,7 +68,8 @@ export interface CatchUpReport {
  * ticker) with `catch_up: <duration>`, at most ONE cycle for its last due instant, when that instant
  * is younger than the duration and did not run. Never a backlog: older instants are dropped.
  * Nothing is added when a scheduled run is already due and pending (it runs late by itself, and the
- * worker's stale check admits it under catch_up), nor for a schedule that did not exist before (a
+ * worker's stale check admits it under catch_up), nor while a run kept across a rewrite of its
+ * scheduler (kept-runs.ts) still waits or runs, nor for a schedule that did not exist before (a
  * new schedule missed nothing). The job id `catchup:<key>@<due>` makes it idempotent across restarts
  * and between two schedulers. One entry's failure (an unreadable last-run record, a refused add) is
  * reported and the others go on: the caller logs it once, it is never retried in a loop.
@@ -79,11 +81,12 @@ export async function catchUpMissedRuns(
   now: number,
 ): Promise<CatchUpReport> {
   const lastRuns = await deps.redis.hgetall(deps.keys.lastRuns);
+  const kept = await readKeptRuns(deps.redis, deps.keys.keptRuns);
   const report: CatchUpReport = { enqueued: [], failed: [] };
   for (const d of desired) {
     if (!d.template.data.catch_up_ms) continue;
     try {
-      const jobId = await catchUpOne(deps, d, lastRuns[d.key], existedBefore.has(d.key), now);
+      const jobId = await catchUpOne(deps, d, lastRuns[d.key], kept.get(d.key), existedBefore.has(d.key), now);
       if (jobId) report.enqueued.push(jobId);
     } catch (err) {
       report.failed.push({ key: d.key, error: (err as Error).message });
@@ -92,7 +95,7 @@ export async function catchUpMissedRuns(
   return report;
 }
 
-async function catchUpOne(deps: CatchUpDeps, d: DesiredScheduler, lastRaw: string | undefined, existed: boolean, now: number): Promise<string | null> {
+async function catchUpOne(deps: CatchUpDeps, d: DesiredScheduler, lastRaw: string | undefined, kept: KeptRun | undefined, existed: boolean, now: number): Promise<string | null> {
   const catchUpMs = d.template.data.catch_up_ms!;
   if (!existed && !lastRaw) return null;
   const queue = deps.queues[d.queue];
@@ -101,6 +104,8 @@ async function catchUpOne(deps: CatchUpDeps, d: DesiredScheduler, lastRaw: strin
     const pending = await queue.getJob(`repeat:${d.key}:${scheduler.next}`);
     if (pending && PENDING.has(await pending.getState())) return null;
   }
+  // A due run kept when its scheduler was rewritten (an edit, a roll, a move) is that missed run: it runs late by itself.
+  if (kept && (await keptRunOpen(deps.redis, deps.keys.keptRuns, deps.queues, d.key, kept))) return null;
   const due = lastDueInstant(d.timing, deps.calendar, now, catchUpMs, scheduler?.offset ?? 0);
   if (due === null) return null;
   const lastDue = lastRaw ? lastRunDue(lastRaw) : 0;

@@ -7,8 +7,8 @@ import { readSchedulerStates, templateDataHash } from './scheduler-states.ts';
 import { changedEntries } from './changed-entries.ts';
 import { parseScheduleText } from './schedule-file.ts';
 import { publishScheduleSet, readPublishedSchedules } from './schedule-registry.ts';
-import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from '../../test/support/redis-test-env.ts';
-import { Worker, type Queue } from 'bullmq';
+import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../../test/support/redis-test-env.ts';
+import type { Queue } from 'bullmq';
 import { MarketCalendar } from '../calendar/index.ts';
 
 const cal = new MarketCalendar();
@@ -64,7 +64,7 @@ describe('reconcileSchedulers (real Redis)', () => {
   it('is idempotent: a second run changes nothing and leaves one pending run per scheduler', async () => {
     const before = await queues['trading-cycle'].getDelayedCount();
     const report = await reconcileSchedulers(queues, desiredSchedulers(parseScheduleText(fileA), new Set(), cal, new Date()));
-    expect(report).toEqual({ added: [], updated: [], removed: [], rolled: [], deferred: [], unchanged: 3 });
+    expect(report).toEqual({ added: [], updated: [], removed: [], rolled: [], kept: [], unchanged: 3 });
     expect(await queues['trading-cycle'].getDelayedCount()).toBe(before);
   });
 
@@ -144,7 +144,7 @@ describe('reconcileSchedulers (real Redis)', () => {
     expect(full.removed.sort()).toEqual(['desk:QQQ', 'desk:SPY', 'desk:TSLA']);
   });
 
-  it('an edit of a cron schedule whose due run waits for a worker is deferred until that run has started (BullMQ would drop it)', async () => {
+  it('an edit of a cron schedule whose due run waits for a worker applies at once and keeps that run (BullMQ would drop it)', async () => {
     const own = uniquePrefix('reconcile-due');
     const qs = openQueues(redis, own);
     const q = qs['trading-cycle'];
@@ -153,19 +153,20 @@ describe('reconcileSchedulers (real Redis)', () => {
       await reconcileSchedulers(qs, desiredSchedulers(parseScheduleText(file(2)), new Set(), cal, new Date()));
       const due = (await q.getJobScheduler('tick:SPY'))!.next!;
       await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now()) + 50));
-      // Due, and no worker has taken it: the edit waits, the run stays.
-      const held = await reconcileSchedulers(qs, desiredSchedulers(parseScheduleText(file(3)), new Set(), cal, new Date()));
-      expect(held).toMatchObject({ updated: [], deferred: ['tick:SPY'] });
-      expect(await q.getJobState(`repeat:tick:SPY:${due}`)).toBe('delayed');
-      // A worker takes it (BullMQ adds the next run as it starts): now the edit goes through.
-      const connection = redis.duplicate();
-      const worker = new Worker('trading-cycle', async () => undefined, { connection, prefix: own });
-      await waitFor(async () => (await q.getJobState(`repeat:tick:SPY:${due}`)) === 'completed', 5_000);
-      await worker.close();
-      connection.disconnect();
+      // Due, and no worker has taken it: the edit goes through, the run stays (waiting) and is recorded as kept.
       const applied = await reconcileSchedulers(qs, desiredSchedulers(parseScheduleText(file(3)), new Set(), cal, new Date()));
-      expect(applied).toMatchObject({ updated: ['tick:SPY'], deferred: [] });
-      expect((await q.getJobScheduler('tick:SPY'))?.template?.opts).toMatchObject({ attempts: 3 });
+      expect(applied).toMatchObject({ updated: ['tick:SPY'], kept: [`repeat:tick:SPY:${due}`] });
+      expect(await q.getJobState(`repeat:tick:SPY:${due}`)).toBe('waiting');
+      const scheduler = await q.getJobScheduler('tick:SPY');
+      expect(scheduler?.template?.opts).toMatchObject({ attempts: 3 });
+      expect(scheduler!.next).toBeGreaterThan(due);
+      expect(JSON.parse((await redis.hget(productKeys(own).keptRuns, 'tick:SPY'))!)).toEqual({ queue: 'trading-cycle', job_id: `repeat:tick:SPY:${due}`, due });
+      // Paused (removed for good), the schedule leaves nothing pending: its kept run goes too.
+      const removed = await reconcileSchedulers(qs, desiredSchedulers(parseScheduleText(file(3)), new Set(['tick']), cal, new Date()));
+      expect(removed).toMatchObject({ removed: ['tick:SPY'], kept: [] });
+      expect(await q.getJob(`repeat:tick:SPY:${due}`)).toBeUndefined();
+      expect(await q.getWaitingCount()).toBe(0);
+      expect(await redis.hget(productKeys(own).keptRuns, 'tick:SPY')).toBeNull();
     } finally {
       await closeQueues(qs);
       await deletePrefix(own);

@@ -94,6 +94,11 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
   let applied: { set: ScheduleSet; fence: number; paused: string } | null = null;
   /** The fencing number of the tenure whose take-over work (catch-up, publishing) is done. */
   let settledFence = 0;
+  /**
+   * The job schedulers that existed when this tenure began, read once per tenure: a take-over round that
+   * fails part-way is retried, and what its first try added must not look like a scheduler that was behind.
+   */
+  let existedAtTakeOver: { fence: number; keys: Set<string> } | null = null;
   let lastWatchdog = 0;
   let stopped = false;
   // Rounds are serialised: two overlapping reconciles could interleave upserts and removals.
@@ -171,14 +176,15 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
       log.info({ fence: lease.fence(), why }, 'took the scheduler lead');
       published = null;
     }
-    const existedBefore = tookLead ? await existingKeys() : null;
+    if (tookLead && existedAtTakeOver?.fence !== lease.fence()) existedAtTakeOver = { fence: lease.fence(), keys: await existingKeys() };
+    const existedBefore = tookLead ? existedAtTakeOver!.keys : null;
     const paused = await readPausedIds(redis, keys);
     const pausedKey = [...paused].sort().join('\n');
     // A file edit in this tenure, with the pauses as last applied, touches only the entries it changed.
     const edit = why === 'file loaded' && applied && applied.fence === lease.fence() && applied.paused === pausedKey && !tookLead ? changedEntries(applied.set, set) : null;
     const planned = edit ? { ...set, schedules: set.schedules.filter((e) => edit.ids.has(e.id)) } : set;
     const desired = desiredSchedulers(planned, paused, calendar, now(), config);
-    const report = await reconcileSchedulers(queues, desired, edit ? { guard, scope: edit.keys } : { guard });
+    const report = await reconcileSchedulers(queues, desired, edit ? { guard, scope: edit.keys, now: now().getTime() } : { guard, now: now().getTime() });
     applied = { set, fence: lease.fence(), paused: pausedKey };
     const fileChanged = published !== set;
     if (fileChanged) {
@@ -190,12 +196,13 @@ export async function startScheduler(config: Config, logger: Logger, deps: Sched
     const changed = report.added.length + report.updated.length + report.removed.length + report.rolled.length > 0;
     if (changed || fileChanged) {
       const summary = { why, added: report.added, updated: report.updated, removed: report.removed, rolled: report.rolled };
-      log.info({ ...summary, unchanged: report.unchanged, deferred: report.deferred }, `schedules reconciled (${why})`);
+      log.info({ ...summary, unchanged: report.unchanged, keptDueRuns: report.kept }, `schedules reconciled (${why})`);
       await publishEvent(redis, keys, 'schedule.changed', summary);
     }
     if (existedBefore) {
       // Once per tenure, whatever happens: a catch-up that fails is logged, never retried tick after tick.
       settledFence = lease.fence();
+      existedAtTakeOver = null;
       try {
         const { enqueued, failed } = await catchUpMissedRuns({ redis, keys, queues, calendar }, desired, existedBefore, now().getTime());
         for (const jobId of enqueued) log.info({ jobId }, 'catch-up: one missed cycle enqueued');

@@ -90,7 +90,7 @@ export async function readSchedulerIds(queue: Queue): Promise<string[]> {
 }
 
 /** The product opens its queues on its own ioredis connections (see openQueues): this is one of them. */
-async function clientOf(queue: Queue): Promise<Redis> {
+export async function clientOf(queue: Queue): Promise<Redis> {
   return (await queue.backend.client) as unknown as Redis;
 }
 

@@ -91,6 +91,30 @@ describe('catch-up at a scheduler start (real Redis, BullMQ, worker)', () => {
     expect(await queues['trading-cycle'].getJobSchedulers()).toHaveLength(2);
   });
 
+  it('a start-up round that fails part-way and is retried gives a schedule new in this tenure no catch-up run', async () => {
+    const config = setup(`schedules:\n  - { id: fresh, agent: quant, ticker: FRSH, every: 5m, market_hours: regular, catch_up: 1h }\n  - { id: broken, agent: quant, ticker: BRK, every: 5m, market_hours: regular }\n`);
+    const { b } = sessions();
+    const { redis, queues } = await h.connect(config);
+    const queue = queues['trading-cycle'];
+    // Nothing existed before this tenure. One scheduler's hash is not a hash: its add fails (WRONGTYPE)
+    // after the other one's add went through, so the round fails part-way and is retried every tick.
+    const brokenKey = `${queue.keys.repeat}:broken:BRK`;
+    await redis.set(brokenKey, 'not a hash');
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
+    await h.started(startScheduler(config, logger, { now: () => new Date(b.open + 92 * MIN), watch: false, tickMs: 100, wakeWorkers: false }));
+    expect(lines.some((l) => l.level === 40 && /^start-up failed/.test(l.msg))).toBe(true);
+    expect(await queue.getJobScheduler('fresh:FRSH')).toBeDefined();
+    // The cause goes away; a retry completes the round (and the take-over's catch-up).
+    await redis.del(brokenKey);
+    await waitFor(() => lines.some((l) => /schedules reconciled/.test(l.msg)), 5_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await queue.getJobSchedulers()).map((s) => s.key).sort()).toEqual(['broken:BRK', 'fresh:FRSH']);
+    // `fresh` did not exist before this tenure: it missed nothing, whatever the first try wrote.
+    expect(await queue.getJob(`catchup:fresh:FRSH@${b.open + 90 * MIN}`)).toBeUndefined();
+    expect(lines.filter((l) => /catch-up: one missed cycle enqueued/.test(l.msg))).toHaveLength(0);
+  });
+
   it('a catch-up that fails as a whole is logged once and the scheduler leads on (no retry every tick)', async () => {
     const config = setup(`schedules:\n  - { id: desk, agent: quant, ticker: CALL, every: 5m, market_hours: regular, catch_up: 1h }\n`);
     const { b } = sessions();

@@ -11,9 +11,9 @@ const h = schedulerHarness();
 const MIN = 60_000;
 
 describe('re-arm at the close (real Redis, BullMQ, worker)', () => {
-  it('defers while the last run of the session is pending, then arms the next session at its open', async () => {
+  it('re-arms at the close even while the session\'s last run waits for a worker: that run is kept and runs once', async () => {
     const config = h.setup('roll', `schedules:\n  - { id: desk, agent: quant, ticker: ROLL, every: 5m, market_hours: regular }\n`);
-    const { redis, queues } = await h.connect(config);
+    const { queues } = await h.connect(config);
     const queue = queues['trading-cycle'];
     // Sessions a week or more ahead: their runs lie in BullMQ's (real) future.
     const cal = new MarketCalendar();
@@ -26,18 +26,20 @@ describe('re-arm at the close (real Redis, BullMQ, worker)', () => {
     const next = async (key: string) => (await queue.getJobScheduler(key))?.next;
     expect(await next('desk:ROLL')).toBe(lastSlot);
 
-    // Past the close, the session's last run not yet started (a busy worker): it stays armed.
+    // Past the close, the session's last run not yet started (a busy or stopped worker): the next
+    // session is armed at once (its open run is not lost to a late worker), the last run kept.
     clock = close + MIN;
-    await new Promise((r) => setTimeout(r, 400));
-    expect(await next('desk:ROLL')).toBe(lastSlot);
-
-    // It runs; on the next tick the leader arms the next session, first run at its open.
-    await h.started(startWorkers(config, silentLogger, { sandbox: false, runCycle, now: () => clock }));
     const id = `repeat:desk:ROLL:${lastSlot}`;
-    await (await queue.getJob(id))!.promote();
-    await waitFor(async () => (await queue.getJobState(id)) === 'completed', 10_000);
     await waitFor(async () => (await next('desk:ROLL')) === b.open.getTime(), 5_000);
-    const delayed = (await queue.getDelayed()).map((j) => j.id).sort();
-    expect(delayed).toEqual([`repeat:desk:ROLL:${b.open.getTime()}`]);
+    expect(await queue.getJobState(id)).toBe('waiting');
+    expect((await queue.getDelayed()).map((j) => j.id)).toEqual([`repeat:desk:ROLL:${b.open.getTime()}`]);
+
+    // It runs once; the next session stays armed at its open, nothing else is added.
+    await h.started(startWorkers(config, silentLogger, { sandbox: false, runCycle, now: () => clock }));
+    await waitFor(async () => (await queue.getJobState(id)) === 'completed', 10_000);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await next('desk:ROLL')).toBe(b.open.getTime());
+    expect((await queue.getDelayed()).map((j) => j.id)).toEqual([`repeat:desk:ROLL:${b.open.getTime()}`]);
+    expect((await queue.getWaiting()).length).toBe(0);
   });
 });
