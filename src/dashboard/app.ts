@@ -184,6 +184,7 @@ export function createApp(ctx: ApiContext, extras: AppExtras = {}): Express {
   app.get('/jobs', shell('jobs'));
   app.get('/jobs/:id', shell('job'));
   app.get(['/replays', '/replays/:id'], shell('replays'));
+  app.get('/compare', shell('compare'));
 
   const api = express.Router();
   api.get('/openapi.json', (req, res) => {

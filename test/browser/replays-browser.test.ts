@@ -3,7 +3,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { productKeys } from '../../src/core/index.ts';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from '../support/redis-test-env.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -54,4 +56,50 @@ describe('replays page in a real browser', () => {
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/replays.png', fullPage: true });
   }, 150_000);
+
+  it('draws two agents head to head on their live decisions, with the tables under the charts', async () => {
+    const url = await waitFor(() => /"url":"(http:\/\/[^"]+)"/.exec(out)?.[1], 30_000);
+    // Both agents analyse AAPL today (simulated prices): one shared decision point.
+    const ids: string[] = [];
+    for (const agent of ['quant', 'cautious']) {
+      const res = await fetch(`${url}/api/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ticker: 'AAPL', agent }) });
+      expect(res.status).toBe(202);
+      ids.push(((await res.json()) as { job_id: string }).job_id);
+    }
+    for (const id of ids) await waitFor(async () => ((await (await fetch(`${url}/api/jobs/${id}`)).json()) as { status: string }).status === 'completed', 60_000);
+    browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
+    await page.goto(`${url}/compare`, { waitUntil: 'domcontentloaded' });
+    await page.fill('#compare-form input[name=a]', 'quant');
+    await page.fill('#compare-form input[name=b]', 'cautious');
+    await page.click('#compare-form button[type=submit]');
+    // Decided today: nothing is scored yet, and the page says so where the charts will be.
+    await page.locator('#h2h-chart .pending').waitFor({ timeout: 15_000 });
+    expect(await page.locator('#disagree-chart .pending').textContent()).toContain('not disagreed');
+    expect(page.url()).toContain('a=quant&b=cautious');
+    expect(await page.locator('.h2h-summary .shared').textContent()).toBe('1');
+    // The same rules on the same prices: they agree.
+    expect(await page.locator('.h2h-summary .agreement').textContent()).toBe('100.0%');
+    expect(await page.locator('#h2h-table tr[data-agent]').count()).toBe(2);
+    expect(await page.locator('table.confusion tbody tr').count()).toBe(3);
+    // A name with no decisions says so instead of drawing nothing.
+    await page.goto(`${url}/compare?a=quant&b=nobody`, { waitUntil: 'domcontentloaded' });
+    await page.locator('#h2h .error').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#h2h .error').textContent()).toContain('nobody');
+    // Two desks with scored decisions (as the scorecard stores them once five sessions have closed): drawn.
+    const redis = new Redis(TEST_REDIS_URL);
+    const scored = (agent: string, i: number, decision: string, r5: number, cost: number) =>
+      JSON.stringify({ job_id: `${agent}-${i}`, agent, ticker: 'NVDA', date: `2026-11-0${i + 2}`, price_date: `2026-11-0${i + 2}`, decision, price: 100, models: [], cost_usd: cost, cycle_ms: 900, at: `2026-11-0${i + 2}T20:00:00.000Z`, data_source: 'yahoo', return_1d: r5 / 2, return_5d: r5 });
+    const moves = [0.03, -0.02, 0.05, -0.04];
+    await redis.hset(productKeys(prefix).custom('scorecard', 'gpt-desk'), Object.fromEntries(moves.map((r, i) => [`gpt-desk-${i}`, scored('gpt-desk', i, ['BUY', 'SELL', 'BUY', 'BUY'][i]!, r, 0.4)])));
+    await redis.hset(productKeys(prefix).custom('scorecard', 'local-desk'), Object.fromEntries(moves.map((r, i) => [`local-desk-${i}`, scored('local-desk', i, ['BUY', 'BUY', 'HOLD', 'SELL'][i]!, r, 0)])));
+    redis.disconnect();
+    await page.goto(`${url}/compare?a=gpt-desk&b=local-desk`, { waitUntil: 'domcontentloaded' });
+    await page.locator('#h2h-chart canvas').waitFor({ timeout: 15_000 });
+    await page.locator('#disagree-chart canvas').waitFor({ timeout: 5_000 });
+    expect(await page.locator('.h2h-summary .agreement').textContent()).toBe('25.0%');
+    expect(await page.locator('#h2h-table tr[data-agent="gpt-desk"] td').nth(3).textContent()).toBe('75.0%');
+    mkdirSync('test-artifacts', { recursive: true });
+    await page.screenshot({ path: 'test-artifacts/compare.png', fullPage: true });
+  }, 120_000);
 });
