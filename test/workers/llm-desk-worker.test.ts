@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import request from 'supertest';
-import { afterAll, describe, expect, it } from 'vitest';
-import { agentProfileSchema, closeQueues, createRedisConnection, CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, openQueues, productKeys } from '../../src/core/index.ts';
-import { createApp } from '../../src/dashboard/index.ts';
-import { startWorkers, type WorkerService } from '../../src/tasks/index.ts';
-import { defaultAnswer, startFakeOpenAI } from '../support/fake-openai-server.ts';
-import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
+import { describe, expect, it } from 'vitest';
+import { agentProfileSchema, CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions } from '../../src/core/index.ts';
+import { defaultAnswer } from '../support/fake-openai-server.ts';
+import { llmWorkerHarness } from '../support/llm-worker-harness.ts';
+import { waitFor } from '../support/redis-test-env.ts';
 
 /**
  * The LLM desk through a real worker (BullMQ, in-process runner, the built-in trading cycle on simulated
@@ -16,34 +14,14 @@ import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redi
 const CONTEXT_OVERFLOW = "This model's maximum context length is 400000 tokens. However, your messages resulted in 412345 tokens. Please reduce the length of the messages.";
 let failMode: 'overflow' | 'flaky' = 'overflow';
 let flakyFailures = 0;
-const server = await startFakeOpenAI((r) => {
+const { server, config, queues, app, startWorker } = await llmWorkerHarness('llm-worker', (r) => {
   if (r.role === 'research manager' && failMode === 'overflow') return { status: 400, error: { message: CONTEXT_OVERFLOW, type: 'invalid_request_error', code: 'context_length_exceeded' } };
   if (r.role === 'research manager' && failMode === 'flaky' && flakyFailures < 1) {
     flakyFailures++;
     return { status: 503, error: { message: 'overloaded' } };
   }
   return { content: defaultAnswer(r.role) };
-});
-const config = testConfig('llm-worker', {
-  OPENAI_BASE_URL: server.baseURL,
-  OPENAI_API_KEY: 'test-key',
-  WORKER_SANDBOX: '0',
-  CYCLE_BACKOFF_MS: '50',
-  CALLS_PER_MINUTE: '1000',
-  RESULTS_DIR: `/tmp/tradeloop-test-results/llm-worker-${process.pid}`,
-});
-const redis = createRedisConnection(config, 'producer');
-const queues = openQueues(redis, config.QUEUE_PREFIX);
-const keys = productKeys(config.QUEUE_PREFIX);
-let workers: WorkerService | undefined;
-afterAll(async () => {
-  await workers?.stop();
-  await closeQueues(queues);
-  redis.disconnect();
-  await server.close();
-  await deletePrefix(config.QUEUE_PREFIX);
-  rmSync(config.RESULTS_DIR, { recursive: true, force: true });
-});
+}, { CYCLE_BACKOFF_MS: '50' });
 
 const profile = agentProfileSchema.parse({ engine: 'llm', quick_model: 'gpt-5-mini', deep_model: 'gpt-5', debate_rounds: 1, risk_rounds: 1 });
 async function enqueue() {
@@ -51,11 +29,10 @@ async function enqueue() {
   // Three attempts, as the queue's default: a retry would be possible if the error were not final.
   return queues['trading-cycle'].add(CYCLE_JOB_NAME, data, { ...cycleJobOptions('trading-cycle', config), attempts: 3, jobId: randomUUID() });
 }
-const app = () => createApp({ config, logger: silentLogger, redis, keys, queues, now: () => new Date() });
 
 describe('LLM desk through a real worker', () => {
   it('a deterministic 400 (context overflow) fails the job once, with the server\'s message; its finished reports stay readable', async () => {
-    workers = await startWorkers(config, silentLogger, { queues: ['trading-cycle'], concurrency: 1, sandbox: false });
+    await startWorker();
     const job = await enqueue();
     await waitFor(async () => (await queues['trading-cycle'].getJob(job.id!).then((j) => j?.getState())) === 'failed', 30_000);
     // Read once the job is settled: a hash read before the state check could predate the failure.

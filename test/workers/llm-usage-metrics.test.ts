@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentProfileSchema, closeQueues, createRedisConnection, CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, openQueues, productKeys, type CycleResult } from '../../src/core/index.ts';
-import { createApp } from '../../src/dashboard/index.ts';
-import { startWorkers, type WorkerService } from '../../src/tasks/index.ts';
-import { defaultAnswer, startFakeOpenAI } from '../support/fake-openai-server.ts';
-import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { agentProfileSchema, CYCLE_JOB_NAME, cycleJobDataSchema, cycleJobOptions, type CycleResult } from '../../src/core/index.ts';
+import { defaultAnswer } from '../support/fake-openai-server.ts';
+import { llmWorkerHarness } from '../support/llm-worker-harness.ts';
+import { waitFor } from '../support/redis-test-env.ts';
 
 /**
  * What a cycle reports about its LLM usage and what /metrics counts agree, also when the server leaves
@@ -14,36 +12,17 @@ import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redi
  * built-in cycle on simulated prices) against the local OpenAI-compatible server, the real dashboard.
  */
 const REFUSAL = "I'm sorry, but I can't provide trading decisions.";
-const server = await startFakeOpenAI((r) => {
+const { server, config, redis, queues, app: api, startWorker } = await llmWorkerHarness('llm-usage', (r) => {
   const agent = r.body.messages.some((m) => m.content.includes('REFUSE')) ? 'refuse' : 'usage';
   if (agent === 'refuse' && r.role === 'portfolio manager') return { refusal: REFUSAL, usage: { prompt_tokens: 800, completion_tokens: 15 } };
   // The analysts' answers say `"usage": null`, the trader's carries none; the rest report theirs.
   const analyst = r.role.endsWith(' analyst') && !r.role.includes('risk');
   return { content: defaultAnswer(r.role), usage: analyst ? null : { prompt_tokens: 1000 + r.body.messages.length, completion_tokens: 200 }, omitUsage: r.role === 'trader' };
 });
-const config = testConfig('llm-usage', {
-  OPENAI_BASE_URL: server.baseURL,
-  OPENAI_API_KEY: 'test-key',
-  WORKER_SANDBOX: '0',
-  CALLS_PER_MINUTE: '1000',
-  RESULTS_DIR: `/tmp/tradeloop-test-results/llm-usage-${process.pid}`,
-});
-const redis = createRedisConnection(config, 'producer');
-const queues = openQueues(redis, config.QUEUE_PREFIX);
-const keys = productKeys(config.QUEUE_PREFIX);
-const app = createApp({ config, logger: silentLogger, redis, keys, queues, now: () => new Date() });
-let workers: WorkerService;
+const app = api();
 beforeAll(async () => {
   await waitFor(() => redis.status === 'ready');
-  workers = await startWorkers(config, silentLogger, { queues: ['trading-cycle'], concurrency: 1, sandbox: false });
-});
-afterAll(async () => {
-  await workers?.stop();
-  await closeQueues(queues);
-  redis.disconnect();
-  await server.close();
-  await deletePrefix(config.QUEUE_PREFIX);
-  rmSync(config.RESULTS_DIR, { recursive: true, force: true });
+  await startWorker();
 });
 
 const profile = agentProfileSchema.parse({ engine: 'llm', debate_rounds: 1, risk_rounds: 1 });
