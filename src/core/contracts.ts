@@ -258,7 +258,7 @@ export const cycleResultSchema = z.object({
   started_at: z.string(),
   finished_at: z.string(),
   dry_run: z.boolean(),
-  /** The time of the last bar the analysis saw (point in time): the decision price is that bar's close. */
+  /** When the close of the last bar the analysis saw was struck (its end, not its opening stamp): the decision price is that close. */
   as_of: z.string().nullable().optional(),
   fill: paperFillSchema.nullable().default(null),
   /** Why `fill` is null, when it is (a past session, a HOLD, no trade needed, awaiting settlement). */

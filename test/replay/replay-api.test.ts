@@ -163,8 +163,8 @@ describe('POST /api/replays', () => {
     expect(slots.slice(0, 5)).toEqual(['2025-12-23T15:00:00.000Z', '2025-12-23T17:00:00.000Z', '2025-12-23T19:00:00.000Z', '2025-12-24T15:00:00.000Z', '2025-12-24T17:00:00.000Z']);
     for (const job of jobs) {
       const result = job!.returnvalue.result;
-      // The decision is at the last 5-minute bar closed by the slot: it opened 5 minutes before it, at the latest.
-      expect(Date.parse(result.as_of) + 5 * 60_000).toBeLessThanOrEqual(Date.parse(job!.data.replay.as_of));
+      // The decision is at the close of the last 5-minute bar closed by the slot: the slot's instant here.
+      expect(result.as_of).toBe(job!.data.replay.as_of);
       expect(result.date).toBe(job!.data.date);
     }
     // Two slots of one day see different bars, so their prices differ.
