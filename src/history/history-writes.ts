@@ -44,10 +44,10 @@ async function writeCycle(client: pg.PoolClient, record: Extract<HistoryRecord, 
   if (calls.length) {
     const values: unknown[] = [];
     const rows = calls.map((c, i) => {
-      values.push(job.id, i + 1, c.role, c.model, c.prompt_tokens, c.completion_tokens, c.cost_usd, c.cost_unknown === true, c.latency_ms, c.attempt);
-      return `(${Array.from({ length: 10 }, (_, k) => `$${i * 10 + k + 1}`).join(', ')})`;
+      values.push(job.id, i + 1, c.role, c.model, c.prompt_tokens, c.completion_tokens, c.cost_usd, c.cost_unknown === true, c.usage_unknown === true, c.latency_ms, c.attempt);
+      return `(${Array.from({ length: 11 }, (_, k) => `$${i * 11 + k + 1}`).join(', ')})`;
     });
-    await client.query(`INSERT INTO cycle_calls (job_id, seq, role, model, prompt_tokens, completion_tokens, cost_usd, cost_unknown, latency_ms, attempt) VALUES ${rows.join(', ')}`, values);
+    await client.query(`INSERT INTO cycle_calls (job_id, seq, role, model, prompt_tokens, completion_tokens, cost_usd, cost_unknown, usage_unknown, latency_ms, attempt) VALUES ${rows.join(', ')}`, values);
   }
   return true;
 }
