@@ -54,6 +54,8 @@ export interface AnalysisOutcome {
   reports: Reports;
   models: string[];
   usage: Usage;
+  /** LLM engine, a retried cycle: the whole job's usage, its earlier attempts' included. */
+  job_usage?: Usage;
   /** LLM engine: its audit trail (every call, each role's output, the lessons used). */
   calls?: CycleResult['calls'];
   role_reports?: CycleResult['role_reports'];

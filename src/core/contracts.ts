@@ -254,7 +254,13 @@ export const cycleResultSchema = z.object({
   data_source: z.string(),
   engine: z.enum(['quant', 'llm']),
   models: z.array(z.string()),
+  /** This attempt's model usage: its `calls` sum to it. */
   usage: usageSchema,
+  /**
+   * Present when earlier attempts of the job made model calls (a retried cycle): the whole job's usage,
+   * theirs and this attempt's. What the job cost is this (see jobSpend); the metrics counted each call once.
+   */
+  job_usage: usageSchema.optional(),
   started_at: z.string(),
   finished_at: z.string(),
   dry_run: z.boolean(),

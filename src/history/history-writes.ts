@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { jobSpend } from '../core/index.ts';
 import type { HistoryRecord } from './history-record.ts';
 
 const CYCLE_COLUMNS = [
@@ -30,7 +31,9 @@ const json = (v: unknown) => (v === undefined || v === null ? null : JSON.string
 /** Writes one cycle and its calls; with `keep`, only when no row has its job id yet. True when written. */
 async function writeCycle(client: pg.PoolClient, record: Extract<HistoryRecord, { kind: 'cycle' }>, keep = false): Promise<boolean> {
   const { job, result: r } = record;
-  const u = r?.usage;
+  // The cycle's tokens and cost are the whole job's (a retried cycle's earlier attempts included); its
+  // cycle_calls rows are the calls of the attempt that completed.
+  const u = r ? jobSpend(r) : undefined;
   const written = await client.query(keep ? INSERT_CYCLE_IF_ABSENT : UPSERT_CYCLE, [
     job.id, job.queue, job.schedule_id, job.ticker, job.agent, json(job.profile), job.trigger, job.dry_run, job.date, r?.as_of ?? null,
     job.requested_at, job.created_at, job.due_at, job.started_at, job.finished_at, job.attempts, job.status, job.reason ?? null, job.detail ?? null, job.error ?? null,

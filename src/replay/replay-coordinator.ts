@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { cycleJobDataSchema, CYCLE_JOB_NAME, cycleJobOptions, DEFAULT_QUEUE, jobOutcomeSchema, type Config, type Logger, type ProductKeys } from '../core/index.ts';
+import { cycleJobDataSchema, CYCLE_JOB_NAME, cycleJobOptions, DEFAULT_QUEUE, jobOutcomeSchema, jobSpend, type Config, type Logger, type ProductKeys } from '../core/index.ts';
 import { readDeskRun } from '../agents/index.ts';
 import { cancelJob, type QueueSet } from '../tasks/index.ts';
 import type { ReplayLease } from './replay-lease.ts';
@@ -72,6 +72,7 @@ function cycleFrom(spec: ReplaySpec, i: number, job: Job, state: string, now: Da
   if (!outcome.success) return failed('the job returned no readable outcome');
   if (outcome.data.status !== 'completed') return failed(`${outcome.data.status}: ${outcome.data.reason}`);
   const r = outcome.data.result;
+  const spent = jobSpend(r);
   return {
     ...base,
     status: 'completed',
@@ -80,8 +81,8 @@ function cycleFrom(spec: ReplaySpec, i: number, job: Job, state: string, now: Da
     confidence: r.confidence,
     price: r.price,
     data_source: r.data_source,
-    cost_usd: r.usage.cost_usd,
-    tokens: r.usage.total_tokens,
+    cost_usd: spent.cost_usd,
+    tokens: spent.total_tokens,
     cycle_ms: Date.parse(r.finished_at) - Date.parse(r.started_at),
     error: null,
   };
@@ -182,12 +183,13 @@ export async function tickReplay(deps: CoordinatorDeps, id: string, lease: Repla
 }
 
 /**
- * What a failed cycle's model calls cost, from the LLM desk's audit trail of the job (its last attempt:
- * each attempt starts a clean record). A cycle that made no call (quant, or failed before its first) cost nothing.
+ * What a failed cycle's model calls cost, from the LLM desk's audit trail of the job: every attempt's (the
+ * record of the last one carries what the earlier ones spent). A cycle that made no call (quant, or failed
+ * before its first) cost nothing.
  */
 async function spentByFailedCycle(deps: CoordinatorDeps, jobId: string): Promise<{ cost_usd: number; tokens: number }> {
   const run = await readDeskRun(deps.redis, deps.config.QUEUE_PREFIX, jobId).catch(() => null);
-  return run ? { cost_usd: run.usage.cost_usd, tokens: run.usage.total_tokens } : { cost_usd: 0, tokens: 0 };
+  return run ? { cost_usd: run.job_usage.cost_usd, tokens: run.job_usage.total_tokens } : { cost_usd: 0, tokens: 0 };
 }
 
 /** A replay cycle not run yet is removed; a running one is cancelled (its signal aborted). */

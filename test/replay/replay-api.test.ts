@@ -20,12 +20,23 @@ let r: ReturnType<typeof redis>;
 let queues: ReturnType<typeof openQueues>;
 
 beforeAll(async () => {
-  // The LLM fake answers a little slowly, so parallel cycles overlap visibly.
-  fake = await startFakeOpenAI(async (req) => ({ content: defaultAnswer(req.role, req.body.model === 'fake-b' ? 'Underweight' : 'Overweight'), delayMs: 40, usage: { prompt_tokens: 1000, completion_tokens: 100 } }));
+  // The LLM fake answers a little slowly, so parallel cycles overlap visibly. The portfolio manager of
+  // fake-flaky answers 500 to its first four asks (one attempt's: the call is retried three times), that
+  // of fake-broken to every ask: their attempts fail having paid for the calls before.
+  const asks = new Map<string, number>();
+  fake = await startFakeOpenAI(async (req) => {
+    if (req.role === 'portfolio manager' && (req.body.model === 'fake-flaky' || req.body.model === 'fake-broken')) {
+      const ask = JSON.stringify([req.body.model, req.body.messages]);
+      asks.set(ask, (asks.get(ask) ?? 0) + 1);
+      if (req.body.model === 'fake-broken' || asks.get(ask)! <= 4) return { status: 500, error: { message: 'upstream hiccup' } };
+    }
+    return { content: defaultAnswer(req.role, req.body.model === 'fake-b' ? 'Underweight' : 'Overweight'), delayMs: 40, usage: { prompt_tokens: 1000, completion_tokens: 100 } };
+  });
   config = testConfig('replay-api', {
     OPENAI_BASE_URL: fake.baseURL,
     OPENAI_API_KEY: 'test-key',
-    LLM_PRICES: JSON.stringify({ 'fake-a': { input: 100, output: 100 }, 'fake-b': { input: 50, output: 50 } }),
+    LLM_PRICES: JSON.stringify({ 'fake-a': { input: 100, output: 100 }, 'fake-b': { input: 50, output: 50 }, 'fake-flaky': { input: 100, output: 100 }, 'fake-broken': { input: 100, output: 100 } }),
+    CYCLE_BACKOFF_MS: '50',
     WORKER_SANDBOX: '0',
     WORKER_CONCURRENCY: '2',
     // The file's LLM replays make well over the default 60 calls a minute; the limiter is not under test here.
@@ -40,6 +51,8 @@ beforeAll(async () => {
     'quant-wide': JSON.stringify(agentProfileSchema.parse({ engine: 'quant', portfolio: { starting_cash: 50_000, target_percent: 0.5, commission_per_trade: 0, slippage_bps: 0 } })),
     'llm-a': llm('fake-a'),
     'llm-b': llm('fake-b'),
+    'llm-flaky': llm('fake-flaky'),
+    'llm-broken': llm('fake-broken'),
     // A token budget of 1 500 stops the cycle at its second call (1 100 tokens each): it fails having spent.
     'llm-tight': JSON.stringify(agentProfileSchema.parse({ engine: 'llm', quick_model: 'fake-a', deep_model: 'fake-a', analysts: ['market'], debate_rounds: 0, risk_rounds: 0, max_tokens_per_cycle: 1_500 })),
   });
@@ -221,6 +234,27 @@ describe('POST /api/replays', () => {
     expect(body.cost_usd).toBeCloseTo(rows.reduce((a, r) => a + r.cost_usd, 0), 6);
     expect(body.report.profiles[0].cost_usd).toBeCloseTo(body.cost_usd, 6);
   }, 60_000);
+
+  it("counts every attempt's model calls of a retried cycle, completed or failed, in its cost and the budget", async () => {
+    const res = await request(app).post('/api/replays').send({ profiles: ['llm-flaky', 'llm-broken'], tickers: ['SPY'], from: '2025-12-08', to: '2025-12-08', max_cost_usd: 50 });
+    const body = await finished(res.body.replay_id);
+    const [flaky, broken] = body.report.profiles.map((p: { rows: Array<{ status: string; tokens: number; cost_usd: number; job_id: string }> }) => p.rows[0]!);
+    // 4 calls a cycle (market analyst, research manager, trader, portfolio manager) at 1 100 tokens and $100 per million.
+    // llm-flaky: a first attempt of 3 paid calls, then a completed one of 4.
+    const job = (await queues[DEFAULT_QUEUE].getJob(flaky.job_id))!;
+    expect(job.attemptsMade).toBe(2);
+    expect(flaky).toMatchObject({ status: 'completed', tokens: 7 * 1_100 });
+    expect(flaky.cost_usd).toBeCloseTo(0.77, 9);
+    expect(job.returnvalue.result.usage.total_tokens).toBe(4 * 1_100);
+    expect(job.returnvalue.result.job_usage.total_tokens).toBe(7 * 1_100);
+    // llm-broken: three attempts of 3 paid calls each, then failed for good.
+    expect(broken).toMatchObject({ status: 'failed', tokens: 9 * 1_100 });
+    expect(broken.cost_usd).toBeCloseTo(0.99, 9);
+    const desk = (await request(app).get(`/api/jobs/${broken.job_id}/reports`)).body;
+    expect(desk).toMatchObject({ attempt: 3, usage: { total_tokens: 3 * 1_100 }, earlier_attempts: { total_tokens: 6 * 1_100 }, job_usage: { total_tokens: 9 * 1_100 } });
+    expect(body.cost_usd).toBeCloseTo(0.77 + 0.99, 9);
+    expect(body.tokens).toBe(16 * 1_100);
+  }, 90_000);
 
   it('cancels with DELETE: status cancelled at once, nothing more runs', async () => {
     const res = await request(app).post('/api/replays').send({ profiles: ['llm-a'], tickers: ['SPY', 'QQQ'], from: '2025-06-02', to: '2025-09-30' });

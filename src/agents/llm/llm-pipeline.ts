@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
 import { z } from 'zod';
-import { CycleAbortedError, RATINGS, type Decision, type Rating, type RoleReportKey, type RoleReports } from '../../core/index.ts';
+import { CycleAbortedError, RATINGS, sumUsage, type Decision, type Rating, type RoleReportKey, type RoleReports } from '../../core/index.ts';
 import type { AnalysisOutcome, EngineInput, MarketSnapshot } from '../analysis-types.ts';
 import type { CycleContext } from '../cycle-context.ts';
 import { describeUnavailable } from '../data/point-in-time.ts';
@@ -280,6 +280,8 @@ export async function runLlmAnalysis(input: EngineInput, ctx: CycleContext, deps
       },
       models: llm.models(),
       usage: llm.usage(),
+      // A retried cycle: what the job spent in all, its earlier attempts included.
+      ...(recorder.earlier() ? { job_usage: sumUsage(recorder.earlier()!, llm.usage()) } : {}),
       calls: llm.calls,
       role_reports: roleReports,
       lessons_used: [...lessons.same, ...lessons.others].map((l) => ({ ticker: l.ticker, date: l.date, lesson: l.lesson })),
