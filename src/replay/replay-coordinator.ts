@@ -65,7 +65,7 @@ function cycleFrom(spec: ReplaySpec, i: number, job: Job, state: string, now: Da
   const { slot, profile, ticker } = taskAt(spec, i);
   const s = spec.slots[slot]!;
   const base = { i, profile, ticker, date: s.date, as_of: s.as_of, job_id: String(job.id), recorded_at: now.toISOString() };
-  const failed = (error: string): ReplayCycle => ({ ...base, status: 'failed', decision: null, rating: null, confidence: null, price: null, data_source: null, cost_usd: 0, tokens: 0, cycle_ms: null, error });
+  const failed = (error: string): ReplayCycle => ({ ...base, status: 'failed', decision: null, rating: null, confidence: null, price: null, price_as_of: null, data_source: null, cost_usd: 0, tokens: 0, cycle_ms: null, error });
   if (state === 'failed') return failed(job.failedReason || 'failed');
   if (state !== 'completed') return null;
   const outcome = jobOutcomeSchema.safeParse(job.returnvalue);
@@ -80,6 +80,7 @@ function cycleFrom(spec: ReplaySpec, i: number, job: Job, state: string, now: Da
     rating: r.rating,
     confidence: r.confidence,
     price: r.price,
+    price_as_of: r.as_of ?? null,
     data_source: r.data_source,
     cost_usd: spent.cost_usd,
     tokens: spent.total_tokens,

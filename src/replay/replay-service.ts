@@ -3,7 +3,8 @@ import type { MarketCalendar } from '../calendar/index.ts';
 import type { ProductKeys } from '../core/index.ts';
 import { queueHistory } from '../history/index.ts';
 import { cancelJob, type QueueSet } from '../tasks/index.ts';
-import { buildReport, type ReplayReport } from './replay-report.ts';
+import { tradingDays } from './replay-plan.ts';
+import { buildReport, type ReplayReport, type ReplaySessions } from './replay-report.ts';
 import { planReplay, readReplayCatalog } from './replay-request.ts';
 import { finishReplay, listReplayIds, readCycles, readInflight, readSpec, readState, saveNewReplay } from './replay-store.ts';
 import { replayJobId, type ReplayCycle, type ReplaySpec, type ReplayState, type ReplayStatus } from './replay-types.ts';
@@ -89,8 +90,8 @@ async function load(ctx: ReplayContext, id: string) {
 export async function getReplay(ctx: ReplayContext, id: string): Promise<{ view: ReplayView; report: ReplayReport } | null> {
   const found = await load(ctx, id);
   if (!found) return null;
-  const closeOf = (date: string) => ctx.calendar.sessionOn(date, 'regular')!.close.toISOString();
-  return { view: toReplayView(found.spec, found.state, found.cycles), report: buildReport(found.spec, found.state, found.cycles, closeOf, ctx.now()) };
+  const sessions: ReplaySessions = { closeOf: (date) => ctx.calendar.sessionOn(date, 'regular')!.close.toISOString(), between: (from, to) => tradingDays(ctx.calendar, from, to) };
+  return { view: toReplayView(found.spec, found.state, found.cycles), report: buildReport(found.spec, found.state, found.cycles, sessions, ctx.now()) };
 }
 
 /** Where a replay is (status, counts, spend) without reading its cycles: for tight progress polls. */

@@ -56,6 +56,8 @@ export interface ReplayCycle {
   rating: Rating | null;
   confidence: number | null;
   price: number | null;
+  /** When that price was struck (the result's `as_of`); its New York day is the session the price came from. Null: unknown (a failed cycle, or a record from before this field). */
+  price_as_of?: string | null;
   data_source: string | null;
   cost_usd: number;
   tokens: number;

@@ -180,6 +180,8 @@ describe('POST /api/replays', () => {
       expect(result.as_of).toBe(job!.data.replay.as_of);
       expect(result.date).toBe(job!.data.date);
     }
+    // Each slot's price came from its own session (the simulated source has every day's bars).
+    expect(body.report.profiles[0].rows.every((row: { date: string; price_date: string }) => row.price_date === row.date)).toBe(true);
     // Two slots of one day see different bars, so their prices differ.
     expect(jobs[0]!.returnvalue.result.price).not.toBe(jobs[2]!.returnvalue.result.price);
   }, 90_000);
