@@ -110,7 +110,7 @@ export function openApiDocument() {
           properties: {
             profiles: { type: 'array', items: { type: 'string' }, example: ['quant', 'llm-desk'] }, tickers: { type: 'array', items: { type: 'string' }, example: ['SPY'] },
             from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, schedule: { type: 'string', description: "replay this schedule's intraday slots (`every` or `cron`)" },
-            max_cost_usd: { type: 'number', description: 'stop with status budget_exhausted before spending more' },
+            max_cost_usd: { type: 'number', description: 'stop with status budget_exhausted before spending more; refused (400) when a profile\'s model has no price on a hosted server, and the first cycle whose cost is not known stops the replay as failed' },
           },
         },
         Replay: {
@@ -119,7 +119,7 @@ export function openApiDocument() {
             replay_id: { type: 'string' }, status: { type: 'string', enum: ['running', 'done', 'cancelled', 'budget_exhausted', 'failed'] }, profiles: { type: 'array', items: { type: 'string' } },
             tickers: { type: 'array', items: { type: 'string' } }, from: { type: 'string' }, to: { type: 'string' }, schedule_id: { type: 'string', nullable: true }, max_cost_usd: { type: 'number', nullable: true },
             sessions: { type: 'integer' }, slots: { type: 'integer' }, progress: { type: 'object', properties: { done: { type: 'integer' }, total: { type: 'integer' }, failed: { type: 'integer' }, by_profile: { type: 'object' } } },
-            cost_usd: { type: 'number' }, tokens: { type: 'integer' }, eta_s: { type: 'number', nullable: true }, created_at: { type: 'string' }, finished_at: { type: 'string', nullable: true }, reason: { type: 'string', nullable: true },
+            cost_usd: { type: 'number', description: 'the known costs\' sum (every attempt): a lower bound when cost_unknown_cycles > 0' }, cost_unknown_cycles: { type: 'integer', description: 'cycles whose cost is not known' }, tokens: { type: 'integer' }, eta_s: { type: 'number', nullable: true }, created_at: { type: 'string' }, finished_at: { type: 'string', nullable: true }, reason: { type: 'string', nullable: true },
             report: { type: 'object', description: 'per profile: decisions by day, equity curve vs buy-and-hold, total return, max drawdown, Sharpe, forward returns and hit rate, cost, tokens, cycle time; pairwise comparisons' },
           },
         },

@@ -193,7 +193,7 @@ describe('report and comparison on crafted decisions', () => {
     const csv = reportCsv({ replay_id: 'x', status: 'done', from: '', to: '', schedule_id: null, tickers: ['SPY'], slots: 7, progress: { done: 8, total: 8 }, profiles: [r], comparisons: [], generated_at: '' });
     const lines = csv.trimEnd().split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
-    expect(lines[0]).toBe('replay_id,profile,date,as_of,price_date,ticker,status,decision,confidence,price,fill_side,fill_quantity,fill_price,fill_fees,cash_after,equity_after,return_1d,return_5d,cost_usd,tokens,cycle_ms,data_source,job_id,error');
+    expect(lines[0]).toBe('replay_id,profile,date,as_of,price_date,ticker,status,decision,confidence,price,fill_side,fill_quantity,fill_price,fill_fees,cash_after,equity_after,return_1d,return_5d,cost_usd,cost_unknown,tokens,cycle_ms,data_source,job_id,error');
     expect(lines).toHaveLength(1 + 8);
     expect(lines[1]!.split(',').slice(0, 12)).toEqual(['x', 'a', '2026-01-05', '', '2026-01-05', 'SPY', 'completed', 'BUY', '0.6', '100', 'BUY', '50']);
     expect(lines.at(-1)!.endsWith(',"boom, ""bad"""')).toBe(true);

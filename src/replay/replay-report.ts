@@ -21,7 +21,9 @@ export interface DecisionRow {
   equity_after: number | null;
   return_1d: number | null;
   return_5d: number | null;
+  /** The known part when cost_unknown. */
   cost_usd: number;
+  cost_unknown: boolean;
   tokens: number;
   cycle_ms: number | null;
   data_source: string | null;
@@ -56,7 +58,10 @@ export interface ProfileReport {
   strategy: CurveStats;
   buy_and_hold: CurveStats;
   forward: { '1d': ForwardStats; '5d': ForwardStats };
+  /** The sum of the known costs: only a lower bound of what was spent when cost_unknown_cycles > 0. */
   cost_usd: number;
+  /** Cycles some of whose cost is not known (an unpriced hosted model, a server that reported no usage). */
+  cost_unknown_cycles: number;
   tokens: number;
   cycle_ms: { mean: number | null; p95: number | null };
   data_sources: string[];
@@ -181,6 +186,7 @@ export function profileReport(args: {
         return_1d: null,
         return_5d: null,
         cost_usd: c.cost_usd,
+        cost_unknown: c.cost_unknown === true,
         tokens: c.tokens,
         cycle_ms: c.cycle_ms,
         data_source: c.data_source,
@@ -226,6 +232,7 @@ export function profileReport(args: {
       '5d': forwardStats(rows.map((r) => ({ decision: r.decision, ret: r.return_5d }))),
     },
     cost_usd: round(cycles.reduce((a, c) => a + c.cost_usd, 0)),
+    cost_unknown_cycles: cycles.filter((c) => c.cost_unknown).length,
     tokens: cycles.reduce((a, c) => a + c.tokens, 0),
     cycle_ms: { mean: times.length ? Math.round(mean(times)!) : null, p95: percentile(times, 95) },
     data_sources: [...new Set(cycles.map((c) => c.data_source).filter((s): s is string => s !== null))].sort(),

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { MarketCalendar } from '../calendar/index.ts';
-import type { ProductKeys } from '../core/index.ts';
+import { lacksPrice, pricingOf } from '../agents/index.ts';
+import type { Config, ProductKeys } from '../core/index.ts';
 import { queueHistory } from '../history/index.ts';
 import { cancelJob, type QueueSet } from '../tasks/index.ts';
 import { tradingDays } from './replay-plan.ts';
@@ -30,7 +31,10 @@ export interface ReplayView {
   sessions: number;
   slots: number;
   progress: { done: number; total: number; failed: number; by_profile: Record<string, { done: number; total: number }> };
+  /** The known costs' sum: at least this was spent when cost_unknown_cycles > 0. */
   cost_usd: number;
+  /** Cycles some of whose cost is not known. */
+  cost_unknown_cycles: number;
   tokens: number;
   /** Seconds left at the recent pace; null before two cycles finished or once the replay ended. */
   eta_s: number | null;
@@ -64,6 +68,7 @@ export function toReplayView(spec: ReplaySpec, state: ReplayState, cycles: Repla
     slots: spec.slots.length,
     progress: { done: state.done, total: spec.total, failed: state.failed_cycles, by_profile: byProfile },
     cost_usd: Math.round(state.cost_usd * 1e6) / 1e6,
+    cost_unknown_cycles: state.cost_unknown_cycles,
     tokens: state.tokens,
     eta_s: state.status === 'running' ? etaSeconds(cycles, spec.total - state.done) : null,
     created_at: spec.created_at,
@@ -72,11 +77,16 @@ export function toReplayView(spec: ReplaySpec, state: ReplayState, cycles: Repla
   };
 }
 
+/** The settings the workers price LLM calls with (the same environment as this process's). */
+export type LlmPricingSettings = Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'LLM_PRICES'>;
+
 /** Plans and stores a replay; a coordinator host picks it up within a second. */
-export async function createReplay(ctx: ReplayContext, body: unknown): Promise<ReplayView> {
+export async function createReplay(ctx: ReplayContext, body: unknown, llm: LlmPricingSettings): Promise<ReplayView> {
   const now = ctx.now();
   const catalog = await readReplayCatalog(ctx.redis, ctx.keys);
-  const spec = planReplay(body, { calendar: ctx.calendar, now, ...catalog });
+  // Without a key or a base URL an llm profile is decided by the quant engine: nothing is billed.
+  const pricing = llm.OPENAI_API_KEY || llm.OPENAI_BASE_URL ? pricingOf(llm) : null;
+  const spec = planReplay(body, { calendar: ctx.calendar, now, ...catalog, lacksPrice: pricing ? (model) => lacksPrice(pricing, model) : () => false });
   await saveNewReplay(ctx.redis, ctx.keys, spec, now);
   return toReplayView(spec, (await readState(ctx.redis, ctx.keys, spec.id))!, []);
 }

@@ -30,7 +30,9 @@ beforeAll(async () => {
       asks.set(ask, (asks.get(ask) ?? 0) + 1);
       if (req.body.model === 'fake-broken' || asks.get(ask)! <= 4) return { status: 500, error: { message: 'upstream hiccup' } };
     }
-    return { content: defaultAnswer(req.role, req.body.model === 'fake-b' ? 'Underweight' : 'Overweight'), delayMs: 40, usage: { prompt_tokens: 1000, completion_tokens: 100 } };
+    // fake-silent's server side reports no usage (`"usage": null`): its calls' tokens and cost are not known.
+    const usage = req.body.model === 'fake-silent' ? null : { prompt_tokens: 1000, completion_tokens: 100 };
+    return { content: defaultAnswer(req.role, req.body.model === 'fake-b' ? 'Underweight' : 'Overweight'), delayMs: 40, usage };
   });
   config = testConfig('replay-api', {
     OPENAI_BASE_URL: fake.baseURL,
@@ -53,6 +55,7 @@ beforeAll(async () => {
     'llm-b': llm('fake-b'),
     'llm-flaky': llm('fake-flaky'),
     'llm-broken': llm('fake-broken'),
+    'llm-silent': llm('fake-silent'),
     // A token budget of 1 500 stops the cycle at its second call (1 100 tokens each): it fails having spent.
     'llm-tight': JSON.stringify(agentProfileSchema.parse({ engine: 'llm', quick_model: 'fake-a', deep_model: 'fake-a', analysts: ['market'], debate_rounds: 0, risk_rounds: 0, max_tokens_per_cycle: 1_500 })),
   });
@@ -257,6 +260,47 @@ describe('POST /api/replays', () => {
     expect(body.cost_usd).toBeCloseTo(0.77 + 0.99, 9);
     expect(body.tokens).toBe(16 * 1_100);
   }, 90_000);
+
+  it('says how many cycles had an unknown cost and never gives a partial sum as the total or a ratio of one', async () => {
+    const res = await request(app).post('/api/replays').send({ profiles: ['llm-a', 'llm-silent'], tickers: ['SPY'], from: '2025-12-01', to: '2025-12-03' });
+    const id = res.body.replay_id as string;
+    const body = await finished(id);
+    expect(body.status).toBe('done');
+    expect(body.cost_unknown_cycles).toBe(3);
+    const [a, silent] = body.report.profiles;
+    expect(a).toMatchObject({ cost_unknown_cycles: 0 });
+    expect(a.cost_usd).toBeCloseTo(3 * 4 * 0.11, 9);
+    expect(silent).toMatchObject({ cost_unknown_cycles: 3, cost_usd: 0, tokens: 0 });
+    expect(silent.rows.every((r: { cost_unknown: boolean }) => r.cost_unknown)).toBe(true);
+    expect(a.rows.some((r: { cost_unknown: boolean }) => r.cost_unknown)).toBe(false);
+    // $1.32 against $0 that is not known: no ratio, and the comparison says why.
+    expect(body.report.comparisons[0]).toMatchObject({ a: 'llm-a', b: 'llm-silent', cost_ratio: null, cost_unknown_cycles: { a: 0, b: 3 } });
+    const csv = (await request(app).get(`/api/replays/${id}/report.csv`)).text.trimEnd().split('\r\n');
+    const col = CSV_COLUMNS.indexOf('cost_unknown');
+    expect(csv.slice(1).map((line) => line.split(',')[col])).toEqual(['false', 'false', 'false', 'true', 'true', 'true']);
+  }, 60_000);
+
+  it('with max_cost_usd: refuses a profile whose hosted model has no price, and stops at the first cycle whose cost is not known', async () => {
+    // The same install behind a hosted server: llm-a's and llm-b's models are priced by LLM_PRICES, acme-large is not.
+    const keys = productKeys(config.QUEUE_PREFIX);
+    await r.hset(keys.agents, 'llm-unpriced', JSON.stringify(agentProfileSchema.parse({ engine: 'llm', quick_model: 'fake-a', deep_model: 'acme-large', analysts: ['market'] })));
+    const hosted = createApp({ config: { ...config, OPENAI_BASE_URL: 'https://llm.example.com/v1' }, logger: silentLogger, redis: r, keys, queues, now: () => new Date() });
+    const refused = await request(hosted).post('/api/replays').send({ profiles: ['llm-a', 'llm-unpriced'], tickers: ['SPY'], from: '2025-12-01', to: '2025-12-05', max_cost_usd: 10 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.details).toEqual([{ field: 'max_cost_usd', message: expect.stringMatching(/^profile "llm-unpriced" uses model "acme-large", which has no price on this hosted LLM server, so a budget cannot count its cost/) }]);
+    // Without a budget nothing needs a price: it may run, and its report will say what is not known.
+    expect((await request(hosted).post('/api/replays').send({ profiles: ['llm-unpriced'], tickers: ['SPY'], from: '2025-12-01', to: '2025-12-01' })).status).toBe(202);
+    await waitFor(async () => (await request(app).get('/api/replays')).body.replays.every((x: { status: string }) => x.status !== 'running'), 30_000, 100);
+
+    // A server that reports no usage is only found out by a cycle: the first one stops the replay, saying why.
+    const res = await request(app).post('/api/replays').send({ profiles: ['llm-silent'], tickers: ['SPY'], from: '2025-11-03', to: '2025-11-28', max_cost_usd: 10 });
+    const body = await finished(res.body.replay_id);
+    expect(body.status).toBe('failed');
+    expect(body.reason).toMatch(/^the cost of \d+ cycles? (is|are) not known \(the LLM server reported no token usage\), so the \$10 budget cannot be kept: stopped with at least \$0\.0000 spent$/);
+    expect(body.progress.done).toBeGreaterThan(0);
+    expect(body.progress.done).toBeLessThan(body.progress.total);
+    expect(body.cost_unknown_cycles).toBe(body.progress.done);
+  }, 60_000);
 
   it('cancels with DELETE: status cancelled at once, nothing more runs', async () => {
     const res = await request(app).post('/api/replays').send({ profiles: ['llm-a'], tickers: ['SPY', 'QQQ'], from: '2025-06-02', to: '2025-09-30' });
