@@ -20,7 +20,7 @@ export async function replayBench(config: Config): Promise<Record<string, unknow
     await new Promise((r) => setTimeout(r, 1_500));
     const ctx = { redis, keys: productKeys(config.QUEUE_PREFIX), queues, calendar: new MarketCalendar(), now: () => new Date() };
     const t0 = Date.now();
-    const view = await createReplay(ctx, { profiles: ['quant'], tickers: ['SPY'], from: '2025-01-01', to: '2025-12-31' });
+    const view = await createReplay(ctx, { profiles: ['quant'], tickers: ['SPY'], from: '2025-01-01', to: '2025-12-31' }, config);
     let status = 'running';
     let failed = 0;
     // The state alone: a poll that built the whole report ten times a second would be the bench's own load.

@@ -35,9 +35,9 @@ export interface MarketSnapshot {
   fundamentals: Record<string, number | string | null> | null;
   news: NewsItem[] | null;
   /**
-   * When the price (the last bar's close) was struck: a 5-minute bar's time, or for a daily bar its
-   * session's close (a forming one: no later than when it was read). Point in time: nothing after the
-   * close of `date` in New York.
+   * When the price (the last bar's close) was struck: a 5-minute bar's end (five minutes after its
+   * opening stamp), or for a daily bar its session's close (a bar still forming: no later than when it
+   * was read). Point in time: nothing after the close of `date` in New York.
    */
   as_of: string;
   /** Sections the source could not give as of `date` (reported unavailable, never filled with today's). */
@@ -54,6 +54,8 @@ export interface AnalysisOutcome {
   reports: Reports;
   models: string[];
   usage: Usage;
+  /** LLM engine, a retried cycle: the whole job's usage, its earlier attempts' included. */
+  job_usage?: Usage;
   /** LLM engine: its audit trail (every call, each role's output, the lessons used). */
   calls?: CycleResult['calls'];
   role_reports?: CycleResult['role_reports'];

@@ -28,4 +28,5 @@ export { updateForwardReturns, scoreTickerFromBars } from './scorecard/forward-r
 // The LLM desk's memory and audit trail (for the dashboard)
 export { listLessons, type Lesson } from './memory/lesson-log.ts';
 export { readDeskRun, type DeskRun } from './llm/desk-run-store.ts';
+export { pricingOf, lacksPrice, type Pricing } from './llm/llm-pricing.ts';
 export { pruneAgentHistory, type HistoryRetention } from './history-retention.ts';

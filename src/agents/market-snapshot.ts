@@ -3,7 +3,7 @@ import { PermanentCycleError, type Logger } from '../core/index.ts';
 import type { MarketSnapshot } from './analysis-types.ts';
 import { UnknownTickerError, type MarketDataProvider } from './data/market-data-provider.ts';
 import { computeIndicators } from './indicators.ts';
-import { dailyCloseTime } from './price-time.ts';
+import { dailyCloseTime, INTRADAY_BAR_MS, intradayCloseTime } from './price-time.ts';
 
 /** Sessions of daily history: SMA200 plus a margin for its slope and the scorecard's +5 days. */
 export const DAILY_LOOKBACK = 300;
@@ -65,7 +65,7 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
     const cut = req.asOf.getTime();
     if (nyDate(new Date(daily.at(-1)!.t)) === date) daily = daily.slice(0, -1);
     if (intraday) {
-      intraday = intraday.filter((b) => Date.parse(b.t) + 5 * 60_000 <= cut);
+      intraday = intraday.filter((b) => Date.parse(b.t) + INTRADAY_BAR_MS <= cut);
       if (intraday.length) daily = [...daily, { t: intraday[0]!.t, o: intraday[0]!.o, h: Math.max(...intraday.map((b) => b.h)), l: Math.min(...intraday.map((b) => b.l)), c: intraday.at(-1)!.c, v: intraday.reduce((n, b) => n + b.v, 0) }];
     }
     if (daily.length === 0) throw new PermanentCycleError(`no price history for ${ticker} as of ${req.asOf.toISOString()}`);
@@ -82,16 +82,18 @@ export async function buildMarketSnapshot(provider: MarketDataProvider, req: Sna
     ...(news === null ? ['news'] : []),
     ...(req.live && trustedQuote === null ? ['quote'] : []),
   ];
-  // The decision is taken at the last bar seen: its close is the price, its time the as-of instant. A
-  // 5-minute bar is known by its own time; a daily bar (no intraday bars for the date, or the fetch
-  // failed) by the time its close was struck: its session's close, not its stamp nor the fetch time.
+  // The decision is taken at the last bar seen: its close is the price, its time the as-of instant. Either
+  // bar is known by the time its close was struck, never by its opening stamp: a 5-minute bar five minutes
+  // after it opened (a forming one: when it was read), a daily bar (no intraday bars for the date, or the
+  // fetch failed) at its session's close.
   const lastIntraday = intraday?.at(-1);
   const lastBar = lastIntraday ?? daily.at(-1)!;
+  const seenAt = req.asOf ?? req.now?.() ?? new Date();
   const snapshot: MarketSnapshot = {
     ticker,
     date,
     data_source: provider.name,
-    as_of: lastIntraday ? lastIntraday.t : dailyCloseTime(lastBar, req.asOf ?? req.now?.() ?? new Date()),
+    as_of: lastIntraday ? intradayCloseTime(lastIntraday, seenAt) : dailyCloseTime(lastBar, seenAt),
     unavailable,
     daily,
     intraday,

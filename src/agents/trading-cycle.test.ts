@@ -38,9 +38,11 @@ describe('the trading cycle (simulated data, real Redis)', () => {
     expect(result.fill_note).toContain(PAST_DATE_NOTE);
     expect(result.usage.total_tokens).toBe(0);
     expect(result.indicators.sma200).not.toBeNull();
-    // Point in time: the last bar seen is the date's last 5-minute bar, and its close is the price.
+    // Point in time: the last bar seen is the date's last 5-minute bar (15:55), its close is the price,
+    // struck at the session's close (16:00 New York), five minutes after the bar's opening stamp.
     const intraday = (await createSimulatedProvider().getIntradayBars('AAPL', { date: '2026-11-20' }))!;
-    expect(result.as_of).toBe(intraday.at(-1)!.t);
+    expect(intraday.at(-1)!.t).toBe('2026-11-20T20:55:00.000Z');
+    expect(result.as_of).toBe('2026-11-20T21:00:00.000Z');
     expect(result.price).toBe(intraday.at(-1)!.c);
     expect(ctx.stages).toEqual(['fetching data', 'analysts', 'debate', 'trader', 'risk', 'decision', 'decision']);
     expect(await getPortfolio(redis, c.QUEUE_PREFIX, 'desk')).toBeNull();

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { nyDate } from '../calendar/index.ts';
-import { CycleAbortedError, cycleJobDataSchema, incrementCounter, PermanentCycleError, productKeys, RESULT_CHART_BARS, type Config, type CycleJobData, type CycleResult } from '../core/index.ts';
+import { CycleAbortedError, cycleJobDataSchema, incrementCounter, jobSpend, PermanentCycleError, productKeys, RESULT_CHART_BARS, type Config, type CycleJobData, type CycleResult } from '../core/index.ts';
 import type { AnalysisOutcome, EngineInput, MarketSnapshot } from './analysis-types.ts';
 import type { CycleContext } from './cycle-context.ts';
 import type { MarketDataProvider } from './data/market-data-provider.ts';
@@ -111,8 +111,9 @@ export async function settleTradingCycle(analysis: CycleResult, input: CycleJobD
     // Forward returns count from the session of the price the decision saw, which is not always its date.
     ...(analysis.as_of ? { price_date: nyDate(new Date(analysis.as_of)) } : {}),
     models: analysis.models,
-    cost_usd: analysis.usage.cost_usd,
-    ...(analysis.usage.cost_unknown ? { cost_unknown: true } : {}),
+    // What the decision cost: the whole job, a retried cycle's earlier attempts included.
+    cost_usd: jobSpend(analysis).cost_usd,
+    ...(jobSpend(analysis).cost_unknown ? { cost_unknown: true } : {}),
     cycle_ms: Date.parse(analysis.finished_at) - Date.parse(analysis.started_at),
     at: analysis.finished_at,
   });
@@ -180,6 +181,7 @@ async function cycle(job: CycleJobData, ctx: CycleContext, deps: CycleDeps): Pro
     engine,
     models: outcome.models,
     usage: outcome.usage,
+    ...(outcome.job_usage ? { job_usage: outcome.job_usage } : {}),
     started_at: started.toISOString(),
     finished_at: finished.toISOString(),
     dry_run: job.dry_run,

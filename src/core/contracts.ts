@@ -254,11 +254,17 @@ export const cycleResultSchema = z.object({
   data_source: z.string(),
   engine: z.enum(['quant', 'llm']),
   models: z.array(z.string()),
+  /** This attempt's model usage: its `calls` sum to it. */
   usage: usageSchema,
+  /**
+   * Present when earlier attempts of the job made model calls (a retried cycle): the whole job's usage,
+   * theirs and this attempt's. What the job cost is this (see jobSpend); the metrics counted each call once.
+   */
+  job_usage: usageSchema.optional(),
   started_at: z.string(),
   finished_at: z.string(),
   dry_run: z.boolean(),
-  /** The time of the last bar the analysis saw (point in time): the decision price is that bar's close. */
+  /** When the close of the last bar the analysis saw was struck (its end, not its opening stamp): the decision price is that close. */
   as_of: z.string().nullable().optional(),
   fill: paperFillSchema.nullable().default(null),
   /** Why `fill` is null, when it is (a past session, a HOLD, no trade needed, awaiting settlement). */

@@ -11,6 +11,7 @@ export * from './service-runner.ts';
 export * from './counters.ts';
 export * from './redis-writes.ts';
 export * from './cycle-metrics.ts';
+export * from './job-spend.ts';
 export * from './events.ts';
 export * from './cycle-options-policy.ts';
 export * from './schedule-runs.ts';

@@ -53,7 +53,7 @@ export function openApiDocument() {
             dry_run: { type: 'boolean' }, requested_at: { type: 'string', format: 'date-time' }, created_at: { type: 'string', format: 'date-time' },
             started_at: { type: 'string', nullable: true }, completed_at: { type: 'string', nullable: true }, attempts: { type: 'integer' }, progress: {},
             worker: { type: 'string', nullable: true }, error: { type: 'string' }, reason: { type: 'string' }, decision: { type: 'string', enum: ['BUY', 'SELL', 'HOLD'] },
-            confidence: { type: 'number' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, cost_usd: { type: 'number', description: 'a lower bound when cost_unknown is set' }, cost_unknown: { type: 'boolean', description: 'set when some LLM call\'s cost is not known (an unpriced hosted model, a server that reported no usage)' }, data_source: { type: 'string' }, duration_ms: { type: 'number', nullable: true },
+            confidence: { type: 'number' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, cost_usd: { type: 'number', description: 'what the job cost, all its attempts (job_usage, else usage); a lower bound when cost_unknown is set' }, cost_unknown: { type: 'boolean', description: 'set when some LLM call\'s cost is not known (an unpriced hosted model, a server that reported no usage)' }, data_source: { type: 'string' }, duration_ms: { type: 'number', nullable: true },
             attempts_log: { type: 'array', description: 'GET /api/jobs/{id} only: every attempt', items: ref('Attempt') }, approval: ref('Approval'),
             source: { type: 'string', enum: ['history'], description: 'present when the job was read from the durable history (PostgreSQL) because Redis no longer holds it' },
           },
@@ -81,7 +81,7 @@ export function openApiDocument() {
             job_id: { type: 'string' }, ticker: { type: 'string' }, date: { type: 'string' }, agent: { type: 'string' }, decision: { type: 'string', enum: ['BUY', 'SELL', 'HOLD'] },
             rating: { type: 'string', enum: ['Buy', 'Overweight', 'Hold', 'Underweight', 'Sell'] }, confidence: { type: 'number' }, price: { type: 'number', nullable: true },
             reports: { type: 'object', additionalProperties: { type: 'string' } }, indicators: { type: 'object', additionalProperties: { type: 'number', nullable: true } },
-            data_source: { type: 'string' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, usage: { type: 'object', description: 'tokens, cost_usd and calls; cost_unknown: some call\'s cost is not known (cost_usd is then the known part); usage_unknown: some call came without usage from the server (its tokens are not counted)' },
+            data_source: { type: 'string' }, engine: { type: 'string' }, models: { type: 'array', items: { type: 'string' } }, usage: { type: 'object', description: 'tokens, cost_usd and calls; cost_unknown: some call\'s cost is not known (cost_usd is then the known part); usage_unknown: some call came without usage from the server (its tokens are not counted); this attempt\'s' }, job_usage: { type: 'object', description: 'a retried cycle whose earlier attempts made model calls: the whole job\'s usage, theirs included' },
             started_at: { type: 'string' }, finished_at: { type: 'string' }, dry_run: { type: 'boolean' }, fill: { type: 'object', nullable: true }, bars: { type: 'array', items: ref('Bar') },
             status: { type: 'string', description: 'completed, or how a held decision was settled (awaiting_approval, rejected, expired)' },
             as_of: { type: 'string', format: 'date-time', nullable: true, description: 'when the price was struck: the last 5-minute bar\'s time, or the session close of the last daily bar (no intraday bars); price is that bar\'s close' },
@@ -110,7 +110,7 @@ export function openApiDocument() {
           properties: {
             profiles: { type: 'array', items: { type: 'string' }, example: ['quant', 'llm-desk'] }, tickers: { type: 'array', items: { type: 'string' }, example: ['SPY'] },
             from: { type: 'string', format: 'date' }, to: { type: 'string', format: 'date' }, schedule: { type: 'string', description: "replay this schedule's intraday slots (`every` or `cron`)" },
-            max_cost_usd: { type: 'number', description: 'stop with status budget_exhausted before spending more' },
+            max_cost_usd: { type: 'number', description: 'stop with status budget_exhausted before spending more; refused (400) when a profile\'s model has no price on a hosted server, and the first cycle whose cost is not known stops the replay as failed' },
           },
         },
         Replay: {
@@ -119,7 +119,7 @@ export function openApiDocument() {
             replay_id: { type: 'string' }, status: { type: 'string', enum: ['running', 'done', 'cancelled', 'budget_exhausted', 'failed'] }, profiles: { type: 'array', items: { type: 'string' } },
             tickers: { type: 'array', items: { type: 'string' } }, from: { type: 'string' }, to: { type: 'string' }, schedule_id: { type: 'string', nullable: true }, max_cost_usd: { type: 'number', nullable: true },
             sessions: { type: 'integer' }, slots: { type: 'integer' }, progress: { type: 'object', properties: { done: { type: 'integer' }, total: { type: 'integer' }, failed: { type: 'integer' }, by_profile: { type: 'object' } } },
-            cost_usd: { type: 'number' }, tokens: { type: 'integer' }, eta_s: { type: 'number', nullable: true }, created_at: { type: 'string' }, finished_at: { type: 'string', nullable: true }, reason: { type: 'string', nullable: true },
+            cost_usd: { type: 'number', description: 'the known costs\' sum (every attempt): a lower bound when cost_unknown_cycles > 0' }, cost_unknown_cycles: { type: 'integer', description: 'cycles whose cost is not known' }, tokens: { type: 'integer' }, eta_s: { type: 'number', nullable: true }, created_at: { type: 'string' }, finished_at: { type: 'string', nullable: true }, reason: { type: 'string', nullable: true },
             report: { type: 'object', description: 'per profile: decisions by day, equity curve vs buy-and-hold, total return, max drawdown, Sharpe, forward returns and hit rate, cost, tokens, cycle time; pairwise comparisons' },
           },
         },
@@ -205,7 +205,7 @@ export function openApiDocument() {
         get: {
           summary: 'The LLM desk\'s reports and calls for a job, kept as each role finished (also for a failed or budget-aborted cycle)',
           parameters: [idParam('id', 'job id')],
-          responses: { '200': json({ type: 'object', properties: { status: { type: 'string', enum: ['running', 'completed', 'failed'] }, error: { type: 'string' }, role_reports: { type: 'object' }, calls: { type: 'array', items: { type: 'object' } }, usage: { type: 'object' } } }), '404': json(ref('Error')), ...errors },
+          responses: { '200': json({ type: 'object', properties: { status: { type: 'string', enum: ['running', 'completed', 'failed'] }, error: { type: 'string' }, role_reports: { type: 'object' }, calls: { type: 'array', items: { type: 'object' } }, usage: { type: 'object', description: 'this attempt\'s' }, earlier_attempts: { type: 'object', description: 'what the job\'s earlier attempts spent, when any made a call' }, job_usage: { type: 'object', description: 'the whole job: earlier attempts and this one' } } }), '404': json(ref('Error')), ...errors },
         },
       },
       '/api/replays': {

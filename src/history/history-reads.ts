@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { nyDate } from '../calendar/index.ts';
-import type { ApprovalView, CycleResult, Decision, JobStatus, JobView, QueueName, Rating, ScoredDecision } from '../core/index.ts';
+import { jobSpend, type ApprovalView, type CycleResult, type Decision, type JobStatus, type JobView, type QueueName, type Rating, type ScoredDecision } from '../core/index.ts';
 
 /** A job as the API shows it (the live job view's fields), read from the history. */
 export type HistoryJobView = Omit<JobView, 'progress' | 'worker'> & {
@@ -67,7 +67,7 @@ function toView(row: CycleRow): HistoryJobView {
   };
   if (row.error !== null) view.error = row.error;
   if (row.reason !== null) view.reason = row.reason;
-  if (r) Object.assign(view, { decision: r.decision, confidence: r.confidence, engine: r.engine, models: r.models, cost_usd: r.usage.cost_usd, ...(r.usage.cost_unknown ? { cost_unknown: true } : {}), data_source: r.data_source });
+  if (r) Object.assign(view, { decision: r.decision, confidence: r.confidence, engine: r.engine, models: r.models, cost_usd: jobSpend(r).cost_usd, ...(jobSpend(r).cost_unknown ? { cost_unknown: true } : {}), data_source: r.data_source });
   if (r?.awaiting_approval && row.approval) view.approval = row.approval;
   view.duration_ms = row.started_at ? row.finished_at.getTime() - row.started_at.getTime() : null;
   return view;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { jobSpend } from '../core/index.ts';
 import type { HistoryRecord } from './history-record.ts';
 
 const CYCLE_COLUMNS = [
@@ -30,7 +31,9 @@ const json = (v: unknown) => (v === undefined || v === null ? null : JSON.string
 /** Writes one cycle and its calls; with `keep`, only when no row has its job id yet. True when written. */
 async function writeCycle(client: pg.PoolClient, record: Extract<HistoryRecord, { kind: 'cycle' }>, keep = false): Promise<boolean> {
   const { job, result: r } = record;
-  const u = r?.usage;
+  // The cycle's tokens and cost are the whole job's (a retried cycle's earlier attempts included); its
+  // cycle_calls rows are the calls of the attempt that completed.
+  const u = r ? jobSpend(r) : undefined;
   const written = await client.query(keep ? INSERT_CYCLE_IF_ABSENT : UPSERT_CYCLE, [
     job.id, job.queue, job.schedule_id, job.ticker, job.agent, json(job.profile), job.trigger, job.dry_run, job.date, r?.as_of ?? null,
     job.requested_at, job.created_at, job.due_at, job.started_at, job.finished_at, job.attempts, job.status, job.reason ?? null, job.detail ?? null, job.error ?? null,
@@ -44,10 +47,10 @@ async function writeCycle(client: pg.PoolClient, record: Extract<HistoryRecord, 
   if (calls.length) {
     const values: unknown[] = [];
     const rows = calls.map((c, i) => {
-      values.push(job.id, i + 1, c.role, c.model, c.prompt_tokens, c.completion_tokens, c.cost_usd, c.cost_unknown === true, c.latency_ms, c.attempt);
-      return `(${Array.from({ length: 10 }, (_, k) => `$${i * 10 + k + 1}`).join(', ')})`;
+      values.push(job.id, i + 1, c.role, c.model, c.prompt_tokens, c.completion_tokens, c.cost_usd, c.cost_unknown === true, c.usage_unknown === true, c.latency_ms, c.attempt);
+      return `(${Array.from({ length: 11 }, (_, k) => `$${i * 11 + k + 1}`).join(', ')})`;
     });
-    await client.query(`INSERT INTO cycle_calls (job_id, seq, role, model, prompt_tokens, completion_tokens, cost_usd, cost_unknown, latency_ms, attempt) VALUES ${rows.join(', ')}`, values);
+    await client.query(`INSERT INTO cycle_calls (job_id, seq, role, model, prompt_tokens, completion_tokens, cost_usd, cost_unknown, usage_unknown, latency_ms, attempt) VALUES ${rows.join(', ')}`, values);
   }
   return true;
 }

@@ -9,8 +9,10 @@ export interface PairComparison {
   agreement_rate: number | null;
   /** confusion[a's decision][b's decision] = how many decision points. */
   confusion: Record<Decision, Record<Decision, number>>;
+  /** Known costs: each a lower bound when that side has cycles of unknown cost. */
   cost_usd: { a: number; b: number };
-  /** a's cost over b's; null when b cost nothing (a local or quant profile). */
+  cost_unknown_cycles: { a: number; b: number };
+  /** a's cost over b's; null when b cost nothing (a local or quant profile) or either side's cost is not fully known. */
   cost_ratio: number | null;
 }
 
@@ -23,9 +25,12 @@ export function comparePair(a: string, b: string, cycles: ReplayCycle[]): PairCo
   const ofB = new Map<string, Decision>();
   let costA = 0;
   let costB = 0;
+  const unknown = { a: 0, b: 0 };
   for (const c of cycles) {
     if (c.profile === a) costA += c.cost_usd;
     if (c.profile === b) costB += c.cost_usd;
+    if (c.cost_unknown && c.profile === a) unknown.a++;
+    if (c.cost_unknown && c.profile === b) unknown.b++;
     if (c.status !== 'completed' || !c.decision) continue;
     if (c.profile === a) ofA.set(key(c), c.decision);
     if (c.profile === b) ofB.set(key(c), c.decision);
@@ -47,7 +52,9 @@ export function comparePair(a: string, b: string, cycles: ReplayCycle[]): PairCo
     agreement_rate: compared ? round(agreed / compared, 4) : null,
     confusion,
     cost_usd: { a: round(costA), b: round(costB) },
-    cost_ratio: costB > 0 ? round(costA / costB, 4) : null,
+    cost_unknown_cycles: unknown,
+    // A ratio of partial sums would claim a precision nobody has: none then.
+    cost_ratio: costB > 0 && unknown.a === 0 && unknown.b === 0 ? round(costA / costB, 4) : null,
   };
 }
 

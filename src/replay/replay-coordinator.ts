@@ -1,10 +1,10 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { cycleJobDataSchema, CYCLE_JOB_NAME, cycleJobOptions, DEFAULT_QUEUE, jobOutcomeSchema, type Config, type Logger, type ProductKeys } from '../core/index.ts';
+import { cycleJobDataSchema, CYCLE_JOB_NAME, cycleJobOptions, DEFAULT_QUEUE, jobOutcomeSchema, jobSpend, type Config, type Logger, type ProductKeys } from '../core/index.ts';
 import { readDeskRun } from '../agents/index.ts';
 import { cancelJob, type QueueSet } from '../tasks/index.ts';
 import type { ReplayLease } from './replay-lease.ts';
-import { finishReplay, markEnqueued, readInflight, readSpec, readState, recordCycle } from './replay-store.ts';
+import { finishReplay, markEnqueued, readCycles, readInflight, readSpec, readState, recordCycle } from './replay-store.ts';
 import { replayJobId, taskAt, type ReplayCycle, type ReplaySpec } from './replay-types.ts';
 
 /** BullMQ priority of replay cycles: any live cycle (no priority) is served first. */
@@ -65,13 +65,14 @@ function cycleFrom(spec: ReplaySpec, i: number, job: Job, state: string, now: Da
   const { slot, profile, ticker } = taskAt(spec, i);
   const s = spec.slots[slot]!;
   const base = { i, profile, ticker, date: s.date, as_of: s.as_of, job_id: String(job.id), recorded_at: now.toISOString() };
-  const failed = (error: string): ReplayCycle => ({ ...base, status: 'failed', decision: null, rating: null, confidence: null, price: null, data_source: null, cost_usd: 0, tokens: 0, cycle_ms: null, error });
+  const failed = (error: string): ReplayCycle => ({ ...base, status: 'failed', decision: null, rating: null, confidence: null, price: null, price_as_of: null, data_source: null, cost_usd: 0, cost_unknown: false, usage_unknown: false, tokens: 0, cycle_ms: null, error });
   if (state === 'failed') return failed(job.failedReason || 'failed');
   if (state !== 'completed') return null;
   const outcome = jobOutcomeSchema.safeParse(job.returnvalue);
   if (!outcome.success) return failed('the job returned no readable outcome');
   if (outcome.data.status !== 'completed') return failed(`${outcome.data.status}: ${outcome.data.reason}`);
   const r = outcome.data.result;
+  const spent = jobSpend(r);
   return {
     ...base,
     status: 'completed',
@@ -79,9 +80,12 @@ function cycleFrom(spec: ReplaySpec, i: number, job: Job, state: string, now: Da
     rating: r.rating,
     confidence: r.confidence,
     price: r.price,
+    price_as_of: r.as_of ?? null,
     data_source: r.data_source,
-    cost_usd: r.usage.cost_usd,
-    tokens: r.usage.total_tokens,
+    cost_usd: spent.cost_usd,
+    cost_unknown: spent.cost_unknown === true,
+    usage_unknown: spent.usage_unknown === true,
+    tokens: spent.total_tokens,
     cycle_ms: Date.parse(r.finished_at) - Date.parse(r.started_at),
     error: null,
   };
@@ -140,8 +144,20 @@ export async function tickReplay(deps: CoordinatorDeps, id: string, lease: Repla
     return 'finished';
   }
 
-  // The budget: stop before a cycle would likely take the spend past it.
+  // A budget cannot be kept on costs it cannot see: the first cycle whose cost is not known stops the replay
+  // (a profile whose model has no price on a hosted server is refused at the start; this is a server that
+  // reported no usage, or prices that changed since).
   const max = spec.max_cost_usd;
+  if (max !== null && state.cost_unknown_cycles > 0) {
+    const why = (await readCycles(redis, keys, id)).some((c) => c.cost_unknown && c.usage_unknown) ? 'the LLM server reported no token usage' : 'a hosted model has no price: set LLM_PRICES';
+    const n = state.cost_unknown_cycles;
+    await finishReplay(redis, keys, id, 'failed', `the cost of ${n} cycle${n === 1 ? ' is' : 's are'} not known (${why}), so the $${max} budget cannot be kept: stopped with at least $${state.cost_usd.toFixed(4)} spent`, now());
+    for (const i of inflight) await removeOrCancel(deps, replayJobId(id, i));
+    log.warn({ cost_unknown_cycles: n, max_cost_usd: max }, 'replay stopped: costs not known, the budget cannot be kept');
+    return 'finished';
+  }
+
+  // The budget: stop before a cycle would likely take the spend past it.
   const meanCost = state.done > 0 ? state.cost_usd / state.done : 0;
   const overBudget = (extra: number) => max !== null && (state!.cost_usd >= max || state!.cost_usd + meanCost * extra > max);
   let budgetStop = overBudget(inflight.length);
@@ -182,12 +198,15 @@ export async function tickReplay(deps: CoordinatorDeps, id: string, lease: Repla
 }
 
 /**
- * What a failed cycle's model calls cost, from the LLM desk's audit trail of the job (its last attempt:
- * each attempt starts a clean record). A cycle that made no call (quant, or failed before its first) cost nothing.
+ * What a failed cycle's model calls cost, from the LLM desk's audit trail of the job: every attempt's (the
+ * record of the last one carries what the earlier ones spent). A cycle that made no call (quant, or failed
+ * before its first) cost nothing.
  */
-async function spentByFailedCycle(deps: CoordinatorDeps, jobId: string): Promise<{ cost_usd: number; tokens: number }> {
+async function spentByFailedCycle(deps: CoordinatorDeps, jobId: string): Promise<Pick<ReplayCycle, 'cost_usd' | 'cost_unknown' | 'usage_unknown' | 'tokens'>> {
   const run = await readDeskRun(deps.redis, deps.config.QUEUE_PREFIX, jobId).catch(() => null);
-  return run ? { cost_usd: run.usage.cost_usd, tokens: run.usage.total_tokens } : { cost_usd: 0, tokens: 0 };
+  if (!run) return { cost_usd: 0, cost_unknown: false, usage_unknown: false, tokens: 0 };
+  const u = run.job_usage;
+  return { cost_usd: u.cost_usd, cost_unknown: u.cost_unknown === true, usage_unknown: u.usage_unknown === true, tokens: u.total_tokens };
 }
 
 /** A replay cycle not run yet is removed; a running one is cancelled (its signal aborted). */

@@ -11,6 +11,7 @@ import { reportCsv, CSV_COLUMNS } from './report-csv.ts';
 import type { ReplayCycle } from './replay-types.ts';
 
 const calendar = new MarketCalendar();
+const round = (n: number) => Math.round(n * 1e6) / 1e6;
 const settings = { starting_cash: 10_000, target_percent: 0.5, commission_per_trade: 1, slippage_bps: 0 };
 
 function cycle(i: number, profile: string, date: string, decision: Decision, price: number, extra: Partial<ReplayCycle> = {}): ReplayCycle {
@@ -122,9 +123,10 @@ describe('report and comparison on crafted decisions', () => {
   ]);
   const slots = days.map((date) => ({ date, as_of: null }));
   const closeOf = (d: string) => `${d}T21:00:00.000Z`;
+  const sessions = { closeOf, between: (from: string, to: string) => tradingDays(calendar, from, to) };
 
   it('forward returns and hit rate by decision at +1 and +5 sessions', () => {
-    const r = profileReport({ profile: 'a', engine: 'llm', models: ['m'], settings, tickers: ['SPY'], slots, cycles, closeOf });
+    const r = profileReport({ profile: 'a', engine: 'llm', models: ['m'], settings, tickers: ['SPY'], slots, cycles, sessions });
     expect(r.rows.map((x) => x.return_1d)).toEqual([0.02, -0.009804, 0.039604, -0.009524, 0.038462, 0.018519, null]);
     expect(r.rows[0]!.return_5d).toBeCloseTo(0.08, 6);
     expect(r.rows[1]!.return_5d).toBeCloseTo(110 / 102 - 1, 6);
@@ -145,10 +147,23 @@ describe('report and comparison on crafted decisions', () => {
     expect(r.buy_and_hold.total_return).toBeCloseTo((10_000 - 1 + 99 * 10) / 10_000 - 1, 6);
   });
 
+  it('forward returns count from the session of the price a slot decided on, as the live scorecard does', () => {
+    // Slots of the 6th to the 8th had no bars of their day (a source's intraday history ends): each decided on
+    // the close before. The rest decided on their own day's close.
+    const priced = days.map((d, k) => (k >= 1 && k <= 3 ? { price: prices[k - 1]!, price_as_of: closeOf(days[k - 1]!) } : { price: prices[k]!, price_as_of: closeOf(d) }));
+    const mixed = days.map((d, k) => cycle(k, 'a', d, 'BUY', priced[k]!.price, { price_as_of: priced[k]!.price_as_of }));
+    const r = profileReport({ profile: 'a', engine: 'llm', models: [], settings, tickers: ['SPY'], slots, cycles: mixed, sessions });
+    expect(r.rows.map((x) => x.price_date)).toEqual(['2026-01-05', '2026-01-05', '2026-01-06', '2026-01-07', '2026-01-09', '2026-01-12', '2026-01-13']);
+    // The replay saw the 8th's close from no slot: a decision priced on the 7th has no +1 return, never the 9th's
+    // counted as its next session's.
+    expect(r.rows.map((x) => x.return_1d)).toEqual([0.02, 0.02, -0.009804, null, 0.038462, 0.018519, null]);
+    expect(r.rows.map((x) => x.return_5d)).toEqual([0.08, 0.08, round(110 / 102 - 1), null, null, null, null]);
+  });
+
   it('the ledger follows session order whatever order cycles finished in', () => {
     const shuffled = [...cycles].reverse();
-    const r1 = profileReport({ profile: 'a', engine: 'llm', models: [], settings, tickers: ['SPY'], slots, cycles, closeOf });
-    const r2 = profileReport({ profile: 'a', engine: 'llm', models: [], settings, tickers: ['SPY'], slots, cycles: shuffled, closeOf });
+    const r1 = profileReport({ profile: 'a', engine: 'llm', models: [], settings, tickers: ['SPY'], slots, cycles, sessions });
+    const r2 = profileReport({ profile: 'a', engine: 'llm', models: [], settings, tickers: ['SPY'], slots, cycles: shuffled, sessions });
     expect(r2.equity_curve).toEqual(r1.equity_curve);
   });
 
@@ -174,13 +189,13 @@ describe('report and comparison on crafted decisions', () => {
   });
 
   it('the CSV has its columns and one quoted-as-needed row per cycle', () => {
-    const r = profileReport({ profile: 'a', engine: 'llm', models: [], settings, tickers: ['SPY'], slots: [...slots, { date: '2026-01-14', as_of: null }], cycles: [...cycles, cycle(99, 'a', '2026-01-14', 'HOLD', 1, { status: 'failed', decision: null, price: null, error: 'boom, "bad"' })], closeOf });
+    const r = profileReport({ profile: 'a', engine: 'llm', models: [], settings, tickers: ['SPY'], slots: [...slots, { date: '2026-01-14', as_of: null }], cycles: [...cycles, cycle(99, 'a', '2026-01-14', 'HOLD', 1, { status: 'failed', decision: null, price: null, error: 'boom, "bad"' })], sessions });
     const csv = reportCsv({ replay_id: 'x', status: 'done', from: '', to: '', schedule_id: null, tickers: ['SPY'], slots: 7, progress: { done: 8, total: 8 }, profiles: [r], comparisons: [], generated_at: '' });
     const lines = csv.trimEnd().split('\r\n');
     expect(lines[0]).toBe(CSV_COLUMNS.join(','));
-    expect(lines[0]).toBe('replay_id,profile,date,as_of,ticker,status,decision,confidence,price,fill_side,fill_quantity,fill_price,fill_fees,cash_after,equity_after,return_1d,return_5d,cost_usd,tokens,cycle_ms,data_source,job_id,error');
+    expect(lines[0]).toBe('replay_id,profile,date,as_of,price_date,ticker,status,decision,confidence,price,fill_side,fill_quantity,fill_price,fill_fees,cash_after,equity_after,return_1d,return_5d,cost_usd,cost_unknown,tokens,cycle_ms,data_source,job_id,error');
     expect(lines).toHaveLength(1 + 8);
-    expect(lines[1]!.split(',').slice(0, 11)).toEqual(['x', 'a', '2026-01-05', '', 'SPY', 'completed', 'BUY', '0.6', '100', 'BUY', '50']);
+    expect(lines[1]!.split(',').slice(0, 12)).toEqual(['x', 'a', '2026-01-05', '', '2026-01-05', 'SPY', 'completed', 'BUY', '0.6', '100', 'BUY', '50']);
     expect(lines.at(-1)!.endsWith(',"boom, ""bad"""')).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { nyDate } from '../calendar/index.ts';
 import type { Decision } from '../core/index.ts';
 import { curveStats, type CurveStats, type EquityPoint } from './equity-curve.ts';
 import { BuyAndHold, ReplayLedger, type LedgerFill, type LedgerSettings } from './replay-ledger.ts';
@@ -14,11 +15,15 @@ export interface DecisionRow {
   decision: Decision | null;
   confidence: number | null;
   price: number | null;
+  /** The session the price came from (the New York day of its `as_of`): forward returns count from it. */
+  price_date: string | null;
   fill: LedgerFill | null;
   equity_after: number | null;
   return_1d: number | null;
   return_5d: number | null;
+  /** The known part when cost_unknown. */
   cost_usd: number;
+  cost_unknown: boolean;
   tokens: number;
   cycle_ms: number | null;
   data_source: string | null;
@@ -53,7 +58,10 @@ export interface ProfileReport {
   strategy: CurveStats;
   buy_and_hold: CurveStats;
   forward: { '1d': ForwardStats; '5d': ForwardStats };
+  /** The sum of the known costs: only a lower bound of what was spent when cost_unknown_cycles > 0. */
   cost_usd: number;
+  /** Cycles some of whose cost is not known (an unpriced hosted model, a server that reported no usage). */
+  cost_unknown_cycles: number;
   tokens: number;
   cycle_ms: { mean: number | null; p95: number | null };
   data_sources: string[];
@@ -92,22 +100,38 @@ export function forwardStats(rows: Array<Pick<DecisionRow, 'decision'> & { ret: 
   };
 }
 
+/** The trading calendar a report is drawn on. */
+export interface ReplaySessions {
+  /** The close instant of a session date (ISO), for points of end-of-day replays. */
+  closeOf(date: string): string;
+  /** The trading sessions from `from` to `to`, both included, in order. */
+  between(from: string, to: string): string[];
+}
+
 /**
- * Forward returns at +n sessions: the price the replay saw at the close of the n-th session after the
- * decision's (for intraday replays, the session's last slot), over the decision's price. Null when the
- * replay does not reach that session.
+ * Forward returns at +n sessions, as the live scorecard counts them: from the session of the price the
+ * decision saw (`price_date`, not always its slot's date: a slot without that day's bars decides on the
+ * close before), to the close of the n-th trading session after it as the replay saw it (the latest price
+ * it saw from that session: its close, or for intraday replays the session's last slot), over the decision's
+ * price. Null when the replay saw no price from that session (past its end, or its cycles failed).
  */
-function attachForwardReturns(rows: DecisionRow[]): void {
+function attachForwardReturns(rows: DecisionRow[], sessions: ReplaySessions): void {
   const byTicker = new Map<string, DecisionRow[]>();
   for (const r of rows) if (r.status === 'completed' && r.price !== null) byTicker.set(r.ticker, [...(byTicker.get(r.ticker) ?? []), r]);
   for (const list of byTicker.values()) {
+    // Rows come in slot order, so the last price seen from a session is its latest.
     const closes = new Map<string, number>();
-    for (const r of list) closes.set(r.date, r.price!);
-    const dates = [...closes.keys()].sort();
-    const index = new Map(dates.map((d, k) => [d, k]));
+    for (const r of list) closes.set(r.price_date!, r.price!);
+    const seen = [...closes.keys()].sort();
+    const days = sessions.between(seen[0]!, seen.at(-1)!);
     for (const r of list) {
-      const k = index.get(r.date)!;
-      const ret = (n: number) => (k + n < dates.length ? round(closes.get(dates[k + n]!)! / r.price! - 1) : null);
+      // The session of the price, or on a day without one the last session before (as the scorecard does).
+      let k = -1;
+      for (let i = 0; i < days.length && days[i]! <= r.price_date!; i++) k = i;
+      const ret = (n: number) => {
+        const close = k < 0 ? undefined : closes.get(days[k + n] ?? '');
+        return close === undefined ? null : round(close / r.price! - 1);
+      };
       r.return_1d = ret(1);
       r.return_5d = ret(5);
     }
@@ -129,8 +153,7 @@ export function profileReport(args: {
   tickers: string[];
   slots: ReplaySlot[];
   cycles: ReplayCycle[];
-  /** The close instant of a session date (ISO), for points of end-of-day replays. */
-  closeOf: (date: string) => string;
+  sessions: ReplaySessions;
 }): ProfileReport {
   const ledger = new ReplayLedger(args.settings);
   const hold = new BuyAndHold(args.settings, args.tickers);
@@ -157,11 +180,13 @@ export function profileReport(args: {
         decision: c.decision,
         confidence: c.confidence,
         price: c.price,
+        price_date: c.price === null ? null : c.price_as_of ? nyDate(new Date(c.price_as_of)) : c.date,
         fill,
         equity_after: ok ? ledger.equity() : null,
         return_1d: null,
         return_5d: null,
         cost_usd: c.cost_usd,
+        cost_unknown: c.cost_unknown === true,
         tokens: c.tokens,
         cycle_ms: c.cycle_ms,
         data_source: c.data_source,
@@ -171,9 +196,9 @@ export function profileReport(args: {
       });
     }
     const slot = args.slots[s];
-    if (slot && list.some((c) => c.status === 'completed')) curve.push({ t: slotInstant(slot, args.closeOf), date: slot.date, equity: ledger.equity(), buy_and_hold: hold.equity() });
+    if (slot && list.some((c) => c.status === 'completed')) curve.push({ t: slotInstant(slot, args.sessions.closeOf), date: slot.date, equity: ledger.equity(), buy_and_hold: hold.equity() });
   }
-  attachForwardReturns(rows);
+  attachForwardReturns(rows, args.sessions);
   const decisions: ByDecision<number> = { BUY: 0, SELL: 0, HOLD: 0 };
   const byDay = new Map<string, ByDecision<number>>();
   for (const r of rows) {
@@ -207,6 +232,7 @@ export function profileReport(args: {
       '5d': forwardStats(rows.map((r) => ({ decision: r.decision, ret: r.return_5d }))),
     },
     cost_usd: round(cycles.reduce((a, c) => a + c.cost_usd, 0)),
+    cost_unknown_cycles: cycles.filter((c) => c.cost_unknown).length,
     tokens: cycles.reduce((a, c) => a + c.tokens, 0),
     cycle_ms: { mean: times.length ? Math.round(mean(times)!) : null, p95: percentile(times, 95) },
     data_sources: [...new Set(cycles.map((c) => c.data_source).filter((s): s is string => s !== null))].sort(),
@@ -228,7 +254,7 @@ export interface ReplayReport {
 }
 
 /** The whole report: one section per profile, and every pair compared when there are two or more. */
-export function buildReport(spec: ReplaySpec, state: ReplayState, cycles: ReplayCycle[], closeOf: (date: string) => string, now: Date): ReplayReport {
+export function buildReport(spec: ReplaySpec, state: ReplayState, cycles: ReplayCycle[], sessions: ReplaySessions, now: Date): ReplayReport {
   return {
     replay_id: spec.id,
     status: state.status,
@@ -248,7 +274,7 @@ export function buildReport(spec: ReplaySpec, state: ReplayState, cycles: Replay
         tickers: spec.tickers,
         slots: spec.slots,
         cycles,
-        closeOf,
+        sessions,
       });
     }),
     comparisons: compareAll(spec.profiles, cycles),

@@ -52,7 +52,18 @@ export function newReplayId(now: Date): string {
  * Checks a request against the calendar, the clock and the published profiles and schedules, and
  * plans its slots. Throws ReplayRequestError naming each bad field.
  */
-export function planReplay(raw: unknown, ctx: { calendar: MarketCalendar; now: Date; agents: Record<string, AgentProfile>; schedules: Record<string, ScheduleEntry>; id?: string }): ReplaySpec {
+export function planReplay(
+  raw: unknown,
+  ctx: {
+    calendar: MarketCalendar;
+    now: Date;
+    agents: Record<string, AgentProfile>;
+    schedules: Record<string, ScheduleEntry>;
+    id?: string;
+    /** True for a model whose calls would have no known cost (no price on a hosted server). */
+    lacksPrice?: (model: string) => boolean;
+  },
+): ReplaySpec {
   const parsed = replayRequestSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ReplayRequestError(
@@ -76,6 +87,16 @@ export function planReplay(raw: unknown, ctx: { calendar: MarketCalendar; now: D
   if (req.schedule !== undefined) {
     schedule = ctx.schedules[req.schedule] ?? null;
     if (!schedule) issues.push({ field: 'schedule', message: `unknown schedule "${req.schedule}" (known: ${Object.keys(ctx.schedules).sort().join(', ') || 'none'})` });
+  }
+  // A budget cannot be kept on a cost that cannot be known: refused before anything is spent.
+  if (req.max_cost_usd !== undefined && ctx.lacksPrice) {
+    for (const p of profiles) {
+      const profile = ctx.agents[p];
+      if (profile?.engine !== 'llm') continue;
+      for (const model of new Set([profile.quick_model, profile.deep_model])) {
+        if (ctx.lacksPrice(model)) issues.push({ field: 'max_cost_usd', message: `profile "${p}" uses model "${model}", which has no price on this hosted LLM server, so a budget cannot count its cost: price it with LLM_PRICES, or replay without max_cost_usd` });
+      }
+    }
   }
   if (issues.length) throw new ReplayRequestError(issues);
   let slots;

@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { MarketCalendar } from '../calendar/index.ts';
-import type { ProductKeys } from '../core/index.ts';
+import { lacksPrice, pricingOf } from '../agents/index.ts';
+import type { Config, ProductKeys } from '../core/index.ts';
 import { queueHistory } from '../history/index.ts';
 import { cancelJob, type QueueSet } from '../tasks/index.ts';
-import { buildReport, type ReplayReport } from './replay-report.ts';
+import { tradingDays } from './replay-plan.ts';
+import { buildReport, type ReplayReport, type ReplaySessions } from './replay-report.ts';
 import { planReplay, readReplayCatalog } from './replay-request.ts';
 import { finishReplay, listReplayIds, readCycles, readInflight, readSpec, readState, saveNewReplay } from './replay-store.ts';
 import { replayJobId, type ReplayCycle, type ReplaySpec, type ReplayState, type ReplayStatus } from './replay-types.ts';
@@ -29,7 +31,10 @@ export interface ReplayView {
   sessions: number;
   slots: number;
   progress: { done: number; total: number; failed: number; by_profile: Record<string, { done: number; total: number }> };
+  /** The known costs' sum: at least this was spent when cost_unknown_cycles > 0. */
   cost_usd: number;
+  /** Cycles some of whose cost is not known. */
+  cost_unknown_cycles: number;
   tokens: number;
   /** Seconds left at the recent pace; null before two cycles finished or once the replay ended. */
   eta_s: number | null;
@@ -63,6 +68,7 @@ export function toReplayView(spec: ReplaySpec, state: ReplayState, cycles: Repla
     slots: spec.slots.length,
     progress: { done: state.done, total: spec.total, failed: state.failed_cycles, by_profile: byProfile },
     cost_usd: Math.round(state.cost_usd * 1e6) / 1e6,
+    cost_unknown_cycles: state.cost_unknown_cycles,
     tokens: state.tokens,
     eta_s: state.status === 'running' ? etaSeconds(cycles, spec.total - state.done) : null,
     created_at: spec.created_at,
@@ -71,11 +77,16 @@ export function toReplayView(spec: ReplaySpec, state: ReplayState, cycles: Repla
   };
 }
 
+/** The settings the workers price LLM calls with (the same environment as this process's). */
+export type LlmPricingSettings = Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'LLM_PRICES'>;
+
 /** Plans and stores a replay; a coordinator host picks it up within a second. */
-export async function createReplay(ctx: ReplayContext, body: unknown): Promise<ReplayView> {
+export async function createReplay(ctx: ReplayContext, body: unknown, llm: LlmPricingSettings): Promise<ReplayView> {
   const now = ctx.now();
   const catalog = await readReplayCatalog(ctx.redis, ctx.keys);
-  const spec = planReplay(body, { calendar: ctx.calendar, now, ...catalog });
+  // Without a key or a base URL an llm profile is decided by the quant engine: nothing is billed.
+  const pricing = llm.OPENAI_API_KEY || llm.OPENAI_BASE_URL ? pricingOf(llm) : null;
+  const spec = planReplay(body, { calendar: ctx.calendar, now, ...catalog, lacksPrice: pricing ? (model) => lacksPrice(pricing, model) : () => false });
   await saveNewReplay(ctx.redis, ctx.keys, spec, now);
   return toReplayView(spec, (await readState(ctx.redis, ctx.keys, spec.id))!, []);
 }
@@ -89,8 +100,8 @@ async function load(ctx: ReplayContext, id: string) {
 export async function getReplay(ctx: ReplayContext, id: string): Promise<{ view: ReplayView; report: ReplayReport } | null> {
   const found = await load(ctx, id);
   if (!found) return null;
-  const closeOf = (date: string) => ctx.calendar.sessionOn(date, 'regular')!.close.toISOString();
-  return { view: toReplayView(found.spec, found.state, found.cycles), report: buildReport(found.spec, found.state, found.cycles, closeOf, ctx.now()) };
+  const sessions: ReplaySessions = { closeOf: (date) => ctx.calendar.sessionOn(date, 'regular')!.close.toISOString(), between: (from, to) => tradingDays(ctx.calendar, from, to) };
+  return { view: toReplayView(found.spec, found.state, found.cycles), report: buildReport(found.spec, found.state, found.cycles, sessions, ctx.now()) };
 }
 
 /** Where a replay is (status, counts, spend) without reading its cycles: for tight progress polls. */

@@ -28,6 +28,7 @@ redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'done', 1)
 redis.call('HINCRBY', KEYS[3], 'cost_micros', ARGV[3])
 redis.call('HINCRBY', KEYS[3], 'tokens', ARGV[4])
+if ARGV[6] == '1' then redis.call('HINCRBY', KEYS[3], 'cost_unknown_cycles', 1) end
 if ARGV[5] == 'failed' then
   redis.call('HINCRBY', KEYS[3], 'failed_cycles', 1)
   redis.call('HINCRBY', KEYS[3], 'consecutive_failures', 1)
@@ -48,7 +49,7 @@ export async function saveNewReplay(redis: Redis, keys: ProductKeys, spec: Repla
   await redis
     .multi()
     .set(k.spec(spec.id), JSON.stringify(spec))
-    .hset(k.state(spec.id), { status: 'running', next: 0, done: 0, failed_cycles: 0, consecutive_failures: 0, cost_micros: 0, tokens: 0, started_at: now.toISOString(), finished_at: '', reason: '' })
+    .hset(k.state(spec.id), { status: 'running', next: 0, done: 0, failed_cycles: 0, consecutive_failures: 0, cost_micros: 0, cost_unknown_cycles: 0, tokens: 0, started_at: now.toISOString(), finished_at: '', reason: '' })
     .zadd(k.index, now.getTime(), spec.id)
     .sadd(k.running, spec.id)
     .exec();
@@ -69,6 +70,7 @@ export async function readState(redis: Redis, keys: ProductKeys, id: string): Pr
     failed_cycles: Number(h.failed_cycles ?? 0),
     consecutive_failures: Number(h.consecutive_failures ?? 0),
     cost_usd: Number(h.cost_micros ?? 0) / MICROS,
+    cost_unknown_cycles: Number(h.cost_unknown_cycles ?? 0),
     tokens: Number(h.tokens ?? 0),
     started_at: h.started_at ?? '',
     finished_at: h.finished_at || null,
@@ -85,7 +87,7 @@ export async function readCycles(redis: Redis, keys: ProductKeys, id: string): P
 
 export async function recordCycle(redis: Redis, keys: ProductKeys, id: string, cycle: ReplayCycle): Promise<boolean> {
   const k = replayKeys(keys);
-  const r = await redis.eval(RECORD_CYCLE, 3, k.cycles(id), k.inflight(id), k.state(id), String(cycle.i), JSON.stringify(cycle), Math.round(cycle.cost_usd * MICROS), cycle.tokens, cycle.status);
+  const r = await redis.eval(RECORD_CYCLE, 3, k.cycles(id), k.inflight(id), k.state(id), String(cycle.i), JSON.stringify(cycle), Math.round(cycle.cost_usd * MICROS), cycle.tokens, cycle.status, cycle.cost_unknown ? '1' : '0');
   return Number(r) === 1;
 }
 

@@ -36,7 +36,10 @@ export interface ReplayState {
   done: number;
   failed_cycles: number;
   consecutive_failures: number;
+  /** The known costs' sum: a lower bound when cost_unknown_cycles > 0. */
   cost_usd: number;
+  /** Recorded cycles some of whose cost is not known (an unpriced hosted model, a server that reported no usage). */
+  cost_unknown_cycles: number;
   tokens: number;
   started_at: string;
   finished_at: string | null;
@@ -56,8 +59,15 @@ export interface ReplayCycle {
   rating: Rating | null;
   confidence: number | null;
   price: number | null;
+  /** When that price was struck (the result's `as_of`); its New York day is the session the price came from. Null: unknown (a failed cycle, or a record from before this field). */
+  price_as_of?: string | null;
   data_source: string | null;
+  /** What the job spent on models, all attempts; the known part when cost_unknown. */
   cost_usd: number;
+  /** Some of the cycle's cost is not known (absent in records from before this field: known). */
+  cost_unknown?: boolean;
+  /** Some call came without usage from the server (its tokens are not in `tokens`). */
+  usage_unknown?: boolean;
   tokens: number;
   cycle_ms: number | null;
   job_id: string;

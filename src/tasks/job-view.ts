@@ -1,6 +1,6 @@
 import { nyDate as calendarNyDate } from '../calendar/index.ts';
 import type { JobFields } from './job-hashes.ts';
-import { jobOutcomeSchema, type ApprovalStatus, type CycleResult, type JobOutcome, type JobStatus, type JobView, type QueueName } from '../core/index.ts';
+import { jobOutcomeSchema, jobSpend, type ApprovalStatus, type CycleResult, type JobOutcome, type JobStatus, type JobView, type QueueName } from '../core/index.ts';
 
 export type { JobView } from '../core/index.ts';
 
@@ -74,7 +74,7 @@ export function toJobView(job: JobFields, state: string, queue: QueueName): JobV
   if (outcome?.status === 'skipped' || outcome?.status === 'cancelled') view.reason = outcome.reason;
   if (outcome?.status === 'completed') {
     const r = outcome.result;
-    Object.assign(view, { decision: r.decision, confidence: r.confidence, engine: r.engine, models: r.models, cost_usd: r.usage.cost_usd, ...(r.usage.cost_unknown ? { cost_unknown: true } : {}), data_source: r.data_source });
+    Object.assign(view, { decision: r.decision, confidence: r.confidence, engine: r.engine, models: r.models, cost_usd: jobSpend(r).cost_usd, ...(jobSpend(r).cost_unknown ? { cost_unknown: true } : {}), data_source: r.data_source });
   }
   if (job.processedOn && job.finishedOn && status !== 'pending' && status !== 'running') view.duration_ms = job.finishedOn - job.processedOn;
   return view;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { counterWrite, cycleMetricsWrites, eventWrite, scheduleRunWrites, schedulerKey, type FinalJob, type FinalOutcome, type ProductKeys, type RedisWrite } from '../core/index.ts';
+import { counterWrite, cycleMetricsWrites, eventWrite, jobSpend, scheduleRunWrites, schedulerKey, type FinalJob, type FinalOutcome, type ProductKeys, type RedisWrite } from '../core/index.ts';
 import { cycleRecord, outboxKey } from '../history/index.ts';
 import { OnceWrites, type OnceWritesAnswer } from './once-writes.ts';
 import { pendingResultFilesKey, type ResultFileWriter } from './result-files.ts';
@@ -32,8 +32,9 @@ export function finalOutcomeWrites(keys: ProductKeys, job: FinalJob, outcome: Fi
     startedAt: job.processedOn,
     endedAt: now,
     dueAt: job.dueAt,
-    costUsd: outcome.status === 'completed' ? outcome.result.usage.cost_usd : 0,
-    costUnknown: outcome.status === 'completed' && outcome.result.usage.cost_unknown === true,
+    // The whole job's cost, once per job (the LLM counters counted each call, of every attempt, as it ended).
+    costUsd: outcome.status === 'completed' ? jobSpend(outcome.result).cost_usd : 0,
+    costUnknown: outcome.status === 'completed' && jobSpend(outcome.result).cost_unknown === true,
   });
   if (data.schedule_id) {
     const last = {

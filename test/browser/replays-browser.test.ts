@@ -6,6 +6,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { productKeys } from '../../src/core/index.ts';
+import { defaultAnswer, startFakeOpenAI } from '../support/fake-openai-server.ts';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix, waitFor } from '../support/redis-test-env.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -13,11 +14,14 @@ const prefix = uniquePrefix('replays-browser');
 const dir = mkdtempSync(join(tmpdir(), 'tl-replays-browser-'));
 writeFileSync(
   join(dir, 'schedules.yaml'),
-  'agents:\n  cautious: { engine: quant, portfolio: { starting_cash: 50000, target_percent: 0.05, commission_per_trade: 1, slippage_bps: 5 } }\nschedules:\n  - { id: desk, agent: quant, tickers: [AAPL], every: 1h, market_hours: regular, enabled: false }\n',
+  'agents:\n  cautious: { engine: quant, portfolio: { starting_cash: 50000, target_percent: 0.05, commission_per_trade: 1, slippage_bps: 5 } }\n' +
+    '  silent: { engine: llm, quick_model: local-small, deep_model: local-small, analysts: [market], debate_rounds: 0, risk_rounds: 0 }\nschedules:\n  - { id: desk, agent: quant, tickers: [AAPL], every: 1h, market_hours: regular, enabled: false }\n',
 );
 let browser: Browser | undefined;
+// The `silent` desk's server answers without usage: its cost is not known.
+const llm = await startFakeOpenAI((r) => ({ content: defaultAnswer(r.role), usage: null }));
 const child = spawn(process.execPath, ['bin/start.mjs'], {
-  env: { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, PORT: '0', SCHEDULES_FILE: join(dir, 'schedules.yaml'), LOG_FORMAT: 'json', RESULTS_DIR: join(dir, 'results'), MARKET_DATA: 'simulated' },
+  env: { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, PORT: '0', SCHEDULES_FILE: join(dir, 'schedules.yaml'), LOG_FORMAT: 'json', RESULTS_DIR: join(dir, 'results'), MARKET_DATA: 'simulated', OPENAI_BASE_URL: llm.baseURL },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let out = '';
@@ -27,6 +31,7 @@ afterAll(async () => {
   await browser?.close();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  await llm.close();
   await deletePrefix(prefix);
 });
 
@@ -102,4 +107,20 @@ describe('replays page in a real browser', () => {
     mkdirSync('test-artifacts', { recursive: true });
     await page.screenshot({ path: 'test-artifacts/compare.png', fullPage: true });
   }, 120_000);
+
+  it('shows a cost that is not fully known as a lower bound with the count of such cycles, never as the total', async () => {
+    const url = await waitFor(() => /"url":"(http:\/\/[^"]+)"/.exec(out)?.[1], 30_000);
+    const res = await fetch(`${url}/api/replays`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ profiles: ['quant', 'silent'], tickers: ['AAPL'], from: '2025-11-03', to: '2025-11-05' }) });
+    expect(res.status).toBe(202);
+    const { replay_id: id } = (await res.json()) as { replay_id: string };
+    browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    await page.goto(`${url}/replays/${id}`, { waitUntil: 'domcontentloaded' });
+    await page.locator(`tr[data-replay="${id}"] .replay-status:text("done")`).waitFor({ timeout: 90_000 });
+    await page.locator('#profiles-table tr[data-profile="silent"]').waitFor({ timeout: 10_000 });
+    expect(await page.locator(`tr[data-replay="${id}"] .cost-partial`).textContent()).toBe('≥ $0.0000 (3 unknown)');
+    expect(await page.locator('#profiles-table tr[data-profile="silent"] .cost-partial').textContent()).toBe('≥ $0.0000 (3 unknown)');
+    expect(await page.locator('#profiles-table tr[data-profile="quant"] .cost-partial').count()).toBe(0);
+    expect(await page.locator('.compare[data-pair="quant|silent"]').textContent()).toContain('cost ratio — ($0.0000 vs ≥ $0.0000 (3 unknown))');
+  }, 150_000);
 });

@@ -14,14 +14,14 @@ describe('tradeloop db', () => {
     const env = { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema };
     const before = await cli(['status', '--json'], env);
     expect(before.code).toBe(1);
-    expect(JSON.parse(before.out)).toMatchObject({ schema, applied: [], pending: ['1764633600000_history-tables'] });
+    expect(JSON.parse(before.out)).toMatchObject({ schema, applied: [], pending: ['1764633600000_history-tables', '1796256000000_cycle-calls-usage-unknown'] });
     const migrate = await cli(['migrate', '--json'], env);
     expect(migrate.code).toBe(0);
-    expect(JSON.parse(migrate.out).applied).toEqual(['1764633600000_history-tables']);
+    expect(JSON.parse(migrate.out).applied).toEqual(['1764633600000_history-tables', '1796256000000_cycle-calls-usage-unknown']);
     expect((await cli(['migrate'], env)).out).toMatch(/up to date/);
     const after = await cli(['status'], env);
     expect(after.code).toBe(0);
-    expect(after.out).toMatch(/1 applied, 0 pending/);
+    expect(after.out).toMatch(/2 applied, 0 pending/);
     expect(await query(schema, 'SELECT 1 FROM cycles')).toEqual([]);
   }, 60_000);
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisConnection, cycleJobDataSchema, productKeys, readCounters, ZERO_USAGE, type CycleResult } from '../../src/core/index.ts';
-import { cycleRecord, markAndQueue, migrateHistory, migrationStatus, openHistory, outboxDepth, queueHistory, type HistoryStore } from '../../src/history/index.ts';
+import { runner } from 'node-pg-migrate';
+import { cycleRecord, markAndQueue, migrateHistory, migrationStatus, MIGRATIONS_TABLE, openHistory, outboxDepth, queueHistory, type HistoryStore } from '../../src/history/index.ts';
 import { deletePrefix, silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 import { closedDatabaseUrl, dropSchema, query, TEST_DATABASE_URL, uniqueSchema } from '../support/pg-test-env.ts';
 
@@ -25,16 +26,19 @@ const result: CycleResult = {
   ticker: 'NVDA', date: '2026-02-12', agent: 'quant', decision: 'BUY', rating: 'Overweight', confidence: 0.7, price: 120.5,
   reports: { market: 'm', fundamentals: 'f', news: 'n', sentiment: 's', debate: 'd', trader: 't', risk: 'r', final: 'final' },
   indicators: { rsi: 55 }, data_source: 'yahoo', engine: 'llm', models: ['gpt-4o', 'gpt-4o-mini'],
-  usage: { prompt_tokens: 300, completion_tokens: 30, total_tokens: 330, cost_usd: 0.0042, calls: 2, cost_unknown: true },
+  usage: { prompt_tokens: 300, completion_tokens: 30, total_tokens: 330, cost_usd: 0.0042, calls: 3, cost_unknown: true, usage_unknown: true },
   started_at: '2026-02-12T15:00:01.000Z', finished_at: '2026-02-12T15:00:09.000Z', dry_run: true, as_of: '2026-02-12T21:00:00.000Z',
   fill: null, fill_note: 'analysis of a past session',
   calls: [
     { role: 'market_analyst', model: 'gpt-4o-mini', prompt_tokens: 100, completion_tokens: 10, cost_usd: 0.0002, latency_ms: 120, attempt: 1 },
     { role: 'portfolio_manager', model: 'gpt-4o', prompt_tokens: 200, completion_tokens: 20, cost_usd: 0.004, cost_unknown: true, latency_ms: 300, attempt: 2 },
+    // The server reported no usage for this one: tokens and cost unknown.
+    { role: 'trader', model: 'gpt-4o-mini', prompt_tokens: 0, completion_tokens: 0, cost_usd: 0, cost_unknown: true, usage_unknown: true, latency_ms: 90, attempt: 1 },
   ],
   role_reports: { market_analyst: 'up', portfolio_manager: 'buy' },
 };
 const jobId = '6f1c2a4e-0000-4000-8000-000000000001';
+const MIGRATIONS = ['1764633600000_history-tables', '1796256000000_cycle-calls-usage-unknown'];
 const record = () => cycleRecord({ id: jobId, queue: 'trading-cycle', data, dueAt: Date.parse('2026-02-12T15:00:00Z'), processedOn: Date.parse('2026-02-12T15:00:01Z'), createdAt: Date.parse('2026-02-12T15:00:00Z'), attempts: 2 }, { status: 'completed', result }, Date.parse('2026-02-12T15:00:10Z'));
 
 beforeAll(() => waitFor(() => redis.status === 'ready'));
@@ -57,12 +61,25 @@ describe('history migrations', () => {
     const cfg = { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: s };
     expect((await migrationStatus(cfg)).applied).toEqual([]);
     const runs = await Promise.all([migrateHistory(cfg, silentLogger), migrateHistory(cfg, silentLogger), migrateHistory(cfg, silentLogger)]);
-    expect(runs.flat()).toEqual(['1764633600000_history-tables']);
+    expect(runs.flat()).toEqual(MIGRATIONS);
     const status = await migrationStatus(cfg);
-    expect(status.applied.map((m) => m.name)).toEqual(['1764633600000_history-tables']);
+    expect(status.applied.map((m) => m.name)).toEqual(MIGRATIONS);
     expect(status.pending).toEqual([]);
     const tables = await query<{ table_name: string }>(s, 'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [s]);
     expect(tables.map((t) => t.table_name)).toEqual(['cycle_calls', 'cycles', 'replay_reports', 'tradeloop_migrations']);
+  }, 60_000);
+
+  it("cycle_calls gains usage_unknown; rows written before it take it from their cycle's result", async () => {
+    const s = schema('usage_unknown');
+    // An install that applied only the first migration, with one LLM cycle on record.
+    await runner({ databaseUrl: TEST_DATABASE_URL, dir: 'src/history/migrations', direction: 'up', count: 1, schema: s, createSchema: true, migrationsTable: MIGRATIONS_TABLE, log: () => undefined });
+    await query(s, `INSERT INTO cycles (job_id, queue, ticker, agent, trigger, date, finished_at, status, result) VALUES ($1, 'trading-cycle', 'NVDA', 'quant', 'api', '2026-02-12', now(), 'completed', $2)`, [jobId, JSON.stringify(result)]);
+    for (const [k, c] of result.calls!.entries()) {
+      await query(s, 'INSERT INTO cycle_calls (job_id, seq, role, model, prompt_tokens, completion_tokens, cost_usd, cost_unknown, latency_ms, attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [jobId, k + 1, c.role, c.model, c.prompt_tokens, c.completion_tokens, c.cost_usd, c.cost_unknown === true, c.latency_ms, c.attempt]);
+    }
+    expect(await migrateHistory({ DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: s }, silentLogger)).toEqual(['1796256000000_cycle-calls-usage-unknown']);
+    const rows = await query<{ seq: number; usage_unknown: boolean }>(s, 'SELECT seq, usage_unknown FROM cycle_calls ORDER BY seq');
+    expect(rows).toEqual([{ seq: 1, usage_unknown: false }, { seq: 2, usage_unknown: false }, { seq: 3, usage_unknown: true }]);
   }, 60_000);
 });
 
@@ -80,16 +97,17 @@ describe('history writer', () => {
     expect(rows[0]).toMatchObject({
       job_id: jobId, queue: 'trading-cycle', ticker: 'NVDA', agent: 'quant', trigger: 'api', status: 'completed', attempts: 2,
       decision: 'BUY', rating: 'Overweight', confidence: 0.7, price: 120.5, engine: 'llm', models: ['gpt-4o', 'gpt-4o-mini'], data_source: 'yahoo',
-      fill: null, fill_note: 'analysis of a past session', prompt_tokens: 300, completion_tokens: 30, total_tokens: 330, llm_calls: 2, cost_usd: 0.0042, cost_unknown: true,
+      fill: null, fill_note: 'analysis of a past session', prompt_tokens: 300, completion_tokens: 30, total_tokens: 330, llm_calls: 3, cost_usd: 0.0042, cost_unknown: true,
     });
     expect(rows[0]!.role_reports).toEqual({ market_analyst: 'up', portfolio_manager: 'buy' });
     expect((rows[0]!.reports as { final: string }).final).toBe('final');
     expect((rows[0]!.as_of as Date).toISOString()).toBe('2026-02-12T21:00:00.000Z');
     expect((rows[0]!.profile as { engine: string }).engine).toBe('llm');
-    const calls = await query<{ seq: number; role: string; attempt: number; cost_unknown: boolean }>(s, 'SELECT seq, role, attempt, cost_unknown FROM cycle_calls ORDER BY seq');
+    const calls = await query<{ seq: number; role: string; attempt: number; cost_unknown: boolean; usage_unknown: boolean }>(s, 'SELECT seq, role, attempt, cost_unknown, usage_unknown FROM cycle_calls ORDER BY seq');
     expect(calls).toEqual([
-      { seq: 1, role: 'market_analyst', attempt: 1, cost_unknown: false },
-      { seq: 2, role: 'portfolio_manager', attempt: 2, cost_unknown: true },
+      { seq: 1, role: 'market_analyst', attempt: 1, cost_unknown: false, usage_unknown: false },
+      { seq: 2, role: 'portfolio_manager', attempt: 2, cost_unknown: true, usage_unknown: false },
+      { seq: 3, role: 'trader', attempt: 1, cost_unknown: true, usage_unknown: true },
     ]);
     const read = await store.cycle(jobId);
     expect(read?.view).toMatchObject({ job_id: jobId, status: 'completed', date: '2026-02-12', decision: 'BUY', cost_usd: 0.0042, attempts: 2, source: 'history', duration_ms: 9_000 });
@@ -155,12 +173,12 @@ describe('history writer', () => {
     await waitFor(async () => (await outboxDepth(redis, keys)) === 0, 30_000);
     await keeper.drain();
     await keeper.stop();
-    expect(await counts()).toEqual({ cycles: [old, recent], calls: 4, replays: ['rp-old', 'rp-running'] });
+    expect(await counts()).toEqual({ cycles: [old, recent], calls: 6, replays: ['rp-old', 'rp-running'] });
 
     const pruner = store.startWriter({ redis, keys, idleMs: 50, retentionDays: 30 });
     await waitFor(async () => (await counts()).cycles.length === 1, 30_000);
     await pruner.stop();
-    expect(await counts()).toEqual({ cycles: [recent], calls: 2, replays: ['rp-running'] });
+    expect(await counts()).toEqual({ cycles: [recent], calls: 3, replays: ['rp-running'] });
     const pruned = (await readCounters(redis, keys)).find((c) => c.name === 'history_records_pruned_total');
     expect(pruned?.value).toBe(2);
   }, 60_000);

@@ -20,12 +20,25 @@ let r: ReturnType<typeof redis>;
 let queues: ReturnType<typeof openQueues>;
 
 beforeAll(async () => {
-  // The LLM fake answers a little slowly, so parallel cycles overlap visibly.
-  fake = await startFakeOpenAI(async (req) => ({ content: defaultAnswer(req.role, req.body.model === 'fake-b' ? 'Underweight' : 'Overweight'), delayMs: 40, usage: { prompt_tokens: 1000, completion_tokens: 100 } }));
+  // The LLM fake answers a little slowly, so parallel cycles overlap visibly. The portfolio manager of
+  // fake-flaky answers 500 to its first four asks (one attempt's: the call is retried three times), that
+  // of fake-broken to every ask: their attempts fail having paid for the calls before.
+  const asks = new Map<string, number>();
+  fake = await startFakeOpenAI(async (req) => {
+    if (req.role === 'portfolio manager' && (req.body.model === 'fake-flaky' || req.body.model === 'fake-broken')) {
+      const ask = JSON.stringify([req.body.model, req.body.messages]);
+      asks.set(ask, (asks.get(ask) ?? 0) + 1);
+      if (req.body.model === 'fake-broken' || asks.get(ask)! <= 4) return { status: 500, error: { message: 'upstream hiccup' } };
+    }
+    // fake-silent's server side reports no usage (`"usage": null`): its calls' tokens and cost are not known.
+    const usage = req.body.model === 'fake-silent' ? null : { prompt_tokens: 1000, completion_tokens: 100 };
+    return { content: defaultAnswer(req.role, req.body.model === 'fake-b' ? 'Underweight' : 'Overweight'), delayMs: 40, usage };
+  });
   config = testConfig('replay-api', {
     OPENAI_BASE_URL: fake.baseURL,
     OPENAI_API_KEY: 'test-key',
-    LLM_PRICES: JSON.stringify({ 'fake-a': { input: 100, output: 100 }, 'fake-b': { input: 50, output: 50 } }),
+    LLM_PRICES: JSON.stringify({ 'fake-a': { input: 100, output: 100 }, 'fake-b': { input: 50, output: 50 }, 'fake-flaky': { input: 100, output: 100 }, 'fake-broken': { input: 100, output: 100 } }),
+    CYCLE_BACKOFF_MS: '50',
     WORKER_SANDBOX: '0',
     WORKER_CONCURRENCY: '2',
     // The file's LLM replays make well over the default 60 calls a minute; the limiter is not under test here.
@@ -40,6 +53,9 @@ beforeAll(async () => {
     'quant-wide': JSON.stringify(agentProfileSchema.parse({ engine: 'quant', portfolio: { starting_cash: 50_000, target_percent: 0.5, commission_per_trade: 0, slippage_bps: 0 } })),
     'llm-a': llm('fake-a'),
     'llm-b': llm('fake-b'),
+    'llm-flaky': llm('fake-flaky'),
+    'llm-broken': llm('fake-broken'),
+    'llm-silent': llm('fake-silent'),
     // A token budget of 1 500 stops the cycle at its second call (1 100 tokens each): it fails having spent.
     'llm-tight': JSON.stringify(agentProfileSchema.parse({ engine: 'llm', quick_model: 'fake-a', deep_model: 'fake-a', analysts: ['market'], debate_rounds: 0, risk_rounds: 0, max_tokens_per_cycle: 1_500 })),
   });
@@ -163,10 +179,12 @@ describe('POST /api/replays', () => {
     expect(slots.slice(0, 5)).toEqual(['2025-12-23T15:00:00.000Z', '2025-12-23T17:00:00.000Z', '2025-12-23T19:00:00.000Z', '2025-12-24T15:00:00.000Z', '2025-12-24T17:00:00.000Z']);
     for (const job of jobs) {
       const result = job!.returnvalue.result;
-      // The decision is at the last 5-minute bar closed by the slot: it opened 5 minutes before it, at the latest.
-      expect(Date.parse(result.as_of) + 5 * 60_000).toBeLessThanOrEqual(Date.parse(job!.data.replay.as_of));
+      // The decision is at the close of the last 5-minute bar closed by the slot: the slot's instant here.
+      expect(result.as_of).toBe(job!.data.replay.as_of);
       expect(result.date).toBe(job!.data.date);
     }
+    // Each slot's price came from its own session (the simulated source has every day's bars).
+    expect(body.report.profiles[0].rows.every((row: { date: string; price_date: string }) => row.price_date === row.date)).toBe(true);
     // Two slots of one day see different bars, so their prices differ.
     expect(jobs[0]!.returnvalue.result.price).not.toBe(jobs[2]!.returnvalue.result.price);
   }, 90_000);
@@ -220,6 +238,68 @@ describe('POST /api/replays', () => {
     }
     expect(body.cost_usd).toBeCloseTo(rows.reduce((a, r) => a + r.cost_usd, 0), 6);
     expect(body.report.profiles[0].cost_usd).toBeCloseTo(body.cost_usd, 6);
+  }, 60_000);
+
+  it("counts every attempt's model calls of a retried cycle, completed or failed, in its cost and the budget", async () => {
+    const res = await request(app).post('/api/replays').send({ profiles: ['llm-flaky', 'llm-broken'], tickers: ['SPY'], from: '2025-12-08', to: '2025-12-08', max_cost_usd: 50 });
+    const body = await finished(res.body.replay_id);
+    const [flaky, broken] = body.report.profiles.map((p: { rows: Array<{ status: string; tokens: number; cost_usd: number; job_id: string }> }) => p.rows[0]!);
+    // 4 calls a cycle (market analyst, research manager, trader, portfolio manager) at 1 100 tokens and $100 per million.
+    // llm-flaky: a first attempt of 3 paid calls, then a completed one of 4.
+    const job = (await queues[DEFAULT_QUEUE].getJob(flaky.job_id))!;
+    expect(job.attemptsMade).toBe(2);
+    expect(flaky).toMatchObject({ status: 'completed', tokens: 7 * 1_100 });
+    expect(flaky.cost_usd).toBeCloseTo(0.77, 9);
+    expect(job.returnvalue.result.usage.total_tokens).toBe(4 * 1_100);
+    expect(job.returnvalue.result.job_usage.total_tokens).toBe(7 * 1_100);
+    // llm-broken: three attempts of 3 paid calls each, then failed for good.
+    expect(broken).toMatchObject({ status: 'failed', tokens: 9 * 1_100 });
+    expect(broken.cost_usd).toBeCloseTo(0.99, 9);
+    const desk = (await request(app).get(`/api/jobs/${broken.job_id}/reports`)).body;
+    expect(desk).toMatchObject({ attempt: 3, usage: { total_tokens: 3 * 1_100 }, earlier_attempts: { total_tokens: 6 * 1_100 }, job_usage: { total_tokens: 9 * 1_100 } });
+    expect(body.cost_usd).toBeCloseTo(0.77 + 0.99, 9);
+    expect(body.tokens).toBe(16 * 1_100);
+  }, 90_000);
+
+  it('says how many cycles had an unknown cost and never gives a partial sum as the total or a ratio of one', async () => {
+    const res = await request(app).post('/api/replays').send({ profiles: ['llm-a', 'llm-silent'], tickers: ['SPY'], from: '2025-12-01', to: '2025-12-03' });
+    const id = res.body.replay_id as string;
+    const body = await finished(id);
+    expect(body.status).toBe('done');
+    expect(body.cost_unknown_cycles).toBe(3);
+    const [a, silent] = body.report.profiles;
+    expect(a).toMatchObject({ cost_unknown_cycles: 0 });
+    expect(a.cost_usd).toBeCloseTo(3 * 4 * 0.11, 9);
+    expect(silent).toMatchObject({ cost_unknown_cycles: 3, cost_usd: 0, tokens: 0 });
+    expect(silent.rows.every((r: { cost_unknown: boolean }) => r.cost_unknown)).toBe(true);
+    expect(a.rows.some((r: { cost_unknown: boolean }) => r.cost_unknown)).toBe(false);
+    // $1.32 against $0 that is not known: no ratio, and the comparison says why.
+    expect(body.report.comparisons[0]).toMatchObject({ a: 'llm-a', b: 'llm-silent', cost_ratio: null, cost_unknown_cycles: { a: 0, b: 3 } });
+    const csv = (await request(app).get(`/api/replays/${id}/report.csv`)).text.trimEnd().split('\r\n');
+    const col = CSV_COLUMNS.indexOf('cost_unknown');
+    expect(csv.slice(1).map((line) => line.split(',')[col])).toEqual(['false', 'false', 'false', 'true', 'true', 'true']);
+  }, 60_000);
+
+  it('with max_cost_usd: refuses a profile whose hosted model has no price, and stops at the first cycle whose cost is not known', async () => {
+    // The same install behind a hosted server: llm-a's and llm-b's models are priced by LLM_PRICES, acme-large is not.
+    const keys = productKeys(config.QUEUE_PREFIX);
+    await r.hset(keys.agents, 'llm-unpriced', JSON.stringify(agentProfileSchema.parse({ engine: 'llm', quick_model: 'fake-a', deep_model: 'acme-large', analysts: ['market'] })));
+    const hosted = createApp({ config: { ...config, OPENAI_BASE_URL: 'https://llm.example.com/v1' }, logger: silentLogger, redis: r, keys, queues, now: () => new Date() });
+    const refused = await request(hosted).post('/api/replays').send({ profiles: ['llm-a', 'llm-unpriced'], tickers: ['SPY'], from: '2025-12-01', to: '2025-12-05', max_cost_usd: 10 });
+    expect(refused.status).toBe(400);
+    expect(refused.body.details).toEqual([{ field: 'max_cost_usd', message: expect.stringMatching(/^profile "llm-unpriced" uses model "acme-large", which has no price on this hosted LLM server, so a budget cannot count its cost/) }]);
+    // Without a budget nothing needs a price: it may run, and its report will say what is not known.
+    expect((await request(hosted).post('/api/replays').send({ profiles: ['llm-unpriced'], tickers: ['SPY'], from: '2025-12-01', to: '2025-12-01' })).status).toBe(202);
+    await waitFor(async () => (await request(app).get('/api/replays')).body.replays.every((x: { status: string }) => x.status !== 'running'), 30_000, 100);
+
+    // A server that reports no usage is only found out by a cycle: the first one stops the replay, saying why.
+    const res = await request(app).post('/api/replays').send({ profiles: ['llm-silent'], tickers: ['SPY'], from: '2025-11-03', to: '2025-11-28', max_cost_usd: 10 });
+    const body = await finished(res.body.replay_id);
+    expect(body.status).toBe('failed');
+    expect(body.reason).toMatch(/^the cost of \d+ cycles? (is|are) not known \(the LLM server reported no token usage\), so the \$10 budget cannot be kept: stopped with at least \$0\.0000 spent$/);
+    expect(body.progress.done).toBeGreaterThan(0);
+    expect(body.progress.done).toBeLessThan(body.progress.total);
+    expect(body.cost_unknown_cycles).toBe(body.progress.done);
   }, 60_000);
 
   it('cancels with DELETE: status cancelled at once, nothing more runs', async () => {

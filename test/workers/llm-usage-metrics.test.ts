@@ -12,7 +12,18 @@ import { waitFor } from '../support/redis-test-env.ts';
  * built-in cycle on simulated prices) against the local OpenAI-compatible server, the real dashboard.
  */
 const REFUSAL = "I'm sorry, but I can't provide trading decisions.";
+/** The FLAKY ticker's portfolio manager answers 500 to its first four asks: the first attempt fails after spending. */
+const flakyAsks = new Map<string, number>();
 const { server, config, redis, queues, app: api, startWorker } = await llmWorkerHarness('llm-usage', (r) => {
+  if (r.body.messages.some((m) => m.content.includes('FLAKY'))) {
+    if (r.role === 'portfolio manager') {
+      const ask = JSON.stringify(r.body.messages);
+      const n = (flakyAsks.get(ask) ?? 0) + 1;
+      flakyAsks.set(ask, n);
+      if (n <= 4) return { status: 500, error: { message: 'upstream hiccup' } };
+    }
+    return { content: defaultAnswer(r.role), usage: { prompt_tokens: 1000, completion_tokens: 200 } };
+  }
   const agent = r.body.messages.some((m) => m.content.includes('REFUSE')) ? 'refuse' : 'usage';
   if (agent === 'refuse' && r.role === 'portfolio manager') return { refusal: REFUSAL, usage: { prompt_tokens: 800, completion_tokens: 15 } };
   // The analysts' answers say `"usage": null`, the trader's carries none; the rest report theirs.
@@ -64,6 +75,30 @@ describe('LLM usage: the result and /metrics', () => {
     const view = (await request(app).get(`/api/jobs/${job.id}`)).body;
     expect(view).toMatchObject({ cost_usd: result.usage.cost_usd, cost_unknown: true });
   });
+
+  it("a retried cycle's result says what the whole job cost; the metrics count every call once and the job's cost once", async () => {
+    const job = await enqueue('retry-desk', 'FLAKY');
+    await settled(job.id!, 'completed');
+    const done = (await queues['trading-cycle'].getJob(job.id!))!;
+    expect(done.attemptsMade).toBe(2);
+    const result = (done.returnvalue as { result: CycleResult }).result;
+    // The first attempt paid for every call before the portfolio manager's (whose asks failed, unbilled).
+    const first = result.calls!.length - 1;
+    expect(result.usage).toMatchObject({ calls: result.calls!.length, total_tokens: result.calls!.length * 1200 });
+    expect(result.job_usage).toMatchObject({ calls: first + result.calls!.length, total_tokens: (first + result.calls!.length) * 1200 });
+    // The same calls but the portfolio manager's (gpt-4o): the first attempt cost that much less.
+    expect(result.job_usage!.cost_usd).toBeCloseTo(2 * result.usage.cost_usd - (1000 * 2.5 + 200 * 10) / 1e6, 9);
+
+    const text = (await request(app).get('/metrics')).text;
+    const agent = { agent: 'retry-desk' };
+    expect(sum(text, 'tradeloop_llm_tokens_total', agent)).toBe(result.job_usage!.total_tokens);
+    expect(sum(text, 'tradeloop_llm_cost_usd_total', agent)).toBeCloseTo(result.job_usage!.cost_usd, 6);
+    expect(sum(text, 'tradeloop_cycle_cost_usd_total', agent)).toBeCloseTo(result.job_usage!.cost_usd, 6);
+    expect((await request(app).get(`/api/jobs/${job.id}`)).body.cost_usd).toBeCloseTo(result.job_usage!.cost_usd, 9);
+    const reports = (await request(app).get(`/api/jobs/${job.id}/reports`)).body;
+    expect(reports).toMatchObject({ status: 'completed', attempt: 2, usage: result.usage, job_usage: result.job_usage });
+    expect(reports.earlier_attempts).toMatchObject({ calls: first, total_tokens: first * 1200 });
+  }, 60_000);
 
   it('a refusal fails the job on its first attempt with the model\'s words; the refused call is counted', async () => {
     const job = await enqueue('refuse-desk', 'REFUSE');

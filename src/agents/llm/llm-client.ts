@@ -6,6 +6,7 @@ import { CycleAbortedError, incrementCounter, LlmRefusalError, LlmRequestRejecte
 import type { CycleContext } from '../cycle-context.ts';
 import { priceCall, type PriceTable } from './llm-pricing.ts';
 import { capabilitiesOf, effortFor, type ReasoningEffort } from './model-capabilities.ts';
+import { estimateCallTokens } from './token-estimate.ts';
 
 export function createOpenAIClient(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>): OpenAI {
   return new OpenAI({
@@ -21,11 +22,17 @@ export function createOpenAIClient(config: Pick<Config, 'OPENAI_API_KEY' | 'OPEN
 export class TokenBudgetExceededError extends Error {
   override name = 'TokenBudgetExceededError';
   constructor(
+    /** Tokens counted against the budget: those reported, plus the estimate for calls reported without usage. */
     public readonly used: number,
     public readonly budget: number,
+    /** What the server reported (the estimate is never part of it). */
     public readonly usage: Usage,
+    public readonly estimated: { tokens: number; calls: number } = { tokens: 0, calls: 0 },
   ) {
-    super(`token budget exceeded (used ${used} of ${budget})`);
+    super(
+      `token budget exceeded (used ${used} of ${budget}` +
+        (estimated.calls ? `, estimated: ${estimated.tokens} of them for ${estimated.calls} call${estimated.calls === 1 ? '' : 's'} the server reported no usage for)` : ')'),
+    );
   }
 }
 
@@ -59,6 +66,8 @@ function serverMessage(err: unknown): string {
 export class LlmSession {
   readonly calls: CallUsage[] = [];
   private jsonInText = false;
+  /** Calls the server reported no usage for, counted against the budget only (see token-estimate.ts). */
+  private readonly estimated = { tokens: 0, calls: 0 };
 
   constructor(
     private readonly client: OpenAI,
@@ -164,9 +173,13 @@ export class LlmSession {
           latency_ms: Date.now() - startedAt,
           attempt: attempt + 1,
         };
+        if (!reported) {
+          this.estimated.tokens += estimateCallTokens(body, choice?.message?.content ?? choice?.message?.refusal ?? '', { reasoning: capabilitiesOf(model).reasoning });
+          this.estimated.calls++;
+        }
         if (!reported && !noUsageWarned.has(model)) {
           noUsageWarned.add(model);
-          logger.warn({ model }, 'the LLM server reported no token usage: tokens and cost of its calls are reported as unknown, and the token budget cannot count them');
+          logger.warn({ model }, 'the LLM server reported no token usage: tokens and cost of its calls are reported as unknown; the token budget counts a conservative estimate of them');
         } else if (price.cost_unknown && reported && !unpricedWarned.has(model)) {
           unpricedWarned.add(model);
           logger.warn({ model }, 'no price known for this hosted model: its cost is reported as unknown (set LLM_PRICES to price it)');
@@ -224,8 +237,8 @@ export class LlmSession {
   }
 
   private checkBudget(): void {
-    const used = this.usage().total_tokens;
-    if (used > this.opts.budget) throw new TokenBudgetExceededError(used, this.opts.budget, this.usage());
+    const used = this.usage().total_tokens + this.estimated.tokens;
+    if (used > this.opts.budget) throw new TokenBudgetExceededError(used, this.opts.budget, this.usage(), { ...this.estimated });
   }
 
   /** The metrics count what the result reports: tokens and cost as reported, and the calls whose cost is not known. */

@@ -209,6 +209,40 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
     expect(server.requests.some((r) => r.role.endsWith('researcher'))).toBe(false);
   });
 
+  it('a server that reports no usage is still stopped by the token budget, on a conservative estimate never shown as usage', async () => {
+    // Every answer says `"usage": null`: nothing the server says can be counted.
+    const { server, ctx, input } = await setup((r) => ({ content: defaultAnswer(r.role), usage: null }), { max_tokens_per_cycle: 1_000 });
+    const err = await runLlmAnalysis(input, ctx, { prices, research: sources }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenBudgetExceededError);
+    const e = err as TokenBudgetExceededError;
+    // The analysts' prompts (a bar table each, asked in parallel) count past 1 000: the debate never starts.
+    expect(e.message).toBe(`token budget exceeded (used ${e.used} of 1000, estimated: ${e.used} of them for ${e.estimated.calls} call${e.estimated.calls === 1 ? '' : 's'} the server reported no usage for)`);
+    expect(e.used).toBe(e.estimated.tokens);
+    expect(e.used).toBeGreaterThan(1_000);
+    expect(server.requests.some((r) => r.role.endsWith('researcher'))).toBe(false);
+    // The estimate is the budget's alone: the usage reported stays unknown, never the guess.
+    expect(e.usage).toMatchObject({ total_tokens: 0, cost_usd: 0, calls: e.estimated.calls, usage_unknown: true, cost_unknown: true });
+    const run = (await readDeskRun(redis, ctx.config.QUEUE_PREFIX, ctx.jobId))!;
+    expect(run).toMatchObject({ status: 'failed', error: e.message, usage: { total_tokens: 0, usage_unknown: true, cost_unknown: true } });
+    expect(run.calls.every((c) => c.usage_unknown && c.prompt_tokens === 0 && c.completion_tokens === 0)).toBe(true);
+  });
+
+  it("counts a reasoning model's unreported call at its completion cap: its hidden reasoning is not in the answer", async () => {
+    const reasoning = { quick_model: 'gpt-5-mini', deep_model: 'gpt-5', max_completion_tokens: 16_000, max_tokens_per_cycle: 50_000 };
+    const { server, ctx, input } = await setup((r) => ({ content: defaultAnswer(r.role), usage: null }), reasoning);
+    const err = await runLlmAnalysis(input, ctx, { prices: {}, research: sources }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TokenBudgetExceededError);
+    // The analysts at up to 16 000 completion tokens each pass 50 000 (the visible answers are a few words).
+    const { used, estimated } = err as TokenBudgetExceededError;
+    expect(used).toBeGreaterThan(50_000);
+    expect(used).toBeGreaterThanOrEqual(estimated.calls * 16_000);
+    expect(server.requests.some((r) => r.role.endsWith('researcher'))).toBe(false);
+    // The same desk on a model without hidden reasoning fits the budget easily.
+    const plain = await setup((r) => ({ content: defaultAnswer(r.role), usage: null }), { ...reasoning, quick_model: 'gpt-4o-mini', deep_model: 'gpt-4o' });
+    const out = await runLlmAnalysis(plain.input, plain.ctx, { prices, research: sources });
+    expect(out.usage).toMatchObject({ total_tokens: 0, usage_unknown: true, cost_unknown: true });
+  });
+
   it('explains a 404 (wrong base URL or model) without retrying', async () => {
     const { server, ctx, input } = await setup(() => ({ status: 404, error: { message: 'model not found' } }));
     const err = await runLlmAnalysis(input, ctx, { prices, research: sources }).catch((e: unknown) => e);

@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
 import { z } from 'zod';
-import { CycleAbortedError, RATINGS, type Decision, type Rating, type RoleReportKey, type RoleReports } from '../../core/index.ts';
+import { CycleAbortedError, RATINGS, sumUsage, type Decision, type Rating, type RoleReportKey, type RoleReports } from '../../core/index.ts';
 import type { AnalysisOutcome, EngineInput, MarketSnapshot } from '../analysis-types.ts';
 import type { CycleContext } from '../cycle-context.ts';
 import { describeUnavailable } from '../data/point-in-time.ts';
@@ -9,7 +9,7 @@ import { lessonsForDecision } from '../memory/lesson-log.ts';
 import { getPortfolio } from '../portfolio/paper-ledger.ts';
 import { deskRunRecorder } from './desk-run-store.ts';
 import { createOpenAIClient, LlmSession, type CallUsage } from './llm-client.ts';
-import { DEFAULT_PRICES, isLocalServer, parsePriceOverrides, type PriceTable } from './llm-pricing.ts';
+import { pricingOf, type PriceTable } from './llm-pricing.ts';
 import type { ReasoningEffort } from './model-capabilities.ts';
 import { aggressiveRiskSystem } from './prompts/aggressive-risk.ts';
 import { bearResearcherSystem } from './prompts/bear-researcher.ts';
@@ -139,12 +139,12 @@ export async function runLlmAnalysis(input: EngineInput, ctx: CycleContext, deps
   const debateRounds = options.debate_rounds ?? profile.debate_rounds;
   const riskRounds = options.risk_rounds ?? profile.risk_rounds;
   const prefix = ctx.config.QUEUE_PREFIX;
+  const pricing = pricingOf(ctx.config);
   const recorder = deskRunRecorder(ctx.redis, prefix, { job_id: ctx.jobId, agent, ticker: s.ticker, date: s.date, attempt: ctx.attempt });
   const llm = new LlmSession(deps.client ?? createOpenAIClient(ctx.config), ctx, {
     budget: options.max_tokens_per_cycle ?? profile.max_tokens_per_cycle,
-    prices: deps.prices ?? { ...DEFAULT_PRICES, ...parsePriceOverrides(ctx.config.LLM_PRICES) },
-    // No base URL means api.openai.com: hosted.
-    local: isLocalServer(ctx.config.OPENAI_BASE_URL),
+    prices: deps.prices ?? pricing.prices,
+    local: pricing.local,
     temperature: options.temperature ?? profile.temperature,
     maxCompletionTokens: profile.max_completion_tokens,
     agent,
@@ -280,6 +280,8 @@ export async function runLlmAnalysis(input: EngineInput, ctx: CycleContext, deps
       },
       models: llm.models(),
       usage: llm.usage(),
+      // A retried cycle: what the job spent in all, its earlier attempts included.
+      ...(recorder.earlier() ? { job_usage: sumUsage(recorder.earlier()!, llm.usage()) } : {}),
       calls: llm.calls,
       role_reports: roleReports,
       lessons_used: [...lessons.same, ...lessons.others].map((l) => ({ ticker: l.ticker, date: l.date, lesson: l.lesson })),

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { Config } from '../../core/index.ts';
 import { canonicalModel } from './model-capabilities.ts';
 
 /** USD per million tokens, input and output. */
@@ -81,4 +82,20 @@ export function parsePriceOverrides(json: string | undefined): PriceTable {
     if (typeof p?.input !== 'number' || typeof p?.output !== 'number') throw new Error(`LLM_PRICES: "${model}" needs numeric input and output prices`);
   }
   return Object.fromEntries(Object.entries(parsed).flatMap(([model, p]) => [[model, p], [canonicalModel(model), p]]));
+}
+
+/** How this install prices its calls: the built-in table under LLM_PRICES, and whether the server is local. */
+export interface Pricing {
+  prices: PriceTable;
+  local: boolean;
+}
+
+export function pricingOf(config: Pick<Config, 'LLM_PRICES' | 'OPENAI_BASE_URL'>): Pricing {
+  // No base URL means api.openai.com: hosted.
+  return { prices: { ...DEFAULT_PRICES, ...parsePriceOverrides(config.LLM_PRICES) }, local: isLocalServer(config.OPENAI_BASE_URL) };
+}
+
+/** True when this model's calls would have no known cost: a hosted server, and no price for it. */
+export function lacksPrice(pricing: Pricing, model: string): boolean {
+  return priceCall(pricing.prices, model, 0, 0, { local: pricing.local }).cost_unknown;
 }

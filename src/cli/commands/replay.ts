@@ -17,6 +17,8 @@ const USAGE = [
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(2)}%`);
 const num = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? '—' : x.toFixed(d));
+/** A cost some of whose cycles' cost is not known is a lower bound, and says so: never shown as the total. */
+const cost = (usd: number, unknown: number | undefined, dollar = '') => (unknown ? `≥ ${dollar}${usd.toFixed(4)} (${unknown} cycle${unknown === 1 ? '' : 's'} unknown)` : `${dollar}${usd.toFixed(4)}`);
 
 function replayContext(ctx: CliContext): ReplayContext {
   return { redis: ctx.redis, keys: ctx.keys, queues: ctx.queues, calendar: new MarketCalendar({ extraClosures: ctx.config.MARKET_CLOSURES }), now: () => new Date() };
@@ -38,14 +40,15 @@ export function formatReport(report: ReplayReport): string {
       num(p.strategy.sharpe),
       pct(p.forward['1d'].hit_rate),
       pct(p.forward['5d'].hit_rate),
-      num(p.cost_usd, 4),
+      cost(p.cost_usd, p.cost_unknown_cycles),
       p.tokens,
       p.cycle_ms.mean ?? '—',
       p.cycle_ms.p95 ?? '—',
     ]),
   );
   for (const c of report.comparisons) {
-    out += `\n${c.a} vs ${c.b}: agreement ${pct(c.agreement_rate)} over ${c.compared} decisions, cost ratio ${c.cost_ratio === null ? `— ($${num(c.cost_usd.a, 4)} vs $${num(c.cost_usd.b, 4)})` : `${num(c.cost_ratio)}×`}\n`;
+    const costs = `${cost(c.cost_usd.a, c.cost_unknown_cycles?.a, '$')} vs ${cost(c.cost_usd.b, c.cost_unknown_cycles?.b, '$')}`;
+    out += `\n${c.a} vs ${c.b}: agreement ${pct(c.agreement_rate)} over ${c.compared} decisions, cost ratio ${c.cost_ratio === null ? `— (${costs})` : `${num(c.cost_ratio)}×`}\n`;
     out += table([`${c.a} \\ ${c.b}`, 'BUY', 'SELL', 'HOLD'], (['BUY', 'SELL', 'HOLD'] as const).map((d) => [d, c.confusion[d].BUY, c.confusion[d].SELL, c.confusion[d].HOLD]));
   }
   return out;
@@ -58,16 +61,17 @@ function viewLine(v: ReplayView): string {
 const exitOf = (status: string) => (status === 'done' ? EXIT.ok : EXIT.failed);
 
 async function wait(rctx: ReplayContext, id: string, io: CliIO, json: boolean): Promise<number> {
-  const bar = json ? null : new cliProgress.SingleBar({ format: 'replay {bar} {value}/{total} cycles | ${cost} | ETA {eta_s}s', hideCursor: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 1000 }, cliProgress.Presets.shades_classic);
+  const bar = json ? null : new cliProgress.SingleBar({ format: 'replay {bar} {value}/{total} cycles | {cost} | ETA {eta_s}s', hideCursor: true, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 1000 }, cliProgress.Presets.shades_classic);
   let started = false;
   for (;;) {
     const found = await getReplay(rctx, id);
     if (!found) throw new CliExit(EXIT.failed, `replay ${id} disappeared`);
     const { view, report } = found;
     if (bar) {
-      if (!started) bar.start(view.progress.total, view.progress.done, { cost: view.cost_usd.toFixed(4), eta_s: view.eta_s ?? '?' });
+      const spent = cost(view.cost_usd, view.cost_unknown_cycles, '$');
+      if (!started) bar.start(view.progress.total, view.progress.done, { cost: spent, eta_s: view.eta_s ?? '?' });
       started = true;
-      bar.update(view.progress.done, { cost: view.cost_usd.toFixed(4), eta_s: view.eta_s ?? '?' });
+      bar.update(view.progress.done, { cost: spent, eta_s: view.eta_s ?? '?' });
     }
     if (view.status !== 'running') {
       bar?.stop();
@@ -103,7 +107,7 @@ const command: CliCommand = {
         const rctx = replayContext(ctx);
         let view: ReplayView;
         try {
-          view = await createReplay(rctx, body);
+          view = await createReplay(rctx, body, ctx.config);
         } catch (err) {
           if (err instanceof ReplayRequestError) throw new CliExit(EXIT.usage, err.details.map((d) => `--${d.field.split('.')[0]!.replace('max_cost_usd', 'max-cost')}: ${d.message}`).join('\n'));
           throw err;
@@ -120,7 +124,7 @@ const command: CliCommand = {
       return withCli(io, async (ctx) => {
         const views = await listReplays(replayContext(ctx));
         if (json) io.stdout(`${JSON.stringify(views, null, 2)}\n`);
-        else io.stdout(table(['REPLAY', 'STATUS', 'PROGRESS', 'PROFILES', 'TICKERS', 'FROM', 'TO', 'COST USD'], views.map((v) => [v.replay_id, v.status, `${v.progress.done}/${v.progress.total}`, v.profiles.join(','), v.tickers.join(','), v.from, v.to, v.cost_usd.toFixed(4)])));
+        else io.stdout(table(['REPLAY', 'STATUS', 'PROGRESS', 'PROFILES', 'TICKERS', 'FROM', 'TO', 'COST USD'], views.map((v) => [v.replay_id, v.status, `${v.progress.done}/${v.progress.total}`, v.profiles.join(','), v.tickers.join(','), v.from, v.to, cost(v.cost_usd, v.cost_unknown_cycles)])));
         return EXIT.ok;
       });
     }

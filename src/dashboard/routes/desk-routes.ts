@@ -44,5 +44,5 @@ async function deskRunFromHistory(ctx: ApiContext, id: string) {
   const kept = await fromHistory(ctx, (h) => h.cycle(id));
   const r = kept?.result;
   if (!kept || !r || r.engine !== 'llm') return null;
-  return { job_id: id, agent: r.agent, ticker: r.ticker, date: r.date, attempt: kept.view.attempts, status: 'completed' as const, role_reports: r.role_reports ?? {}, calls: r.calls ?? [], usage: r.usage, source: 'history' as const };
+  return { job_id: id, agent: r.agent, ticker: r.ticker, date: r.date, attempt: kept.view.attempts, status: 'completed' as const, role_reports: r.role_reports ?? {}, calls: r.calls ?? [], usage: r.usage, job_usage: r.job_usage ?? r.usage, source: 'history' as const };
 }

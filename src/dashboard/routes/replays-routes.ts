@@ -30,7 +30,7 @@ export function replaysRoutes(ctx: ApiContext): Router {
 
   router.post('/replays', async (req, res) => {
     try {
-      const view = await withDeadline(createReplay(rctx, req.body ?? {}), 5_000);
+      const view = await withDeadline(createReplay(rctx, req.body ?? {}, ctx.config), 5_000);
       res.status(202).location(`/api/replays/${view.replay_id}`).json({ ...view });
     } catch (err) {
       if (err instanceof ReplayRequestError) throw new HttpError(400, 'invalid replay request', err.details);
