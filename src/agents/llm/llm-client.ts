@@ -6,6 +6,7 @@ import { CycleAbortedError, incrementCounter, LlmRefusalError, LlmRequestRejecte
 import type { CycleContext } from '../cycle-context.ts';
 import { priceCall, type PriceTable } from './llm-pricing.ts';
 import { capabilitiesOf, effortFor, type ReasoningEffort } from './model-capabilities.ts';
+import { retryDelayMs } from './retry-delay.ts';
 import { estimateCallTokens } from './token-estimate.ts';
 
 export function createOpenAIClient(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>): OpenAI {
@@ -213,8 +214,7 @@ export class LlmSession {
         }
         const transient = (status !== undefined && TRANSIENT.has(status)) || err instanceof APIConnectionError;
         if (!transient || attempt >= 3) throw err;
-        const retryAfter = err instanceof APIError ? Number(err.headers?.get?.('retry-after')) : NaN;
-        const delay = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : Math.min(8_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        const delay = retryDelayMs(err instanceof APIError ? err.headers : undefined, attempt);
         logger.warn({ role, model, status, attempt: attempt + 1, delayMs: Math.round(delay) }, 'transient LLM error; retrying');
         await (this.opts.sleep ?? sleepWithSignal(signal))(delay);
       }

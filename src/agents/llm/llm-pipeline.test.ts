@@ -187,6 +187,28 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
     expect(server.requests.filter((r) => r.role === 'trader')).toHaveLength(2);
   });
 
+  it('waits between tries of a 429 or 503 that names no retry-after (backoff), and as long as the server asks when it does', async () => {
+    const tries = new Map<string, number>();
+    const { server, ctx, input } = await setup((r) => {
+      const n = (tries.get(r.role) ?? 0) + 1;
+      tries.set(r.role, n);
+      if (r.role === 'trader' && n <= 2) return { status: n === 1 ? 429 : 503, error: { message: 'busy' } };
+      const asked: Record<string, string> | null = r.role !== 'portfolio manager' ? null : n === 1 ? { 'retry-after-ms': '1500' } : n === 2 ? { 'retry-after': '2' } : null;
+      if (asked) return { status: 429, headers: asked, error: { message: 'rate limited' } };
+      return { content: defaultAnswer(r.role) };
+    });
+    const waits: number[] = [];
+    const out = await runLlmAnalysis(input, ctx, { prices, research: sources, sleep: async (ms) => void waits.push(ms) });
+    expect(out.decision).toBe('BUY');
+    expect(server.requests.filter((r) => r.role === 'trader')).toHaveLength(3);
+    // Backoff with jitter: 250–500 ms, then 500–1000 ms; never 0 for a missing header.
+    expect(waits[0]).toBeGreaterThanOrEqual(250);
+    expect(waits[0]).toBeLessThanOrEqual(500);
+    expect(waits[1]).toBeGreaterThanOrEqual(500);
+    expect(waits[1]).toBeLessThanOrEqual(1000);
+    expect(waits.slice(2)).toEqual([1500, 2000]);
+  });
+
   it('aborts quickly on the cycle signal (soft time limit)', async () => {
     const { ctx, input, controller } = await setup((r) => (r.role === 'bull researcher' ? { hang: true } : { content: defaultAnswer(r.role) }));
     setTimeout(() => controller.abort('soft time limit exceeded'), 300);
