@@ -18,10 +18,10 @@ writeFileSync(
     '  silent: { engine: llm, quick_model: local-small, deep_model: local-small, analysts: [market], debate_rounds: 0, risk_rounds: 0 }\nschedules:\n  - { id: desk, agent: quant, tickers: [AAPL], every: 1h, market_hours: regular, enabled: false }\n',
 );
 let browser: Browser | undefined;
-// The `silent` desk's server answers without usage: its cost is not known.
+// The `silent` desk's model is priced, but its server answers without usage: its cost is not known.
 const llm = await startFakeOpenAI((r) => ({ content: defaultAnswer(r.role), usage: null }));
 const child = spawn(process.execPath, ['bin/start.mjs'], {
-  env: { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, PORT: '0', SCHEDULES_FILE: join(dir, 'schedules.yaml'), LOG_FORMAT: 'json', RESULTS_DIR: join(dir, 'results'), MARKET_DATA: 'simulated', OPENAI_BASE_URL: llm.baseURL },
+  env: { ...process.env, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, PORT: '0', SCHEDULES_FILE: join(dir, 'schedules.yaml'), LOG_FORMAT: 'json', RESULTS_DIR: join(dir, 'results'), MARKET_DATA: 'simulated', OPENAI_BASE_URL: llm.baseURL, LLM_PRICES: JSON.stringify({ 'local-small': { input: 1, output: 2 } }) },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let out = '';

@@ -30,14 +30,14 @@ beforeAll(async () => {
       asks.set(ask, (asks.get(ask) ?? 0) + 1);
       if (req.body.model === 'fake-broken' || asks.get(ask)! <= 4) return { status: 500, error: { message: 'upstream hiccup' } };
     }
-    // fake-silent's server side reports no usage (`"usage": null`): its calls' tokens and cost are not known.
+    // fake-silent is priced, but its server reports no usage (`"usage": null`): its calls' tokens and cost are not known.
     const usage = req.body.model === 'fake-silent' ? null : { prompt_tokens: 1000, completion_tokens: 100 };
     return { content: defaultAnswer(req.role, req.body.model === 'fake-b' ? 'Underweight' : 'Overweight'), delayMs: 40, usage };
   });
   config = testConfig('replay-api', {
     OPENAI_BASE_URL: fake.baseURL,
     OPENAI_API_KEY: 'test-key',
-    LLM_PRICES: JSON.stringify({ 'fake-a': { input: 100, output: 100 }, 'fake-b': { input: 50, output: 50 }, 'fake-flaky': { input: 100, output: 100 }, 'fake-broken': { input: 100, output: 100 } }),
+    LLM_PRICES: JSON.stringify({ 'fake-a': { input: 100, output: 100 }, 'fake-b': { input: 50, output: 50 }, 'fake-flaky': { input: 100, output: 100 }, 'fake-broken': { input: 100, output: 100 }, 'fake-silent': { input: 100, output: 100 } }),
     CYCLE_BACKOFF_MS: '50',
     WORKER_SANDBOX: '0',
     WORKER_CONCURRENCY: '2',

@@ -4,7 +4,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import type { z } from 'zod';
 import { CycleAbortedError, incrementCounter, LlmRefusalError, LlmRequestRejectedError, productKeys, type Config, type LlmCall, type Usage } from '../../core/index.ts';
 import type { CycleContext } from '../cycle-context.ts';
-import { priceCall, type PriceTable } from './llm-pricing.ts';
+import { hasPrice, priceCall, type PriceTable } from './llm-pricing.ts';
 import { capabilitiesOf, effortFor, type ReasoningEffort } from './model-capabilities.ts';
 import { retryDelayMs } from './retry-delay.ts';
 import { estimateCallTokens } from './token-estimate.ts';
@@ -162,7 +162,11 @@ export class LlmSession {
         const promptTokens = res.usage?.prompt_tokens ?? 0;
         const completionTokens = res.usage?.completion_tokens ?? 0;
         // Priced by the model asked for: a server's own name for it (a dated snapshot) costs the same.
-        const price = reported ? priceCall(this.opts.prices, model, promptTokens, completionTokens, { local: this.opts.local }) : { cost_usd: 0, cost_unknown: true };
+        // Unreported tokens still cost nothing on a local server whose model has no price (Ollama): that
+        // cost is known; a priced model (a local proxy to a hosted one) or a hosted server's is not.
+        const price = reported
+          ? priceCall(this.opts.prices, model, promptTokens, completionTokens, { local: this.opts.local })
+          : { cost_usd: 0, cost_unknown: !(this.opts.local && !hasPrice(this.opts.prices, model)) };
         const call: CallUsage = {
           role,
           model: res.model || model,

@@ -249,6 +249,17 @@ describe('llm engine against a local OpenAI-compatible server (real openai clien
     expect(run.calls.every((c) => c.usage_unknown && c.prompt_tokens === 0 && c.completion_tokens === 0)).toBe(true);
   });
 
+  it('an unpriced model on a local server that reports no usage still costs a known $0 (only its tokens are unknown)', async () => {
+    const { ctx, input } = await setup((r) => ({ content: defaultAnswer(r.role), usage: null }), { quick_model: 'llama3.1:8b', deep_model: 'llama3.1:8b' });
+    const out = await runLlmAnalysis(input, ctx, { prices, research: sources });
+    expect(out.usage).toMatchObject({ total_tokens: 0, cost_usd: 0, usage_unknown: true });
+    expect(out.usage.cost_unknown).toBeUndefined();
+    // A priced model behind the same server (a local proxy to a hosted one) has a cost nobody reported.
+    const proxied = await setup((r) => ({ content: defaultAnswer(r.role), usage: null }), { quick_model: 'gpt-4o-mini', deep_model: 'gpt-4o' });
+    const viaProxy = await runLlmAnalysis(proxied.input, proxied.ctx, { prices, research: sources });
+    expect(viaProxy.usage).toMatchObject({ usage_unknown: true, cost_unknown: true });
+  });
+
   it("counts a reasoning model's unreported call at its completion cap: its hidden reasoning is not in the answer", async () => {
     const reasoning = { quick_model: 'gpt-5-mini', deep_model: 'gpt-5', max_completion_tokens: 16_000, max_tokens_per_cycle: 50_000 };
     const { server, ctx, input } = await setup((r) => ({ content: defaultAnswer(r.role), usage: null }), reasoning);

@@ -63,6 +63,11 @@ export function isLocalServer(baseURL: string | undefined): boolean {
   return false;
 }
 
+/** True when the table prices this model (by its name or its canonical family name). */
+export function hasPrice(prices: PriceTable, model: string): boolean {
+  return (prices[model] ?? prices[canonicalModel(model)]) !== undefined;
+}
+
 export function priceCall(prices: PriceTable, model: string, promptTokens: number, completionTokens: number, opts: { local: boolean }): CallPrice {
   const p = prices[model] ?? prices[canonicalModel(model)];
   if (!p) return { cost_usd: 0, cost_unknown: !opts.local };
