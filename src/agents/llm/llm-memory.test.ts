@@ -4,7 +4,7 @@ import { agentProfileSchema, cycleJobDataSchema, type Config } from '../../core/
 import type { CycleContext } from '../cycle-context.ts';
 import { listLessons } from '../memory/lesson-log.ts';
 import { scorecardKeys, type ScoredDecision } from '../scorecard/decision-log.ts';
-import { runTradingCycle } from '../trading-cycle.ts';
+import { analyseTradingCycle, runTradingCycle } from '../trading-cycle.ts';
 import { defaultAnswer, startFakeOpenAI } from '../../../test/support/fake-openai-server.ts';
 import { deletePrefix, silentLogger, testConfig } from '../../../test/support/redis-test-env.ts';
 
@@ -66,5 +66,34 @@ describe('memory: a scored decision becomes a lesson the portfolio manager reads
     const backdated = await cycle('decision-5', '2026-11-13', '2026-11-20');
     expect(backdated.lessons_used).toEqual([]);
     expect(pmPrompt(seen)).not.toContain('LESSON-7');
+  });
+});
+
+describe('memory is not the analysis', () => {
+  it('a Redis refusing writes while the desk reflects (scoring, lessons) does not fail the cycle or repeat its model calls', async () => {
+    const own: Config = testConfig('llm-memory-ro', { OPENAI_BASE_URL: server.baseURL, OPENAI_API_KEY: 'k', MARKET_DATA: 'simulated' });
+    const at = (d: string) => new Date(`${d}T20:30:00Z`);
+    const ctxOf = (r: Redis, jobId: string, d: string): CycleContext => ({ config: own, redis: r, logger: silentLogger, signal: new AbortController().signal, jobId, attempt: 1, reportProgress: async () => {}, now: () => at(d) });
+    const job = (d: string) => cycleJobDataSchema.parse({ agent: 'memo-ro', ticker: 'AMD', trigger: 'manual', date: d, profile });
+    // A decision on record, waiting to be scored.
+    await runTradingCycle(job('2026-11-10'), ctxOf(redis, 'ro-1', '2026-11-10'));
+    // The same Redis, through a user that may read and not write (as under OOM or on a replica).
+    const user = `ro-${own.QUEUE_PREFIX}`;
+    await redis.call('ACL', 'SETUSER', user, 'on', '>ro-secret-pass', '~*', '&*', '+@read', '+@connection', '+info');
+    const readOnly = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { username: user, password: 'ro-secret-pass' });
+    try {
+      expect(await readOnly.set(`${own.QUEUE_PREFIX}:probe`, '1').catch((e: Error) => e.message)).toMatch(/NOPERM/);
+      const seen = server.requests.length;
+      const analysis = await analyseTradingCycle(job('2026-11-20'), ctxOf(readOnly, 'ro-2', '2026-11-20'));
+      expect(analysis.decision).toBe('BUY');
+      // One pass through the desk (market analyst, trader, portfolio manager): nothing asked twice.
+      const roles = server.requests.slice(seen).map((r) => r.role);
+      expect(new Set(roles).size).toBe(roles.length);
+      expect(roles).toContain('portfolio manager');
+    } finally {
+      readOnly.disconnect();
+      await redis.call('ACL', 'DELUSER', user);
+      await deletePrefix(own.QUEUE_PREFIX);
+    }
   });
 });

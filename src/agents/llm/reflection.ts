@@ -35,7 +35,12 @@ export async function reflectOnScoredDecisions(
   const { ticker, date } = x.facts;
   const now = ctx.now?.() ?? new Date();
   // As the cycle does: only a cycle of today's session scores the live scorecard from its bars.
-  if (date === nyDate(now)) await scoreTickerFromBars(ctx.redis, prefix, ticker, { daily: x.daily, source: x.dataSource }, now);
+  // Scoring and lessons are the desk's memory, not this analysis: a Redis refusing writes (OOM, a
+  // failover) must not fail the cycle and throw away the model calls already paid for. The scheduler's
+  // scoring pass scores later; a lesson not written now is written by a later cycle.
+  const remembered = <T>(what: string, write: Promise<T>, otherwise: T) =>
+    write.catch((err: Error) => (ctx.logger.warn({ err: err.message, ticker }, `${what} not saved; the analysis goes on`), otherwise));
+  if (date === nyDate(now)) await remembered('forward returns', scoreTickerFromBars(ctx.redis, prefix, ticker, { daily: x.daily, source: x.dataSource }, now), undefined);
   const entries = (await ctx.redis.hvals(scorecardKeys(prefix).entries(x.agent)))
     .map((r) => JSON.parse(r) as ScoredDecision)
     .filter((e) => e.ticker === ticker && e.return_5d !== null && e.date < date)
@@ -70,7 +75,7 @@ export async function reflectOnScoredDecisions(
       model: x.model,
       written_at: (ctx.now?.() ?? new Date()).toISOString(),
     };
-    if (await writeLesson(ctx.redis, prefix, lesson)) written.push(lesson);
+    if (await remembered('lesson', writeLesson(ctx.redis, prefix, lesson), false)) written.push(lesson);
   }
   return written;
 }
