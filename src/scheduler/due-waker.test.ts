@@ -35,9 +35,12 @@ describe('startDueWaker (real Redis)', () => {
       expect(await woken(q)).toBe(false);
       await waitFor(async () => Date.now() > due + 200, 5_000);
       expect(await woken(q)).toBe(false); // a follower never writes
-      // A run already overdue is not nudged (a worker that is free takes it anyway); the next one due is.
-      await q.upsertJobScheduler('w:TSLA', { every: 3_600_000, startDate: Date.now() + 400 }, { name: 'cycle', data: {} });
+      // A run already overdue is not nudged (a worker that is free takes it anyway)...
       leading = true;
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await woken(q)).toBe(false);
+      // ...the next one due is. Due 2 s ahead: a loaded machine must not make it overdue before it is seen.
+      await q.upsertJobScheduler('w:TSLA', { every: 3_600_000, startDate: Date.now() + 2_000 }, { name: 'cycle', data: {} });
       await waitFor(() => woken(q), 10_000);
       expect(await woken(other)).toBe(false);
     } finally {
