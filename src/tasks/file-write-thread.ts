@@ -10,7 +10,11 @@ const THREAD_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const known = new Set();
-parentPort.on('message', (m) => {
+// Writes arrive in batches (one message per turn of the worker's event loop): each is answered on its own.
+parentPort.on('message', (batch) => {
+  for (const m of batch) writeOne(m);
+});
+function writeOne(m) {
   try {
     if (!known.has(m.folder)) {
       fs.mkdirSync(m.folder, { recursive: true });
@@ -28,7 +32,7 @@ parentPort.on('message', (m) => {
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: String(err && err.message || err), code: err && err.code });
   }
-});`;
+}`;
 
 interface Reply {
   id: number;
@@ -79,18 +83,38 @@ export function warmFileWriteThread(): void {
   writerThread();
 }
 
+interface WriteRequest {
+  id: number;
+  folder: string;
+  path: string;
+  tmp: string;
+  doc: unknown;
+}
+
+// Files asked for in one turn of the event loop go to the thread in one message: a message costs the
+// worker more than a file's data does, and jobs finishing together are many at high concurrency.
+let outbox: WriteRequest[] = [];
+
+function post(): void {
+  const batch = outbox;
+  outbox = [];
+  try {
+    const t = writerThread();
+    t.ref();
+    t.postMessage(batch);
+  } catch (err) {
+    for (const m of batch) {
+      waiting.get(m.id)?.reject(err as Error);
+      waiting.delete(m.id);
+    }
+  }
+}
+
 /** Writes `doc` as pretty JSON to `path` through `tmp` (same folder) and a rename, making `folder` first. */
 export function writeJsonAtomically(folder: string, path: string, tmp: string, doc: unknown): Promise<void> {
   return new Promise((resolve, reject) => {
     const id = ++seq;
     waiting.set(id, { resolve, reject });
-    try {
-      const t = writerThread();
-      t.ref();
-      t.postMessage({ id, folder, path, tmp, doc });
-    } catch (err) {
-      waiting.delete(id);
-      reject(err as Error);
-    }
+    if (outbox.push({ id, folder, path, tmp, doc }) === 1) setImmediate(post);
   });
 }

@@ -58,8 +58,8 @@ export function createResultFileWriter(opts: ResultFileWriterOptions): ResultFil
   const queued = new Map<string, CycleResult>();
   const room: Array<() => void> = [];
   const idle: Array<() => void> = [];
-  // A few writes in flight at once: the file system's thread pool overlaps them.
-  const PARALLEL = 4;
+  // Writes in flight at once: the file-write thread takes those asked for together in one message.
+  const PARALLEL = 16;
   let running = 0;
 
   // Written files leave the pending hash in batches: one HDEL per burst, not one per file.
