@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 /** Linux's USER_HZ: /proc times are in these ticks (100 on every mainstream kernel). */
@@ -18,12 +18,27 @@ function procTimes(pid: number | 'self'): [number, number, number, number] {
 
 /**
  * CPU seconds used so far by this process (all its threads) and its children: the ones that ended
- * (counted into ours once reaped) and the live ones given by pid (sandbox children). Differences of
- * two readings are what a leg cost, whichever children started or ended in between.
+ * (counted into ours once reaped) and the live ones given by pid (a worker process with its sandbox
+ * children, whose ended children count in the worker's own times). Differences of two readings are
+ * what a leg cost, whichever children started or ended in between.
  */
 export function processTreeCpuS(livePids: number[] = []): number {
-  const [u, s, cu, cs] = procTimes('self');
-  return u + s + cu + cs + livePids.reduce((sum, pid) => sum + procTimes(pid)[0] + procTimes(pid)[1], 0);
+  const sum = (t: number[]) => t.reduce((a, b) => a + b, 0);
+  return sum(procTimes('self')) + livePids.reduce((total, pid) => total + sum(procTimes(pid)), 0);
+}
+
+/** A process and its live descendants (a worker with its sandbox children), from /proc (Linux). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const tasks = readdirSync(`/proc/${out[i]}/task`);
+      for (const t of tasks) out.push(...readFileSync(`/proc/${out[i]}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+    } catch {
+      // gone meanwhile: its times are in its parent's now
+    }
+  }
+  return out;
 }
 
 /** CPU seconds the Redis server has used (user + system), from INFO. */
@@ -34,11 +49,11 @@ export async function redisCpuS(redis: Redis): Promise<number> {
 }
 
 /** Measures a leg's CPU per job, microseconds: this process tree's (producer, worker, children) and Redis's. */
-export async function cpuMeter(redis: Redis, livePids: () => number[] = () => []) {
-  const node0 = processTreeCpuS(livePids());
+export async function cpuMeter(redis: Redis, livePids: () => Promise<number[]> | number[] = () => []) {
+  const node0 = processTreeCpuS(await livePids());
   const redis0 = await redisCpuS(redis);
   return async (jobs: number) => ({
-    node_cpu_us_per_job: ((processTreeCpuS(livePids()) - node0) * 1e6) / jobs,
+    node_cpu_us_per_job: ((processTreeCpuS(await livePids()) - node0) * 1e6) / jobs,
     redis_cpu_us_per_job: (((await redisCpuS(redis)) - redis0) * 1e6) / jobs,
   });
 }

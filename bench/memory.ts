@@ -1,23 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
-import { closeQueues, CYCLE_JOB_NAME, createRedisConnection, cycleJobOptions, openQueues, productKeys, type Config } from '../src/core/index.ts';
+import { closeQueues, CYCLE_JOB_NAME, createRedisConnection, cycleJobOptions, openQueues, productKeys } from '../src/core/index.ts';
 import { readWorkers } from '../src/tasks/index.ts';
-import { benchConfig, jobData, log, NOOP, REDIS_URL, rssMbOf, sleep, waitUntil } from './bench-context.ts';
+import { benchConfig, jobData, log, rssMbOf, sleep, waitUntil } from './bench-context.ts';
+import { envOf, freePort, stopProcess } from './processes.ts';
 import { round } from './bench-stats.ts';
-
-const envOf = (cfg: Config, extra: Record<string, string> = {}) => ({
-  ...process.env, REDIS_URL, QUEUE_PREFIX: cfg.QUEUE_PREFIX, LOG_LEVEL: 'silent', CYCLE_MODULE: NOOP, RESULTS_DIR: cfg.RESULTS_DIR, WORKER_HEARTBEAT_MS: '500', ...extra,
-});
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await Promise.race([gone, sleep(10_000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
 
 /**
  * A worker process in the default sandbox mode, one slot, so one child runs every cycle (recycling
@@ -66,14 +54,6 @@ export async function workerMemory(opts: { small: number; large: number }) {
   log(`memory: worker ${row.worker_rss_mb_small} → ${row.worker_rss_mb_large} MB, child ${row.child_rss_mb_small} → ${row.child_rss_mb_large} MB (${opts.small} → ${opts.large} cycles)`);
   return row;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 /** A dashboard process: RSS idle, with `clients` SSE clients connected, and after events flowed to all of them. */
 export async function dashboardMemory(opts: { clients: number; events: number }) {

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Queue, Worker } from 'bullmq';
+import type { ChildProcess } from 'node:child_process';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { closeQueues, CYCLE_JOB_NAME, createRedisConnection, cycleJobOptions, openQueues, productKeys } from '../src/core/index.ts';
-import { startWorkers } from '../src/tasks/index.ts';
-import { benchConfig, jobData, log, silent, waitUntil } from './bench-context.ts';
+import { benchConfig, jobData, log, waitUntil } from './bench-context.ts';
+import { spawnBareWorker, spawnProductWorker, stopProcess } from './processes.ts';
 import { round } from './bench-stats.ts';
-import { cpuMeter } from './cpu-usage.ts';
+import { cpuMeter, processTree } from './cpu-usage.ts';
 
 /** A leg's rate and what each job cost in CPU, on this process tree and on Redis. */
 interface Leg {
@@ -37,9 +39,10 @@ const BATCH = 500;
 const WARM_UP = 200;
 
 /**
- * End to end, as the Celery baseline measures it (its run.sh reports the median of three runs; so do we, by default): the worker is started and warmed up first (its
+ * End to end, as the Celery baseline measures it (its run.sh reports the median of three runs; so do we, by default): the worker, a
+ * process of its own as in production and in Celery's baseline, is started and warmed up first (its
  * sandbox children running), then the clock runs from the first send to the last job done, the
- * producer sending while the worker works, both on the same CPUs.
+ * producer (this process) sending while the worker works, both on the same CPUs.
  * Legs: bare BullMQ (a processor returning at once), the product in process, the product in its
  * default sandbox mode. The product's producer writes the job index as enqueueCycle does.
  */
@@ -87,58 +90,63 @@ export async function throughput(opts: ThroughputOptions) {
   return rows;
 }
 
-/** Counts finished jobs on the given workers and stamps the moment the n-th finished. */
-function finishLine(workers: Worker[]) {
-  let done = 0;
-  let target = Infinity;
-  let at = 0;
-  const hit = () => {
-    done++;
-    if (done >= target && !at) at = performance.now();
-  };
-  for (const w of workers) {
-    w.on('completed', hit);
-    w.on('failed', hit);
+/** Finished jobs (completed or failed) in a queue, read from Redis: the worker runs in a process of its own. */
+async function finishedCount(redis: Redis, prefix: string, queue: string): Promise<number> {
+  const [[, done], [, failed]] = (await redis.multi().zcard(`${prefix}:${queue}:completed`).zcard(`${prefix}:${queue}:failed`).exec()) as [[null, number], [null, number]];
+  return done + failed;
+}
+
+/**
+ * One leg: the worker process is started and warmed up (its sandbox children running), then the clock
+ * runs from the first send to the moment the n-th job is seen finished (polled every 2 ms).
+ */
+async function runLeg(opts: {
+  redis: Redis;
+  prefix: string;
+  queue: string;
+  worker: ChildProcess;
+  n: number;
+  send: (count: number) => Promise<void>;
+  livePids: () => Promise<number[]>;
+}): Promise<Leg> {
+  const { redis, prefix, queue, worker, n } = opts;
+  try {
+    const reach = async (target: number, timeoutMs: number) =>
+      waitUntil(async () => {
+        if (worker.exitCode !== null) throw new Error(`the worker process exited (code ${worker.exitCode})`);
+        return (await finishedCount(redis, prefix, queue)) >= target;
+      }, timeoutMs, 2);
+    await opts.send(WARM_UP);
+    await reach(WARM_UP, 120_000);
+    const meter = await cpuMeter(redis, opts.livePids);
+    const t0 = performance.now();
+    await opts.send(n);
+    await reach(WARM_UP + n, 900_000);
+    const s = (performance.now() - t0) / 1000;
+    const cpu = await meter(n);
+    return { perS: n / s, nodeUs: cpu.node_cpu_us_per_job, redisUs: cpu.redis_cpu_us_per_job };
+  } finally {
+    await stopProcess(worker);
   }
-  return {
-    arm(n: number) {
-      done = 0;
-      at = 0;
-      target = n;
-    },
-    reached: () => at > 0,
-    at: () => at,
-    done: () => done,
-  };
 }
 
 async function bareLeg(n: number, c: number): Promise<Leg> {
   const cfg = benchConfig();
   const conn = createRedisConnection(cfg, 'worker');
   const q = new Queue('bare', { connection: conn, prefix: cfg.QUEUE_PREFIX });
-  const w = new Worker('bare', async () => ({ ok: true }), { connection: createRedisConnection(cfg, 'worker'), prefix: cfg.QUEUE_PREFIX, concurrency: c });
-  const line = finishLine([w]);
+  const worker = spawnBareWorker(cfg, { queue: 'bare', concurrency: c });
   const send = async (count: number) => {
     for (let i = 0; i < count; i += BATCH) {
       await q.addBulk(Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => ({ name: 'noop', data: jobData(i + k), opts: { removeOnComplete: { count: 10000 } } })));
     }
   };
-  line.arm(WARM_UP);
-  await send(WARM_UP);
-  await waitUntil(line.reached, 60_000, 5);
-  line.arm(n);
-  const meter = await cpuMeter(conn);
-  const t0 = performance.now();
-  await send(n);
-  await waitUntil(line.reached, 600_000, 5);
-  const s = (line.at() - t0) / 1000;
-  const cpu = await meter(n);
-  await w.close();
-  await q.close();
-  conn.disconnect();
-  return { perS: n / s, nodeUs: cpu.node_cpu_us_per_job, redisUs: cpu.redis_cpu_us_per_job };
+  try {
+    return await runLeg({ redis: conn, prefix: cfg.QUEUE_PREFIX, queue: 'bare', worker, n, send, livePids: async () => processTree(worker.pid!) });
+  } finally {
+    await q.close();
+    conn.disconnect();
+  }
 }
-
 
 async function productLeg(sandbox: boolean, n: number, c: number): Promise<Leg> {
   const cfg = benchConfig();
@@ -155,20 +163,11 @@ async function productLeg(sandbox: boolean, n: number, c: number): Promise<Leg> 
       await multi.exec();
     }
   };
-  const svc = await startWorkers(cfg, silent, { queues: ['trading-cycle'], concurrency: c, sandbox });
-  const line = finishLine(svc.workers);
-  line.arm(WARM_UP);
-  await send(WARM_UP);
-  await waitUntil(line.reached, 120_000, 5);
-  line.arm(n);
-  const meter = await cpuMeter(redis, () => svc.runner.childPids());
-  const t0 = performance.now();
-  await send(n);
-  await waitUntil(line.reached, 900_000, 5);
-  const s = (line.at() - t0) / 1000;
-  const cpu = await meter(n);
-  await svc.stop();
-  await closeQueues(queues);
-  redis.disconnect();
-  return { perS: n / s, nodeUs: cpu.node_cpu_us_per_job, redisUs: cpu.redis_cpu_us_per_job };
+  const worker = spawnProductWorker(cfg, { queue: 'trading-cycle', concurrency: c, sandbox });
+  try {
+    return await runLeg({ redis, prefix: cfg.QUEUE_PREFIX, queue: 'trading-cycle', worker, n, send, livePids: async () => processTree(worker.pid!) });
+  } finally {
+    await closeQueues(queues);
+    redis.disconnect();
+  }
 }
