@@ -4,9 +4,9 @@ import type { Config } from '../src/core/index.ts';
 import { NOOP, REDIS_URL, sleep } from './bench-context.ts';
 
 /**
- * The product's processes as production runs them (PM2 starts the worker and the dashboard apart):
- * each bench section drives them from outside, as Celery's baseline drives its worker, so no figure
- * shares one event loop between the producer, the API and the worker.
+ * The product's processes as production runs them (PM2 starts each apart), driven from outside as
+ * Celery's baseline drives its worker: the throughput legs' workers and the memory section's worker
+ * and dashboard. The latency section still runs its API and worker in this process (api-stack.ts).
  */
 export const envOf = (cfg: Config, extra: Record<string, string> = {}) => ({
   ...process.env, REDIS_URL, QUEUE_PREFIX: cfg.QUEUE_PREFIX, LOG_LEVEL: 'silent', CYCLE_MODULE: NOOP, RESULTS_DIR: cfg.RESULTS_DIR, WORKER_HEARTBEAT_MS: '1000', ...extra,
@@ -29,9 +29,9 @@ export const freePort = () =>
   });
 
 /** `tradeloop worker` (bin/worker.mjs) on one queue: sandboxed (the default) or in process. */
-export function spawnProductWorker(cfg: Config, opts: { queue: string; concurrency: number; sandbox: boolean; env?: Record<string, string> }): ChildProcess {
+export function spawnProductWorker(cfg: Config, opts: { queue: string; concurrency: number; sandbox: boolean }): ChildProcess {
   return spawn(process.execPath, ['bin/worker.mjs', '--queues', opts.queue, '--concurrency', String(opts.concurrency)], {
-    env: envOf(cfg, { WORKER_SANDBOX: opts.sandbox ? 'true' : 'false', ...opts.env }),
+    env: envOf(cfg, { WORKER_SANDBOX: opts.sandbox ? 'true' : 'false' }),
     stdio: 'ignore',
   });
 }
@@ -42,17 +42,4 @@ export function spawnBareWorker(cfg: Config, opts: { queue: string; concurrency:
     env: { ...process.env, REDIS_URL, BARE_PREFIX: cfg.QUEUE_PREFIX, BARE_QUEUE: opts.queue, BARE_CONCURRENCY: String(opts.concurrency) },
     stdio: 'ignore',
   });
-}
-
-/** `tradeloop dashboard` (bin/dashboard.mjs) on a free loopback port; resolves once it answers. */
-export async function spawnDashboard(cfg: Config, extra: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['bin/dashboard.mjs'], { env: envOf(cfg, { PORT: String(port), HOST: '127.0.0.1', ...extra }), stdio: 'ignore' });
-  const base = `http://127.0.0.1:${port}`;
-  const end = Date.now() + 60_000;
-  while ((await fetch(`${base}/healthz`).catch(() => null)) === null) {
-    if (child.exitCode !== null || Date.now() > end) throw new Error('the dashboard process did not come up');
-    await sleep(200);
-  }
-  return { child, base };
 }

@@ -91,4 +91,18 @@ describe('the file-write thread', () => {
     expect(failed).toBeInstanceOf(Error);
     expect((failed as NodeJS.ErrnoException).code).toMatch(/^E[A-Z]+$/);
   });
+
+  it('writes asked for in one turn go to the thread together, and one that fails leaves the others written', async () => {
+    writeFileSync(join(dir, 'in-the-way'), 'x');
+    const folder = join(dir, 'together');
+    const writes = Array.from({ length: 30 }, (_, i) => {
+      // The 8th cannot be written: a file stands where its folder would go.
+      const f = i === 7 ? join(dir, 'in-the-way', 'sub') : folder;
+      return writeJsonAtomically(f, join(f, `${i}.json`), join(f, `${i}.tmp`), { i }).then(() => 'ok', (e: NodeJS.ErrnoException) => e.code ?? 'error');
+    });
+    const outcomes = await Promise.all(writes);
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(29);
+    expect(outcomes[7]).toMatch(/^E[A-Z]+$/);
+    for (let i = 0; i < 30; i++) if (i !== 7) expect(JSON.parse(readFileSync(join(folder, `${i}.json`), 'utf8'))).toEqual({ i });
+  });
 });
