@@ -25,7 +25,8 @@ import { CANCEL_REASON, tombstoneKey } from './job-control.ts';
 import { indexedWhenEnqueued, indexWrites } from './job-index.ts';
 import { dueTimeFromJobId, nyDate } from './job-view.ts';
 import { OnceWrites } from './once-writes.ts';
-import { acquireOverlapLease, overlapLeaseKey, releaseOverlapLease } from './overlap-lease.ts';
+import { overlapLeaseKey, releaseOverlapLease } from './overlap-lease.ts';
+import { startJob } from './job-start.ts';
 import { confirmJobStart, writeConfirmed, type ReplicaGuardDeps, type ReplicaHealth } from './replica-guard.ts';
 import { createResultFileWriter, type ResultFileWriter } from './result-files.ts';
 import { recordFinalOutcome, sendFinalOutcome, type FinalJob, type FinalOutcome } from './run-recorder.ts';
@@ -152,43 +153,23 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     const hardMs = Math.max(softMs, data.hard_time_limit_ms ?? limits.hardTimeLimitMs);
     const wantLease = !stalled && admission.admit && leaseKey !== null;
 
-    // The start of a job in one pipelined round trip: the attempt's start, the index (a scheduler's
-    // runs only: other jobs were indexed when enqueued), the cancel tombstone, an analysis on record,
-    // the overlap lease.
-    const pipe = deps.redis.pipeline();
-    const startWrites = attempt?.startWrites() ?? [];
-    const indexing = indexedWhenEnqueued(jobId)
-      ? []
-      : indexWrites(deps.keys, { queue, jobId, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id }, { trim: false });
-    for (const [command, key, ...args] of [...startWrites, ...indexing]) pipe.call(command, key, ...args);
-    pipe.get(tombstoneKey(deps.keys, jobId));
-    pipe.get(analysisKey(deps.keys, jobId));
-    if (wantLease) pipe.set(leaseKey!, jobId, 'PX', hardMs + 60_000, 'NX').get(leaseKey!);
-    const replies = (await pipe.exec()) ?? [];
-    const reply = (i: number) => {
-      const [err, value] = replies[i] ?? [new Error('no reply')];
-      if (err) throw err;
-      return value;
-    };
+    // The start of a job in one Lua call: the attempt's start, the index (a scheduler's runs only: other
+    // jobs were indexed when enqueued), the cancel tombstone, an analysis on record, the overlap lease.
+    const begun = await startJob(deps.redis, {
+      bestEffort: attempt?.startWrites() ?? [],
+      writes: indexedWhenEnqueued(jobId)
+        ? []
+        : indexWrites(deps.keys, { queue, jobId, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id }, { trim: false }),
+      reads: [tombstoneKey(deps.keys, jobId), analysisKey(deps.keys, jobId)],
+      ...(wantLease ? { lease: { key: leaseKey!, holder: jobId, ttlMs: hardMs + 60_000 } } : {}),
+    });
     // The attempt log is best effort; the index, tombstone, analysis and lease are not.
-    if (startWrites.length && !replies[0]?.[0]) attempt?.started(Number(replies[0]![1]));
-    for (let i = startWrites.length; i < startWrites.length + indexing.length; i++) reply(i);
-    let at = startWrites.length + indexing.length;
-    const tombstone = reply(at++) as string | null;
-    const storedAnalysis = reply(at++) as string | null;
+    if (begun.firstReply !== null) attempt?.started(begun.firstReply);
+    const [tombstone = null, storedAnalysis = null] = begun.reads;
     let holder: string | null = null;
-    if (wantLease) {
-      const took = reply(at++) === 'OK';
-      const current = reply(at++) as string | null;
-      if (took || current === jobId) {
-        leaseHeld = true;
-        // A retry or a recovered run of the same job holds its own lease: renewed.
-        if (!took) await deps.redis.pexpire(leaseKey!, hardMs + 60_000);
-      } else if (current === null) {
-        // Expired between the two commands: ask again.
-        holder = await acquireOverlapLease(deps.redis, deps.keys, pair!, jobId, hardMs + 60_000);
-        leaseHeld = holder === null;
-      } else holder = current;
+    if (begun.lease) {
+      leaseHeld = begun.lease.holder === jobId;
+      if (!leaseHeld) holder = begun.lease.holder;
     }
 
     // BullMQ fails a job that stalled too often, except a job scheduler's run, which it re-queues forever.
