@@ -10,9 +10,9 @@ const THREAD_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const known = new Set();
-// Writes arrive in batches (one message per turn of the worker's event loop): each is answered on its own.
+// Writes arrive in batches (one message per turn of the worker's event loop), answered in one message.
 parentPort.on('message', (batch) => {
-  for (const m of batch) writeOne(m);
+  parentPort.postMessage(batch.map(writeOne));
 });
 function writeOne(m) {
   try {
@@ -22,15 +22,17 @@ function writeOne(m) {
       known.add(m.folder);
     }
     try {
-      fs.writeFileSync(m.tmp, JSON.stringify(m.doc, null, 2));
+      // The document comes as JSON (a string crosses threads more cheaply than an object), pretty-printed here.
+      const doc = JSON.parse(m.json);
+      fs.writeFileSync(m.tmp, JSON.stringify(m.head ? Object.assign({}, m.head, doc) : doc, null, 2));
     } catch (err) {
       known.delete(m.folder); // the folder may have gone: made again on the next try
       throw err;
     }
     fs.renameSync(m.tmp, m.path);
-    parentPort.postMessage({ id: m.id });
+    return { id: m.id };
   } catch (err) {
-    parentPort.postMessage({ id: m.id, error: String(err && err.message || err), code: err && err.code });
+    return { id: m.id, error: String(err && err.message || err), code: err && err.code };
   }
 }`;
 
@@ -54,14 +56,16 @@ function writerThread(): Worker {
   // No inherited flags: a loader or --input-type=module of the parent would change how the source is read.
   const t = new Worker(THREAD_SOURCE, { eval: true, execArgv: [] });
   t.unref();
-  t.on('message', (r: Reply) => {
-    const w = waiting.get(r.id);
-    if (!w) return;
-    waiting.delete(r.id);
+  t.on('message', (replies: Reply[]) => {
+    for (const r of replies) {
+      const w = waiting.get(r.id);
+      if (!w) continue;
+      waiting.delete(r.id);
+      if (r.error === undefined) w.resolve();
+      else w.reject(Object.assign(new Error(r.error), r.code ? { code: r.code } : {}));
+    }
     // Held open only while writes are pending: an idle thread never keeps the process alive.
     if (waiting.size === 0) t.unref();
-    if (r.error === undefined) w.resolve();
-    else w.reject(Object.assign(new Error(r.error), r.code ? { code: r.code } : {}));
   });
   // A thread that died takes its pending writes with it: they fail (and are retried by the writer).
   // 'error' is followed by 'exit': only the first counts, so writes already sent to a new thread are left alone.
@@ -88,7 +92,8 @@ interface WriteRequest {
   folder: string;
   path: string;
   tmp: string;
-  doc: unknown;
+  json: string;
+  head?: Record<string, unknown>;
 }
 
 // Files asked for in one turn of the event loop go to the thread in one message: a message costs the
@@ -110,11 +115,14 @@ function post(): void {
   }
 }
 
-/** Writes `doc` as pretty JSON to `path` through `tmp` (same folder) and a rename, making `folder` first. */
-export function writeJsonAtomically(folder: string, path: string, tmp: string, doc: unknown): Promise<void> {
+/**
+ * Writes the document `json` (a JSON object's text), with the fields of `head` first, as pretty JSON to
+ * `path` through `tmp` (same folder) and a rename, making `folder` first.
+ */
+export function writeJsonAtomically(folder: string, path: string, tmp: string, json: string, head?: Record<string, unknown>): Promise<void> {
   return new Promise((resolve, reject) => {
     const id = ++seq;
     waiting.set(id, { resolve, reject });
-    if (outbox.push({ id, folder, path, tmp, doc }) === 1) setImmediate(post);
+    if (outbox.push({ id, folder, path, tmp, json, ...(head ? { head } : {}) }) === 1) setImmediate(post);
   });
 }

@@ -1,16 +1,19 @@
 import type { Redis } from 'ioredis';
 import type { RedisWrite } from '../core/index.ts';
 import { luaCommand } from './lua-command.ts';
+import { ScriptKeys, SEND_WRITE_LUA, type EncodedWrite } from './script-keys.ts';
 
 /**
  * The end of a job in one Lua call (one round trip, atomic): store the analysis once (SET NX; a
  * different one on record wins and nothing else is written), set the record-once marker (SET NX) and
  * only when it was absent send the outcome's writes (metrics, counters, last run …), then the writes
  * every attempt makes (its attempt-log entry, job log line, overlap lease release).
- * The writes travel as JSON naming keys by their index in KEYS, so every key is declared (Cluster).
+ * The writes travel as JSON naming keys by their index in KEYS, so every key is declared (Cluster);
+ * the analysis travels beside it in ARGV[2], so neither side escapes or decodes it as part of the JSON.
  */
-const SCRIPT = `
+const SCRIPT = `${SEND_WRITE_LUA}
 local spec = cjson.decode(ARGV[1])
+local analysis = ARGV[2]
 local function apply(list)
   for _, w in ipairs(list) do
     local op, key = w[1], KEYS[w[2]]
@@ -18,21 +21,21 @@ local function apply(list)
       if redis.call('GET', key) == w[3] then redis.call('DEL', key) end
     elseif op == 'HSETRESULT' then
       local json = w[5]
-      if json == '' then json = spec.analysis[2] end
+      if json == '' then json = analysis end
       redis.call('HSET', key, w[3], '{"at":' .. w[4] .. ',"result":' .. json .. '}')
     elseif op == 'LSETORPUSH' then
       local r = redis.pcall('LSET', key, w[3], w[4])
       if type(r) == 'table' and r.err then redis.call('RPUSH', key, w[4]) end
     else
-      redis.call(op, key, unpack(w, 3))
+      send(redis.call, w)
     end
   end
 end
 if spec.analysis then
   local a = spec.analysis
-  if not redis.call('SET', KEYS[a[1]], a[2], 'EX', a[3], 'NX') then
+  if not redis.call('SET', KEYS[a[1]], analysis, 'EX', a[2], 'NX') then
     local stored = redis.call('GET', KEYS[a[1]])
-    if stored and stored ~= a[2] then return {0, stored} end
+    if stored and stored ~= analysis then return {0, stored} end
   end
 end
 local first = 0
@@ -46,7 +49,6 @@ end
 apply(spec.always)
 return {1, first}`;
 
-type Encoded = [string, number, ...string[]];
 
 export interface OnceWritesAnswer {
   /** Another run's analysis was on record (nothing was written): its JSON. */
@@ -56,33 +58,24 @@ export interface OnceWritesAnswer {
 }
 
 export class OnceWrites {
-  private readonly keys: string[] = [];
-  private readonly index = new Map<string, number>();
-  private analysis?: [number, string, string];
+  private readonly keys = new ScriptKeys();
+  private analysis?: [number, string];
+  private analysisJson = '';
   private analysed?: unknown;
   private marker?: [number, string, string];
-  private readonly once: Encoded[] = [];
-  private readonly always: Encoded[] = [];
-
-  private key(k: string): number {
-    let i = this.index.get(k);
-    if (i === undefined) {
-      this.keys.push(k);
-      i = this.keys.length;
-      this.index.set(k, i);
-    }
-    return i;
-  }
-
-  private encode(w: RedisWrite): Encoded {
-    const [command, key, ...args] = w;
-    return [command, this.key(key), ...args];
-  }
+  private readonly once: EncodedWrite[] = [];
+  private readonly always: EncodedWrite[] = [];
 
   storeAnalysis(key: string, analysis: unknown, ttlS: number): this {
-    this.analysis = [this.key(key), JSON.stringify(analysis), String(ttlS)];
+    this.analysis = [this.keys.of(key), String(ttlS)];
+    this.analysisJson = JSON.stringify(analysis);
     this.analysed = analysis;
     return this;
+  }
+
+  /** The JSON of `result` when it is the analysis this batch stores (made once, for the file too). */
+  jsonOf(result: unknown): string | undefined {
+    return this.analysis && this.analysed === result ? this.analysisJson : undefined;
   }
 
   /**
@@ -91,27 +84,27 @@ export class OnceWrites {
    * not sent twice.
    */
   keepResult(key: string, jobId: string, result: unknown, at = Date.now()): this {
-    const json = this.analysis && this.analysed === result ? '' : JSON.stringify(result);
-    this.always.push(['HSETRESULT', this.key(key), jobId, String(at), json]);
+    const json = this.jsonOf(result) !== undefined ? '' : JSON.stringify(result);
+    this.always.push(['HSETRESULT', this.keys.of(key), jobId, String(at), json]);
     return this;
   }
 
   /** The record-once marker; `writes` are sent only by the call that sets it. */
   onceFor(markerKey: string, value: string, ttlS: number, writes: RedisWrite[]): this {
-    this.marker = [this.key(markerKey), value, String(ttlS)];
-    for (const w of writes) this.once.push(this.encode(w));
+    this.marker = [this.keys.of(markerKey), value, String(ttlS)];
+    for (const w of writes) this.once.push(this.keys.encode(w));
     return this;
   }
 
   /** Writes sent whatever the marker says (after it). */
   alsoWrite(writes: RedisWrite[]): this {
-    for (const w of writes) this.always.push(this.encode(w));
+    for (const w of writes) this.always.push(this.keys.encode(w));
     return this;
   }
 
   async send(redis: Redis): Promise<OnceWritesAnswer> {
     const spec = JSON.stringify({ analysis: this.analysis, marker: this.marker, once: this.once, always: this.always });
-    const [ok, second] = (await luaCommand(redis, 'tlOnceWrites', SCRIPT).tlOnceWrites(this.keys.length, ...this.keys, spec)) as [number, string | number];
+    const [ok, second] = (await luaCommand(redis, 'tlOnceWrites', SCRIPT).tlOnceWrites(this.keys.list.length, ...this.keys.list, spec, this.analysisJson)) as [number, string | number];
     return ok === 0 ? { storedAnalysis: String(second), first: false } : { storedAnalysis: null, first: second === 1 };
   }
 }

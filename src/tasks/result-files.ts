@@ -14,11 +14,11 @@ let tmpSeq = 0;
  * or recovered cycle overwrites its own file instead of leaving two results. The writing itself
  * happens on the process's file-write thread, off the event loop.
  */
-export async function writeResultFile(dir: string, jobId: string, result: CycleResult): Promise<string> {
+export async function writeResultFile(dir: string, jobId: string, result: CycleResult, json = JSON.stringify(result)): Promise<string> {
   const folder = join(dir, safeSegment(result.ticker), safeSegment(result.date));
   const path = join(folder, `${safeSegment(jobId)}.json`);
   const tmp = `${path}.${process.pid}.${++tmpSeq}.tmp`;
-  await writeJsonAtomically(folder, path, tmp, { job_id: jobId, ...result });
+  await writeJsonAtomically(folder, path, tmp, json, { job_id: jobId });
   return path;
 }
 
@@ -27,8 +27,11 @@ function safeSegment(s: string): string {
 }
 
 export interface ResultFileWriter {
-  /** Queues a job's result file; resolves at once unless the queue is full (then once there is room). */
-  write(jobId: string, result: CycleResult): Promise<void>;
+  /**
+   * Queues a job's result file; resolves at once unless the queue is full (then once there is room).
+   * `json`, the result's JSON when the caller has it already, saves making it again.
+   */
+  write(jobId: string, result: CycleResult, json?: string): Promise<void>;
   /** Waits until every queued file is written or given up (shutdown), at most `timeoutMs`. */
   flush(timeoutMs?: number): Promise<void>;
   pending(): number;
@@ -55,7 +58,7 @@ export function createResultFileWriter(opts: ResultFileWriterOptions): ResultFil
   warmFileWriteThread();
   const capacity = opts.capacity ?? 1_000;
   const retryMs = opts.retryMs ?? 60_000;
-  const queued = new Map<string, CycleResult>();
+  const queued = new Map<string, { result: CycleResult; json?: string }>();
   const room: Array<() => void> = [];
   const idle: Array<() => void> = [];
   // Writes in flight at once: the file-write thread takes those asked for together in one message.
@@ -76,12 +79,12 @@ export function createResultFileWriter(opts: ResultFileWriterOptions): ResultFil
     });
   };
 
-  const writeOne = async (jobId: string, result: CycleResult) => {
+  const writeOne = async (jobId: string, { result, json }: { result: CycleResult; json?: string }) => {
     const deadline = Date.now() + retryMs;
     let delay = 100;
     for (let tries = 1; ; tries++) {
       try {
-        await writeResultFile(opts.dir, jobId, result);
+        await writeResultFile(opts.dir, jobId, result, json);
         unfile(jobId);
         return;
       } catch (err) {
@@ -100,19 +103,19 @@ export function createResultFileWriter(opts: ResultFileWriterOptions): ResultFil
   const drain = async () => {
     running++;
     while (queued.size) {
-      const [jobId, result] = queued.entries().next().value!;
+      const [jobId, entry] = queued.entries().next().value!;
       queued.delete(jobId);
       room.shift()?.();
-      await writeOne(jobId, result);
+      await writeOne(jobId, entry);
     }
     if (--running === 0) idle.splice(0).forEach((r) => r());
   };
 
   return {
-    async write(jobId, result) {
+    async write(jobId, result, json) {
       while (queued.size >= capacity && !queued.has(jobId)) await new Promise<void>((r) => room.push(r));
       queued.delete(jobId); // re-queued at the back with the newest result
-      queued.set(jobId, result);
+      queued.set(jobId, json === undefined ? { result } : { result, json });
       if (running < PARALLEL) void drain();
     },
     async flush(timeoutMs = 30_000) {

@@ -84,7 +84,7 @@ export async function sendFinalOutcome(
 ): Promise<OnceWritesAnswer> {
   if (outcome.status === 'completed') batch.keepResult(pendingResultFilesKey(deps.keys), job.id, outcome.result);
   const answer = await addFinalOutcome(batch, deps.keys, job, outcome, deps).send(deps.redis);
-  if (answer.storedAnalysis === null && outcome.status === 'completed') await deps.results.write(job.id, outcome.result);
+  if (answer.storedAnalysis === null && outcome.status === 'completed') await deps.results.write(job.id, outcome.result, batch.jsonOf(outcome.result));
   return answer;
 }
 

@@ -80,14 +80,14 @@ describe('the file-write thread', () => {
   it('writes atomically, keeps a process alive only while a write is pending, and reports a failure with its code', async () => {
     // A process with nothing else to do: it must neither exit before its write lands nor hang after it.
     const path = join(dir, 'thread', 'alone.json');
-    const script = `import { writeJsonAtomically } from ${JSON.stringify(join(process.cwd(), 'src/tasks/file-write-thread.ts'))}; void writeJsonAtomically(${JSON.stringify(join(dir, 'thread'))}, ${JSON.stringify(path)}, ${JSON.stringify(path + '.tmp')}, { ok: true });`;
+    const script = `import { writeJsonAtomically } from ${JSON.stringify(join(process.cwd(), 'src/tasks/file-write-thread.ts'))}; void writeJsonAtomically(${JSON.stringify(join(dir, 'thread'))}, ${JSON.stringify(path)}, ${JSON.stringify(path + '.tmp')}, '{"ok":true}');`;
     const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 30_000, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ ok: true });
     expect(existsSync(`${path}.tmp`)).toBe(false);
     // A folder that cannot be made (a file stands where it would go): the error carries its code.
     writeFileSync(join(dir, 'a-file'), 'x');
-    const failed = await writeJsonAtomically(join(dir, 'a-file', 'sub'), join(dir, 'a-file', 'sub', 'x.json'), join(dir, 'a-file', 'sub', 'x.tmp'), {}).catch((e: NodeJS.ErrnoException) => e);
+    const failed = await writeJsonAtomically(join(dir, 'a-file', 'sub'), join(dir, 'a-file', 'sub', 'x.json'), join(dir, 'a-file', 'sub', 'x.tmp'), '{}').catch((e: NodeJS.ErrnoException) => e);
     expect(failed).toBeInstanceOf(Error);
     expect((failed as NodeJS.ErrnoException).code).toMatch(/^E[A-Z]+$/);
   });
@@ -98,7 +98,7 @@ describe('the file-write thread', () => {
     const writes = Array.from({ length: 30 }, (_, i) => {
       // The 8th cannot be written: a file stands where its folder would go.
       const f = i === 7 ? join(dir, 'in-the-way', 'sub') : folder;
-      return writeJsonAtomically(f, join(f, `${i}.json`), join(f, `${i}.tmp`), { i }).then(() => 'ok', (e: NodeJS.ErrnoException) => e.code ?? 'error');
+      return writeJsonAtomically(f, join(f, `${i}.json`), join(f, `${i}.tmp`), JSON.stringify({ i })).then(() => 'ok', (e: NodeJS.ErrnoException) => e.code ?? 'error');
     });
     const outcomes = await Promise.all(writes);
     expect(outcomes.filter((o) => o === 'ok')).toHaveLength(29);
