@@ -96,8 +96,10 @@ interface WriteRequest {
   head?: Record<string, unknown>;
 }
 
-// Files asked for in one turn of the event loop go to the thread in one message: a message costs the
-// worker more than a file's data does, and jobs finishing together are many at high concurrency.
+// Files asked for within a few milliseconds go to the thread in one message, answered in one: each
+// message wakes a thread (the writer, then the worker's event loop for the answer), which costs more than
+// a file's data. Files are off the jobs' critical path, and the pending hash keeps them across a crash.
+const GATHER_MS = 10;
 let outbox: WriteRequest[] = [];
 
 function post(): void {
@@ -123,6 +125,6 @@ export function writeJsonAtomically(folder: string, path: string, tmp: string, j
   return new Promise((resolve, reject) => {
     const id = ++seq;
     waiting.set(id, { resolve, reject });
-    if (outbox.push({ id, folder, path, tmp, json, ...(head ? { head } : {}) }) === 1) setImmediate(post);
+    if (outbox.push({ id, folder, path, tmp, json, ...(head ? { head } : {}) }) === 1) setTimeout(post, GATHER_MS);
   });
 }

@@ -62,7 +62,7 @@ export function createResultFileWriter(opts: ResultFileWriterOptions): ResultFil
   const room: Array<() => void> = [];
   const idle: Array<() => void> = [];
   // Writes in flight at once: the file-write thread takes those asked for together in one message.
-  const PARALLEL = 16;
+  const PARALLEL = 64;
   let running = 0;
 
   // Written files leave the pending hash in batches: one HDEL per burst, not one per file.
