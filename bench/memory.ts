@@ -4,7 +4,7 @@ import http from 'node:http';
 import { closeQueues, CYCLE_JOB_NAME, createRedisConnection, cycleJobOptions, openQueues, productKeys } from '../src/core/index.ts';
 import { readWorkers } from '../src/tasks/index.ts';
 import { benchConfig, jobData, log, rssMbOf, sleep, waitUntil } from './bench-context.ts';
-import { envOf, freePort, stopProcess } from './processes.ts';
+import { envOf, spawnDashboard, stopProcess } from './processes.ts';
 import { round } from './bench-stats.ts';
 
 /**
@@ -58,10 +58,7 @@ export async function workerMemory(opts: { small: number; large: number }) {
 /** A dashboard process: RSS idle, with `clients` SSE clients connected, and after events flowed to all of them. */
 export async function dashboardMemory(opts: { clients: number; events: number }) {
   const cfg = benchConfig();
-  const port = await freePort();
-  const dash = spawn(process.execPath, ['bin/dashboard.mjs'], { env: envOf(cfg, { PORT: String(port), HOST: '127.0.0.1' }), stdio: 'ignore' });
-  const base = `http://127.0.0.1:${port}`;
-  await waitUntil(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status !== undefined, 60_000, 200);
+  const { child: dash, base } = await spawnDashboard(cfg);
   await sleep(1000);
   const idle = rssMbOf(dash.pid!);
   let received = 0;

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import type { Config } from '../src/core/index.ts';
-import { NOOP, REDIS_URL, sleep } from './bench-context.ts';
+import { NOOP, REDIS_URL, sleep, waitUntil } from './bench-context.ts';
 
 /**
  * The product's processes as production runs them (PM2 starts each apart), driven from outside as
- * Celery's baseline drives its worker: the throughput legs' workers and the memory section's worker
- * and dashboard. The latency section still runs its API and worker in this process (api-stack.ts).
+ * Celery's baseline drives its worker: the throughput legs' workers, the latency section's dashboard
+ * and worker, and the memory section's worker and dashboard.
  */
 export const envOf = (cfg: Config, extra: Record<string, string> = {}) => ({
   ...process.env, REDIS_URL, QUEUE_PREFIX: cfg.QUEUE_PREFIX, LOG_LEVEL: 'silent', CYCLE_MODULE: NOOP, RESULTS_DIR: cfg.RESULTS_DIR, WORKER_HEARTBEAT_MS: '1000', ...extra,
@@ -20,13 +20,30 @@ export async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
-export const freePort = () =>
+const freePort = () =>
   new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const port = (s.address() as net.AddressInfo).port;
       s.close(() => resolve(port));
     });
   });
+
+/** `tradeloop dashboard` (bin/dashboard.mjs) on a free loopback port, answering before this resolves. */
+export async function spawnDashboard(cfg: Config, extra: Record<string, string> = {}): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['bin/dashboard.mjs'], { env: envOf(cfg, { PORT: String(port), HOST: '127.0.0.1', ...extra }), stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntil(async () => {
+      if (child.exitCode !== null) throw new Error(`the dashboard process exited (code ${child.exitCode})`);
+      return (await fetch(`${base}/healthz`).catch(() => null))?.status !== undefined;
+    }, 60_000, 200);
+  } catch (err) {
+    await stopProcess(child);
+    throw err;
+  }
+  return { child, base };
+}
 
 /** `tradeloop worker` (bin/worker.mjs) on one queue: sandboxed (the default) or in process. */
 export function spawnProductWorker(cfg: Config, opts: { queue: string; concurrency: number; sandbox: boolean }): ChildProcess {
