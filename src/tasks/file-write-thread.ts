@@ -10,7 +10,7 @@ const THREAD_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const known = new Set();
-// Writes arrive in batches (one message per turn of the worker's event loop), answered in one message.
+// Writes arrive in batches (those asked for within GATHER_MS), answered in one message.
 parentPort.on('message', (batch) => {
   parentPort.postMessage(batch.map(writeOne));
 });

@@ -7,7 +7,7 @@ import { ScriptKeys, SEND_WRITE_LUA, type EncodedWrite } from './script-keys.ts'
  * The start of a job in one Lua call (one command, one round trip): the attempt's start (best effort:
  * a Redis refusing writes must not stop the cycle), the writes that must land (the job index), the
  * reads the processor decides on (cancel tombstone, an analysis on record) and the overlap lease,
- * taken or renewed atomically. A pipeline of the same commands cost the worker about three times the
+ * taken or renewed atomically. A pipeline of the same commands cost the worker two to three times the
  * CPU of one call (a command object, a promise and a reply per command).
  */
 const SCRIPT = `${SEND_WRITE_LUA}
@@ -15,10 +15,8 @@ local spec = cjson.decode(ARGV[1])
 local first = false
 for i, w in ipairs(spec.best) do
   local r = send(redis.pcall, w)
-  if type(r) == 'table' and r.err then
-    first = false
-    break
-  end
+  -- A refused write refuses the ones after it too (a script's first write is the one Redis checks).
+  if type(r) == 'table' and r.err then break end
   if i == 1 then first = r end
 end
 for _, w in ipairs(spec.must) do send(redis.call, w) end
@@ -41,7 +39,7 @@ end
 return out`;
 
 export interface JobStartRequest {
-  /** Best effort; the first one's reply is `firstReply` (null when any of them was refused). */
+  /** Best effort; the first one's reply is `firstReply` (null when it was refused). */
   bestEffort: RedisWrite[];
   /** Writes that must land: a refusal fails the call. */
   writes: RedisWrite[];

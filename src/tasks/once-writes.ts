@@ -49,7 +49,6 @@ end
 apply(spec.always)
 return {1, first}`;
 
-
 export interface OnceWritesAnswer {
   /** Another run's analysis was on record (nothing was written): its JSON. */
   storedAnalysis: string | null;
