@@ -26,6 +26,12 @@ function raw(base: string, method: string, path: string, headers: Record<string,
   });
 }
 
+/** Live is not ready: a dashboard answers /healthz before its Redis connection is up, and job routes say 503 until it is. */
+async function waitForRedis(base: string, headers: Record<string, string> = {}): Promise<void> {
+  const ok = await waitFor(async () => (await raw(base, 'GET', '/api/jobs?limit=1', headers).catch(() => null))?.status === 200, 10_000);
+  if (!ok) throw new Error(`dashboard at ${base} did not reach Redis within 10 s`);
+}
+
 export interface SecurityFinding {
   attack: string;
   pass: boolean;
@@ -40,7 +46,7 @@ export async function runSecurityDrill(stack: { base: string; env: Record<string
   const readToken = `drill-read-${randomUUID()}`;
   const guarded = startProcess('bin/dashboard.mjs', { ...stack.env, PORT: '0', LOG_LEVEL: 'info', DASHBOARD_TOKEN: token, DASHBOARD_READ_TOKEN: readToken, TRUST_PROXY: '1', AUTH_MAX_FAILURES: '5', JOBS_PER_MINUTE: '5' });
   const locked = await dashboardUrl(guarded);
-  await waitFor(async () => (await raw(locked, 'GET', '/healthz')).status === 200, 10_000);
+  await waitForRedis(locked, { authorization: `Bearer ${token}` });
 
   // 1. Loopback without a token: DNS rebinding and cross-site writes.
   const rebound = await Promise.all(['/api/queues', '/admin/queues', '/api/schedules'].map((p) => raw(open, 'GET', p, { host: 'evil.example' })));
@@ -62,7 +68,7 @@ export async function runSecurityDrill(stack: { base: string; env: Record<string
   // A fresh client address is needed for the rest: the drill's own is now blocked, which is the point.
   const fresh = startProcess('bin/dashboard.mjs', { ...stack.env, PORT: '0', LOG_LEVEL: 'info', DASHBOARD_TOKEN: token, DASHBOARD_READ_TOKEN: readToken, TRUST_PROXY: '1', QUEUE_PREFIX: `${stack.env.QUEUE_PREFIX}-auth` });
   const auth = await dashboardUrl(fresh);
-  await waitFor(async () => (await raw(auth, 'GET', '/healthz')).status === 200, 10_000);
+  await waitForRedis(auth, { authorization: `Bearer ${token}` });
   const form = (t: string, next: string, extra: Record<string, string> = {}) => raw(auth, 'POST', '/login', { 'content-type': 'application/x-www-form-urlencoded', ...extra }, new URLSearchParams({ token: t, next }).toString());
   const login = await form(token, '/\\evil.com', { 'x-forwarded-proto': 'https' });
   const cookie = String(login.headers['set-cookie']?.[0] ?? '');
@@ -101,7 +107,7 @@ export async function runSecurityDrill(stack: { base: string; env: Record<string
   add('inherited names and raw Redis ids', names[0]!.status === 400 && names.slice(1).every((r) => r.status === 404), `constructor ${names[0]!.status}; meta, <id>:lock, events ${names.slice(1).map((r) => r.status).join(',')}`);
   const jobLimiter = startProcess('bin/dashboard.mjs', { ...stack.env, PORT: '0', LOG_LEVEL: 'info', JOBS_PER_MINUTE: '5', QUEUE_PREFIX: `${stack.env.QUEUE_PREFIX}-rate` });
   const rateBase = await dashboardUrl(jobLimiter);
-  await waitFor(async () => (await raw(rateBase, 'GET', '/healthz')).status === 200, 10_000);
+  await waitForRedis(rateBase);
   const created: number[] = [];
   for (let i = 0; i < 7; i++) created.push((await raw(rateBase, 'POST', '/api/jobs', {}, '{"ticker":"SPY"}')).status);
   add('job creation flood', created.slice(0, 5).every((s) => s === 202) && created.slice(5).every((s) => s === 429), `7 requests at JOBS_PER_MINUTE=5: ${created.join(',')}`);
