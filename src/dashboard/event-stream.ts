@@ -15,7 +15,10 @@ export interface EventStreamLimits {
  * Server-sent events: one stream per client, fed by the shared LiveEvents. A reader that does not keep
  * up is dropped once its socket buffer passes the limit, so one slow client can never grow our memory.
  */
-export function eventStream(live: Pick<LiveEvents, 'on'>, limits: EventStreamLimits): RequestHandler {
+/** How long a new stream waits for the live sources before it says it is connected anyway (Redis away). */
+const READY_WAIT_MS = 2_000;
+
+export function eventStream(live: Pick<LiveEvents, 'on'> & Partial<Pick<LiveEvents, 'ready'>>, limits: EventStreamLimits): RequestHandler {
   let open = 0;
   return (req, res) => {
     if (open >= limits.maxClients) {
@@ -45,6 +48,13 @@ export function eventStream(live: Pick<LiveEvents, 'on'>, limits: EventStreamLim
     };
     req.on('close', close);
     res.on('close', close);
-    send(`retry: 3000\n: connected\n\n`);
+    send(`retry: 3000\n\n`);
+    // ": connected" once the sources read Redis (they start with the first reader): what happens after it is delivered.
+    let waited: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (waited = setTimeout(r, READY_WAIT_MS)));
+    void Promise.race([Promise.resolve(live.ready?.()).catch(() => undefined), timeout]).then(() => {
+      clearTimeout(waited);
+      send(`: connected\n\n`);
+    });
   };
 }

@@ -12,24 +12,61 @@ export interface LiveEvent {
 
 type Listener = (e: LiveEvent) => void;
 
+/** How long the sources outlive the last listener: a page reload reconnects within SSE's retry (3 s). */
+export const LIVE_LINGER_MS = 30_000;
+
+interface Sources {
+  queueEvents: QueueEvents[];
+  subscriber: Redis;
+  /** BullMQ leaves a connection it was given open on close: ours are ended here. */
+  connections: Redis[];
+  ready: Promise<void>;
+}
+
 /**
  * One QueueEvents per queue and one subscription to the product events channel, shared by every SSE
- * client and the metrics: job events become cycle.* events, product events pass through.
+ * client: job events become cycle.* events, product events pass through. The sources run only while
+ * someone listens (and LIVE_LINGER_MS after): a dashboard nobody watches is not woken, nor reads the
+ * job, at each step of every cycle.
  */
 export class LiveEvents {
   private readonly listeners = new Set<Listener>();
-  private readonly queueEvents: QueueEvents[] = [];
-  private readonly subscriber: Redis;
-  private readonly subscribed: Promise<unknown>;
-  /** BullMQ leaves a connection it was given open on close: ours are ended here. */
-  private readonly connections: Redis[] = [];
+  private sources: Sources | null = null;
+  private stopTimer: NodeJS.Timeout | null = null;
+  private closed = false;
 
-  constructor(config: Config, private readonly keys: ProductKeys, private readonly queues: QueueSet, private readonly logger: Logger) {
-    this.subscriber = createRedisConnection(config, 'worker');
-    for (const name of QUEUE_NAMES) {
-      const connection = createRedisConnection(config, 'worker');
-      this.connections.push(connection);
-      const qe = new QueueEvents(name, { connection, prefix: config.QUEUE_PREFIX });
+  constructor(private readonly config: Config, private readonly keys: ProductKeys, private readonly queues: QueueSet, private readonly logger: Logger, private readonly lingerMs = LIVE_LINGER_MS) {}
+
+  /** True while the Redis sources run (for tests and the linger). */
+  get running(): boolean {
+    return this.sources !== null;
+  }
+
+  private start(): Sources {
+    if (this.stopTimer) clearTimeout(this.stopTimer);
+    this.stopTimer = null;
+    if (this.sources) return this.sources;
+    const connections: Redis[] = [];
+    const queueEvents: QueueEvents[] = [];
+    const subscriber = createRedisConnection(this.config, 'worker');
+    const subscribed = subscriber.subscribe(this.keys.eventsChannel).catch(() => undefined);
+    subscriber.on('message', (_c, message: string) => {
+      try {
+        const e = JSON.parse(message) as LiveEvent;
+        // cycle.skipped comes from QueueEvents (with the job); other product events are relayed as they are.
+        if (e.type !== 'cycle.skipped') this.emit(e);
+      } catch {
+        // not ours
+      }
+    });
+    const opened = QUEUE_NAMES.map(async (name) => {
+      const connection = createRedisConnection(this.config, 'worker');
+      connections.push(connection);
+      // From the stream's newest entry as it is now, not from whenever the first read lands: an event
+      // added after ready() resolves is delivered even if it beats that read.
+      // Unreadable (Redis away): from whatever is newest when the first read lands, never the whole stream.
+      const lastEventId = await connection.xrevrange(this.queues[name].keys.events!, '+', '-', 'COUNT', 1).then((r) => r[0]?.[0] ?? '0-0', () => '$');
+      const qe = new QueueEvents(name, { connection, prefix: this.config.QUEUE_PREFIX, lastEventId });
       qe.on('error', () => {});
       qe.on('active', ({ jobId }) => void this.jobEvent('cycle.started', name, jobId));
       qe.on('progress', ({ jobId, data }) => void this.jobEvent('cycle.progress', name, jobId, { progress: data }));
@@ -40,21 +77,30 @@ export class LiveEvents {
         void this.jobEvent(type, name, jobId, { status });
       });
       qe.on('failed', ({ jobId, failedReason }) => void this.jobEvent('cycle.failed', name, jobId, { error: failedReason, status: failedReason.startsWith('cancelled') ? 'cancelled' : 'failed' }));
-      this.queueEvents.push(qe);
-    }
-    this.subscribed = this.subscriber.subscribe(keys.eventsChannel).catch(() => undefined);
-    this.subscriber.on('message', (_c, message: string) => {
-      try {
-        const e = JSON.parse(message) as LiveEvent;
-        // cycle.skipped comes from QueueEvents (with the job); other product events are relayed as they are.
-        if (e.type !== 'cycle.skipped') this.emit(e);
-      } catch {
-        // not ours
-      }
+      queueEvents.push(qe);
+      await qe.waitUntilReady();
     });
+    const ready = Promise.all([subscribed, ...opened]).then(() => undefined);
+    ready.catch(() => undefined);
+    this.sources = { queueEvents, subscriber, connections, ready };
+    return this.sources;
+  }
+
+  private async stop(): Promise<void> {
+    if (this.stopTimer) clearTimeout(this.stopTimer);
+    this.stopTimer = null;
+    const sources = this.sources;
+    this.sources = null;
+    if (!sources) return;
+    await sources.ready.catch(() => undefined);
+    await Promise.allSettled(sources.queueEvents.map((q) => q.close()));
+    for (const c of sources.connections) c.disconnect();
+    sources.subscriber.disconnect();
   }
 
   private async jobEvent(type: string, queue: QueueName, jobId: string, extra: Record<string, unknown> = {}) {
+    // Lingering with nobody listening: the job is not read for no one.
+    if (this.listeners.size === 0) return;
     let fields: Record<string, unknown> = {};
     try {
       const job = await this.queues[queue].getJob(jobId);
@@ -74,19 +120,26 @@ export class LiveEvents {
     for (const l of this.listeners) l(e);
   }
 
-  /** Resolves once every source is connected (a terminal tail says so before the first event). */
+  /** Starts the sources if need be; resolves once every one is connected (a terminal tail says so before the first event). */
   async ready(): Promise<void> {
-    await Promise.all([this.subscribed, ...this.queueEvents.map((q) => q.waitUntilReady())]);
+    if (this.closed) return;
+    await this.start().ready;
   }
 
   on(listener: Listener): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (!this.closed) this.start();
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0 && this.sources && !this.stopTimer) {
+        this.stopTimer = setTimeout(() => void this.stop(), this.lingerMs);
+        this.stopTimer.unref();
+      }
+    };
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.queueEvents.map((q) => q.close()));
-    for (const c of this.connections) c.disconnect();
-    this.subscriber.disconnect();
+    this.closed = true;
+    await this.stop();
   }
 }

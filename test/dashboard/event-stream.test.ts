@@ -52,6 +52,24 @@ function idleReader(port: number): Promise<{ socket: Socket; head: string }> {
 const big = (i: number): LiveEvent => ({ type: 'cycle.progress', at: new Date().toISOString(), seq: i, pad: 'x'.repeat(4096) });
 
 describe('live event streams', () => {
+  it('says it is connected only once the live sources are ready', async () => {
+    let ready!: () => void;
+    const events = Object.assign(new Events(), { ready: () => new Promise<void>((r) => (ready = r)) });
+    const app = express();
+    app.get('/events', eventStream(events, { maxClients: 5, maxBufferBytes: 1 << 20, logger: silentLogger }));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    cleanups.push(() => (server.closeAllConnections(), server.close()));
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/events`);
+    const reader = res.body!.getReader();
+    let text = new TextDecoder().decode((await reader.read()).value);
+    expect(text).toContain('retry: 3000');
+    expect(text).not.toContain(': connected');
+    ready();
+    while (!text.includes(': connected')) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+  });
+
   it('refuses streams beyond the client cap with 503 and Retry-After', async () => {
     const { port } = await serve(2, 1 << 20);
     await idleReader(port);
