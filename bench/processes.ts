@@ -46,9 +46,9 @@ export async function spawnDashboard(cfg: Config, extra: Record<string, string> 
 }
 
 /** `tradeloop worker` (bin/worker.mjs) on one queue: sandboxed (the default) or in process. */
-export function spawnProductWorker(cfg: Config, opts: { queue: string; concurrency: number; sandbox: boolean }): ChildProcess {
+export function spawnProductWorker(cfg: Config, opts: { queue: string; concurrency: number; sandbox: boolean; env?: Record<string, string> }): ChildProcess {
   return spawn(process.execPath, ['bin/worker.mjs', '--queues', opts.queue, '--concurrency', String(opts.concurrency)], {
-    env: envOf(cfg, { WORKER_SANDBOX: opts.sandbox ? 'true' : 'false' }),
+    env: envOf(cfg, { WORKER_SANDBOX: opts.sandbox ? 'true' : 'false', ...opts.env }),
     stdio: 'ignore',
   });
 }

@@ -16,5 +16,5 @@ export async function runCycle(job: CycleJobData, ctx: CycleContext): Promise<Cy
     const t = setTimeout(resolve, ms);
     ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(new CycleAbortedError(String(ctx.signal.reason)))), { once: true });
   });
-  return noop(job);
+  return noop(job, ctx);
 }
