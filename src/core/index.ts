@@ -10,6 +10,8 @@ export * from './open-queues.ts';
 export * from './service-runner.ts';
 export * from './counters.ts';
 export * from './redis-writes.ts';
+export * from './lua-command.ts';
+export * from './script-keys.ts';
 export * from './cycle-metrics.ts';
 export * from './job-spend.ts';
 export * from './events.ts';

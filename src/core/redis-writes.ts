@@ -1,18 +1,27 @@
 import type { Redis } from 'ioredis';
+import { luaCommand } from './lua-command.ts';
+import { ScriptKeys, SEND_WRITE_LUA } from './script-keys.ts';
 
 /**
  * One Redis write as data: the command, its key, its arguments. Code that records something returns
  * its writes instead of sending them, so a caller can send the writes of several records together
- * (one MULTI, or one Lua call that sends them only once per job).
+ * (one Lua call, which a job's start and end also use for their own reads and writes).
  */
 export type RedisWrite = [command: string, key: string, ...args: string[]];
 
-/** Sends writes in one MULTI: one round trip, all or nothing. */
+/** Lua: every write of ARGV[1] (command, key index, args), in order; a refused one ends the call with its error. */
+const SEND_WRITES = `${SEND_WRITE_LUA}
+for _, w in ipairs(cjson.decode(ARGV[1])) do send(redis.call, w) end
+return 1`;
+
+/**
+ * Sends writes in one Lua call: one round trip, applied together (no other client's command runs in
+ * between). A MULTI did the same, but ioredis builds each one by copying every script defined on the
+ * connection (BullMQ's dozens where queues share it): that cost an API request more than the call.
+ */
 export async function sendWrites(redis: Redis, writes: RedisWrite[]): Promise<void> {
   if (!writes.length) return;
-  const multi = redis.multi();
-  for (const [command, key, ...args] of writes) multi.call(command, key, ...args);
-  const results = await multi.exec();
-  const failed = results?.find(([err]) => err);
-  if (failed) throw failed[0];
+  const keys = new ScriptKeys();
+  const encoded = JSON.stringify(writes.map((w) => keys.encode(w)));
+  await luaCommand(redis, 'tlSendWrites', SEND_WRITES).tlSendWrites(keys.list.length, ...keys.list, encoded);
 }

@@ -1,7 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { JobView } from '../core/index.ts';
-import { luaCommand } from './lua-command.ts';
+import { luaCommand, type JobView } from '../core/index.ts';
 
 /**
  * A finished job's view, kept in its own BullMQ hash (so retention removes it with the job) beside the

@@ -1,7 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisWrite } from '../core/index.ts';
-import { luaCommand } from './lua-command.ts';
-import { ScriptKeys, SEND_WRITE_LUA, type EncodedWrite } from './script-keys.ts';
+import { luaCommand, ScriptKeys, SEND_WRITE_LUA, type EncodedWrite, type RedisWrite } from '../core/index.ts';
 
 /**
  * The end of a job in one Lua call (one round trip, atomic): store the analysis once (SET NX; a
