@@ -4,6 +4,8 @@ export { loadScheduleFile, parseScheduleText, scheduleTextHash, ScheduleFileErro
 export {
   readPublishedSchedules,
   readPublishedAgents,
+  readPublishedAgent,
+  readPublishedAgentNames,
   readPausedIds,
   readLoadStatus,
   type ScheduleLoadStatus,

@@ -53,6 +53,17 @@ export async function readPublishedSchedules(redis: Redis, keys: ProductKeys): P
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
+/** One published agent, or null: a job request reads the profile it names, not every one. */
+export async function readPublishedAgent(redis: Redis, keys: ProductKeys, name: string): Promise<AgentProfile | null> {
+  const raw = await redis.hget(keys.agents, name);
+  return raw === null ? null : (JSON.parse(raw) as AgentProfile);
+}
+
+/** The names of the published agents (for an error that lists them). */
+export async function readPublishedAgentNames(redis: Redis, keys: ProductKeys): Promise<string[]> {
+  return redis.hkeys(keys.agents);
+}
+
 export async function readPublishedAgents(redis: Redis, keys: ProductKeys): Promise<Record<string, AgentProfile>> {
   const all = await redis.hgetall(keys.agents);
   return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, JSON.parse(v) as AgentProfile]));

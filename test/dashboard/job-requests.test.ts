@@ -49,6 +49,24 @@ describe('a job config can only tighten its profile', () => {
   });
 });
 
+describe('which agent a job request gets', () => {
+  it('a published agent named like a built-in one wins; an unknown one lists both kinds', async () => {
+    const { deps, keys, queues } = await harness.open();
+    const admin = new Redis(TEST_REDIS_URL);
+    await admin.hset(keys.agents, 'quant', JSON.stringify(agentProfileSchema.parse({ engine: 'quant', max_tokens_per_cycle: 1234 })), 'desk', JSON.stringify(agentProfileSchema.parse({ engine: 'quant' })));
+    admin.disconnect();
+    const app = createApp(deps);
+    const made = await request(app).post('/api/jobs').send({ ticker: 'SPY', agent: 'quant' });
+    expect(made.status).toBe(202);
+    const job = await queues[PRIORITY_QUEUE].getJob(made.body.job_id);
+    expect(cycleJobDataSchema.parse(job!.data).profile.max_tokens_per_cycle).toBe(1234);
+    const unknown = await request(app).post('/api/jobs').send({ ticker: 'SPY', agent: 'ghost' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.details[0].message).toContain('unknown agent "ghost"');
+    for (const name of [...Object.keys(BUILTIN_AGENTS), 'desk']) expect(unknown.body.details[0].message).toContain(name);
+  });
+});
+
 describe('names and ids that are not ours', () => {
   it('treats inherited names like constructor as unknown agents (400, not 500)', async () => {
     const { app } = await sharedApp();

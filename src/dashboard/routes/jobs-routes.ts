@@ -17,7 +17,7 @@ import {
   type CycleJobData,
   type CycleJobInput,
 } from '../../core/index.ts';
-import { readPublishedAgents } from '../../scheduler/index.ts';
+import { readPublishedAgent, readPublishedAgentNames } from '../../scheduler/index.ts';
 import { approvalJobStatus, cancelJob, enqueueCycle, findJob, getJobView, isJobCursor, listJobs, nyDate, readAttemptLog, resultOf, toJobView } from '../../tasks/index.ts';
 import type { ApiContext } from '../api-context.ts';
 import { jobFilterFields, parseJobFilter } from '../job-filter-query.ts';
@@ -73,18 +73,17 @@ export function jobsRoutes(ctx: ApiContext): Router {
     const parsed = createJobBody.safeParse(req.body ?? {});
     if (!parsed.success) throw validationError(parsed.error);
     const body = parsed.data;
-    // The agents, the queue's depth and the client's allowance are read together: one round trip's wait.
-    const [published, admission] = await Promise.allSettled([withDeadline(readPublishedAgents(ctx.redis, ctx.keys), REDIS_DEADLINE_MS), admitCycles(ctx, req, body.queue, 1)]);
+    // The agent, the queue's depth and the client's allowance are read together: one round trip's wait.
+    const [published, admission] = await Promise.allSettled([withDeadline(readPublishedAgent(ctx.redis, ctx.keys, body.agent), REDIS_DEADLINE_MS), admitCycles(ctx, req, body.queue, 1)]);
     if (admission.status === 'rejected') throw admission.reason;
     let data: CycleJobData;
     try {
       if (published.status === 'rejected') throw published.reason;
-      const agents = { ...BUILTIN_AGENTS, ...published.value };
-      const profile = ownEntry(agents, body.agent);
+      // A published agent of that name overrides the built-in one, as the schedules' agents do.
+      const profile = published.value ?? ownEntry(BUILTIN_AGENTS, body.agent);
       if (!profile) {
-        throw new HttpError(400, 'invalid request body', [
-          { field: 'agent', message: `unknown agent "${body.agent}" (defined: ${Object.keys(agents).sort().join(', ')})` },
-        ]);
+        const defined = new Set([...Object.keys(BUILTIN_AGENTS), ...(await withDeadline(readPublishedAgentNames(ctx.redis, ctx.keys), REDIS_DEADLINE_MS))]);
+        throw new HttpError(400, 'invalid request body', [{ field: 'agent', message: `unknown agent "${body.agent}" (defined: ${[...defined].sort().join(', ')})` }]);
       }
       const refused = checkCycleOptions(profile, body.config);
       if (refused.length) throw new HttpError(400, 'invalid request body', refused);
