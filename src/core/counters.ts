@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ProductKeys } from './keys.ts';
-import type { RedisWrite } from './redis-writes.ts';
+import type { RedisWrite } from './redis-write.ts';
 
 /**
  * Cross-process counters (schedule re-arms, skips, tokens, cost …). Each process increments them in

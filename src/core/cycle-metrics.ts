@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { counterField, countersKey, counterWrite, parseCounterField, type CounterLabels } from './counters.ts';
 import type { ProductKeys } from './keys.ts';
-import { sendWrites, type RedisWrite } from './redis-writes.ts';
+import type { RedisWrite } from './redis-write.ts';
+import { sendWrites } from './redis-writes.ts';
 
 /**
  * Cycle metrics kept in Redis rather than in one process's memory: every worker records its cycles

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ProductKeys } from './keys.ts';
-import type { RedisWrite } from './redis-writes.ts';
+import type { RedisWrite } from './redis-write.ts';
 
 /**
  * Product events that are not BullMQ job events (those come from QueueEvents): published on one Redis

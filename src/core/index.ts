@@ -9,6 +9,7 @@ export * from './errors.ts';
 export * from './open-queues.ts';
 export * from './service-runner.ts';
 export * from './counters.ts';
+export type { RedisWrite } from './redis-write.ts';
 export * from './redis-writes.ts';
 export * from './lua-command.ts';
 export * from './script-keys.ts';

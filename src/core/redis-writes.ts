@@ -1,13 +1,7 @@
 import type { Redis } from 'ioredis';
 import { luaCommand } from './lua-command.ts';
+import type { RedisWrite } from './redis-write.ts';
 import { ScriptKeys, SEND_WRITE_LUA } from './script-keys.ts';
-
-/**
- * One Redis write as data: the command, its key, its arguments. Code that records something returns
- * its writes instead of sending them, so a caller can send the writes of several records together
- * (one Lua call, which a job's start and end also use for their own reads and writes).
- */
-export type RedisWrite = [command: string, key: string, ...args: string[]];
 
 /** Lua: every write of ARGV[1] (command, key index, args), in order; a refused one ends the call with its error. */
 const SEND_WRITES = `${SEND_WRITE_LUA}

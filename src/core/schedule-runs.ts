@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { DateTime } from 'luxon';
 import type { ProductKeys } from './keys.ts';
-import { sendWrites, type RedisWrite } from './redis-writes.ts';
+import type { RedisWrite } from './redis-write.ts';
+import { sendWrites } from './redis-writes.ts';
 
 /**
  * Each schedule's finished runs, written once per job when its outcome is recorded: a capped list of

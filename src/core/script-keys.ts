@@ -1,4 +1,4 @@
-import type { RedisWrite } from './redis-writes.ts';
+import type { RedisWrite } from './redis-write.ts';
 
 /** A write as a Lua call receives it: the command, its key's index in KEYS, the arguments. */
 export type EncodedWrite = [string, number, ...string[]];
