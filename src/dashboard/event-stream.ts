@@ -11,13 +11,13 @@ export interface EventStreamLimits {
   logger: Logger;
 }
 
+/** How long a new stream waits for the live sources before it says it is connected anyway (Redis away). */
+const READY_WAIT_MS = 2_000;
+
 /**
  * Server-sent events: one stream per client, fed by the shared LiveEvents. A reader that does not keep
  * up is dropped once its socket buffer passes the limit, so one slow client can never grow our memory.
  */
-/** How long a new stream waits for the live sources before it says it is connected anyway (Redis away). */
-const READY_WAIT_MS = 2_000;
-
 export function eventStream(live: Pick<LiveEvents, 'on'> & Partial<Pick<LiveEvents, 'ready'>>, limits: EventStreamLimits): RequestHandler {
   let open = 0;
   return (req, res) => {

@@ -21,6 +21,8 @@ interface Sources {
   /** BullMQ leaves a connection it was given open on close: ours are ended here. */
   connections: Redis[];
   ready: Promise<void>;
+  /** Set by stop: a queue's events still being opened are dropped instead of started. */
+  stopped: boolean;
 }
 
 /**
@@ -49,6 +51,7 @@ export class LiveEvents {
     const connections: Redis[] = [];
     const queueEvents: QueueEvents[] = [];
     const subscriber = createRedisConnection(this.config, 'worker');
+    const sources: Sources = { queueEvents, connections, subscriber, ready: Promise.resolve(), stopped: false };
     const subscribed = subscriber.subscribe(this.keys.eventsChannel).catch(() => undefined);
     subscriber.on('message', (_c, message: string) => {
       try {
@@ -63,9 +66,10 @@ export class LiveEvents {
       const connection = createRedisConnection(this.config, 'worker');
       connections.push(connection);
       // From the stream's newest entry as it is now, not from whenever the first read lands: an event
-      // added after ready() resolves is delivered even if it beats that read.
-      // Unreadable (Redis away): from whatever is newest when the first read lands, never the whole stream.
+      // added after ready() resolves is delivered even if it beats that read. Unreadable: from whatever
+      // is newest when the first read lands, never the whole stream.
       const lastEventId = await connection.xrevrange(this.queues[name].keys.events!, '+', '-', 'COUNT', 1).then((r) => r[0]?.[0] ?? '0-0', () => '$');
+      if (sources.stopped) return;
       const qe = new QueueEvents(name, { connection, prefix: this.config.QUEUE_PREFIX, lastEventId });
       qe.on('error', () => {});
       qe.on('active', ({ jobId }) => void this.jobEvent('cycle.started', name, jobId));
@@ -80,10 +84,10 @@ export class LiveEvents {
       queueEvents.push(qe);
       await qe.waitUntilReady();
     });
-    const ready = Promise.all([subscribed, ...opened]).then(() => undefined);
-    ready.catch(() => undefined);
-    this.sources = { queueEvents, subscriber, connections, ready };
-    return this.sources;
+    sources.ready = Promise.all([subscribed, ...opened]).then(() => undefined);
+    sources.ready.catch(() => undefined);
+    this.sources = sources;
+    return sources;
   }
 
   private async stop(): Promise<void> {
@@ -92,7 +96,8 @@ export class LiveEvents {
     const sources = this.sources;
     this.sources = null;
     if (!sources) return;
-    await sources.ready.catch(() => undefined);
+    // Not waiting for the sources to be ready: with Redis away that could be for ever (a shutdown must not hang).
+    sources.stopped = true;
     await Promise.allSettled(sources.queueEvents.map((q) => q.close()));
     for (const c of sources.connections) c.disconnect();
     sources.subscriber.disconnect();

@@ -1,9 +1,11 @@
+import net from 'node:net';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { closeQueues, createRedisConnection, openQueues, productKeys } from '../../src/core/index.ts';
 import { createApp, LiveEvents, type LiveEvent } from '../../src/dashboard/index.ts';
 import { startWorkers } from '../../src/tasks/index.ts';
 import { dashboardHarness } from '../support/dashboard-harness.ts';
-import { silentLogger, waitFor } from '../support/redis-test-env.ts';
+import { silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 
 const harness = dashboardHarness('live-events');
 
@@ -50,5 +52,30 @@ describe('live events run only while someone listens', () => {
     await waitFor(() => again.some((e) => e.type === 'cycle.completed' && e.job_id === later), 10_000);
     expect(again.some((e) => e.job_id === watched)).toBe(false);
     offAgain();
+  });
+
+  it('closes at once when Redis never answered, without waiting for the sources to be ready', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const config = testConfig('live-down', { REDIS_URL: `redis://127.0.0.1:${port}` });
+    const keys = productKeys(config.QUEUE_PREFIX);
+    const producer = createRedisConnection(config, 'producer');
+    const queues = openQueues(producer, config.QUEUE_PREFIX);
+    const live = new LiveEvents(config, keys, queues, silentLogger);
+    live.on(() => undefined);
+    let ready = false;
+    void live.ready().then(() => (ready = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(ready).toBe(false);
+    // A shutdown must not hang on a Redis that is away: close settles, it does not wait for it.
+    const closed = await Promise.race([live.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 5_000))]);
+    expect(closed).toBe('closed');
+    expect(live.running).toBe(false);
+    await closeQueues(queues).catch(() => undefined);
+    producer.disconnect();
   });
 });
