@@ -57,3 +57,11 @@ export async function cpuMeter(redis: Redis, livePids: () => Promise<number[]> |
     redis_cpu_us_per_job: (((await redisCpuS(redis)) - redis0) * 1e6) / jobs,
   });
 }
+
+/** Lua script calls Redis has run so far (EVALSHA and EVAL: a script cannot call one, so each is one round trip). */
+export async function redisScriptCalls(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  let calls = 0;
+  for (const m of info.matchAll(/^cmdstat_(?:evalsha|eval|evalsha_ro|eval_ro):calls=(\d+)/gm)) calls += Number(m[1]);
+  return calls;
+}

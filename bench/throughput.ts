@@ -6,13 +6,15 @@ import { closeQueues, CYCLE_JOB_NAME, createRedisConnection, cycleJobOptions, op
 import { benchConfig, jobData, log, waitUntil } from './bench-context.ts';
 import { spawnBareWorker, spawnProductWorker, stopProcess } from './processes.ts';
 import { round } from './bench-stats.ts';
-import { cpuMeter, processTree } from './cpu-usage.ts';
+import { cpuMeter, processTree, redisScriptCalls } from './cpu-usage.ts';
 
 /** A leg's rate and what each job cost in CPU, on this process tree and on Redis. */
 interface Leg {
   perS: number;
   nodeUs: number;
   redisUs: number;
+  /** Lua calls per job, the producer's add included: the round trips a job costs Redis beyond plain commands. */
+  scripts: number;
 }
 
 export interface ThroughputOptions {
@@ -31,7 +33,7 @@ const median = (xs: number[]) => {
 function medianLeg(legs: Leg[]): Leg & { spreadPct: number } {
   const rates = legs.map((l) => l.perS);
   const perS = median(rates);
-  return { perS, nodeUs: median(legs.map((l) => l.nodeUs)), redisUs: median(legs.map((l) => l.redisUs)), spreadPct: ((Math.max(...rates) - Math.min(...rates)) / perS) * 100 };
+  return { perS, nodeUs: median(legs.map((l) => l.nodeUs)), redisUs: median(legs.map((l) => l.redisUs)), scripts: median(legs.map((l) => l.scripts)), spreadPct: ((Math.max(...rates) - Math.min(...rates)) / perS) * 100 };
 }
 
 /** Jobs are sent in batches while the worker runs, as a producer at full speed would. */
@@ -77,6 +79,10 @@ export async function throughput(opts: ThroughputOptions) {
       bare_redis_cpu_us: round(bare.redisUs),
       in_process_redis_cpu_us: round(inProcess.redisUs),
       sandbox_redis_cpu_us: round(sandbox.redisUs),
+      // Lua calls per job, the producer's add included (bare BullMQ: its add and its finish-and-fetch-next).
+      bare_scripts_per_job: round(bare.scripts, 2),
+      in_process_scripts_per_job: round(inProcess.scripts, 2),
+      sandbox_scripts_per_job: round(sandbox.scripts, 2),
       // How much each leg's rate moved between its rounds: the noise the ratios above sit in.
       bare_spread_pct: round(bare.spreadPct, 1),
       in_process_spread_pct: round(inProcess.spreadPct, 1),
@@ -84,7 +90,8 @@ export async function throughput(opts: ThroughputOptions) {
     });
     log(
       `throughput c=${c} (median of ${rounds}; rates spread ${round(bare.spreadPct, 1)} / ${round(inProcess.spreadPct, 1)} / ${round(sandbox.spreadPct, 1)} %): bare ${round(bare.perS)}/s, in process ${round(inProcess.perS)}/s (${round(inProcess.perS / bare.perS, 3)} × bare), sandbox (default) ${round(sandbox.perS)}/s (${round(sandbox.perS / bare.perS, 3)} × bare); ` +
-        `CPU µs per job (process tree / Redis): bare ${round(bare.nodeUs)} / ${round(bare.redisUs)}, in process ${round(inProcess.nodeUs)} / ${round(inProcess.redisUs)}, sandbox ${round(sandbox.nodeUs)} / ${round(sandbox.redisUs)}`,
+        `CPU µs per job (process tree / Redis): bare ${round(bare.nodeUs)} / ${round(bare.redisUs)}, in process ${round(inProcess.nodeUs)} / ${round(inProcess.redisUs)}, sandbox ${round(sandbox.nodeUs)} / ${round(sandbox.redisUs)}; ` +
+        `Lua calls per job (producer's add included): bare ${round(bare.scripts, 2)}, in process ${round(inProcess.scripts, 2)}, sandbox ${round(sandbox.scripts, 2)}`,
     );
   }
   return rows;
@@ -119,12 +126,14 @@ async function runLeg(opts: {
     await opts.send(WARM_UP);
     await reach(WARM_UP, 120_000);
     const meter = await cpuMeter(redis, opts.livePids);
+    const scripts0 = await redisScriptCalls(redis);
     const t0 = performance.now();
     await opts.send(n);
     await reach(WARM_UP + n, 900_000);
     const s = (performance.now() - t0) / 1000;
     const cpu = await meter(n);
-    return { perS: n / s, nodeUs: cpu.node_cpu_us_per_job, redisUs: cpu.redis_cpu_us_per_job };
+    const scripts = ((await redisScriptCalls(redis)) - scripts0) / n;
+    return { perS: n / s, nodeUs: cpu.node_cpu_us_per_job, redisUs: cpu.redis_cpu_us_per_job, scripts };
   } finally {
     await stopProcess(worker);
   }
