@@ -29,7 +29,8 @@ import { overlapLeaseKey, releaseOverlapLease } from './overlap-lease.ts';
 import { startJob } from './job-start.ts';
 import { confirmJobStart, writeConfirmed, type ReplicaGuardDeps, type ReplicaHealth } from './replica-guard.ts';
 import { createResultFileWriter, type ResultFileWriter } from './result-files.ts';
-import { recordFinalOutcome, sendFinalOutcome, type FinalJob, type FinalOutcome } from './run-recorder.ts';
+import { afterFinalOutcome, finalOutcomeBatch, recordFinalOutcome, sendFinalOutcome, type FinalJob, type FinalOutcome } from './run-recorder.ts';
+import type { CompletionWrites } from './completion-writes.ts';
 
 export interface CycleProcessorDeps {
   config: Config;
@@ -52,6 +53,11 @@ export interface CycleProcessorDeps {
   results?: ResultFileWriter;
   /** How long the replica guards wait for a replica (default REPLICA_GUARD_MS). */
   replicaGuardMs?: number;
+  /**
+   * The Worker's completion, when it can carry a completed job's end (its backend is this one's):
+   * the end is then recorded in the same Lua call that completes the job.
+   */
+  completions?: CompletionWrites;
 }
 
 /** A job taken on a primary that a failover then discarded: it is another worker's now. */
@@ -145,6 +151,39 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
       if (leaseKey) leaseHeld = false;
       if (returned) attempt?.endSent();
       return answer;
+    };
+
+    /**
+     * Leaves a completed job's end to BullMQ's completion, which records it in the same Lua call (no
+     * Worker of ours, or no token: false, and the caller records it itself).
+     */
+    const holdEnd = (returned: Extract<JobOutcome, { status: 'completed' }>, batch: OnceWrites): boolean => {
+      if (!deps.completions || !token) return false;
+      const outcome: FinalOutcome = { status: 'completed', result: returned.result };
+      const releases = leaseHeld && leaseKey ? leaseKey : null;
+      if (releases) batch.alsoWrite([['DELIFEQ', releases, jobId]]);
+      if (attempt) batch.alsoWrite(attempt.endWrites({ outcome: returned }));
+      finalOutcomeBatch(store, finalJob, outcome, batch);
+      deps.completions.hold(jobId, token, {
+        batch,
+        logger: log,
+        retry: (step) => retryStorage('recording the outcome', step, storageRetry(log)),
+        after: () => afterFinalOutcome(store, finalJob, outcome, batch),
+        // Another run's analysis won (as the one-call end below handles it): the job completes with that one.
+        conflict: async (stored) => {
+          const result = parseAnalysis(stored);
+          const again = { status: 'completed', result } as const;
+          const other = new OnceWrites();
+          if (releases) other.alsoWrite([['DELIFEQ', releases, jobId]]);
+          if (attempt) other.alsoWrite(attempt.endWrites({ outcome: again }));
+          await retryStorage('recording the outcome', () => sendFinalOutcome(store, finalJob, { status: 'completed', result }, other), storageRetry(log));
+          log.info({ decision: result.decision }, 'another run of this job stored its analysis first: completed with that one');
+          return again;
+        },
+      });
+      leaseHeld = false;
+      attempt?.endSent();
+      return true;
     };
 
     const stalled = job.stalledCounter > deps.config.WORKER_MAX_STALLED;
@@ -246,6 +285,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
         // (the analysis SET NX first; another run's analysis on record wins and nothing is written).
         const fresh = analysis;
         const returned = { status: 'completed', result: fresh } as const;
+        if (holdEnd(returned, onRecord ? new OnceWrites() : new OnceWrites().storeAnalysis(analysisKey(deps.keys, jobId), fresh, ANALYSIS_TTL_S))) return completed(fresh);
         const answer = await retryStorage(
           'recording the outcome',
           () => record({ status: 'completed', result: fresh }, returned, onRecord ? new OnceWrites() : new OnceWrites().storeAnalysis(analysisKey(deps.keys, jobId), fresh, ANALYSIS_TTL_S)),
@@ -264,6 +304,7 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
           : await retryStorage('storing the analysis', async () => (await writeConfirmed(guard(log), 'the analysis', () => storeAnalysisOnce(deps.redis, deps.keys, jobId, fresh))).value, storageRetry(log));
       const settled = analysis;
       const result = await retryStorage('settling the decision', () => settle(settled, data, { redis: deps.redis, config: deps.config, jobId }), storageRetry(log));
+      if (holdEnd({ status: 'completed', result }, new OnceWrites())) return completed(result);
       await retryStorage('recording the outcome', () => record({ status: 'completed', result }, { status: 'completed', result }), storageRetry(log));
       return completed(result);
     } catch (err) {

@@ -9,7 +9,7 @@ import { luaCommand, ScriptKeys, SEND_WRITE_LUA, type EncodedWrite, type RedisWr
  * The writes travel as JSON naming keys by their index in KEYS, so every key is declared (Cluster);
  * the analysis travels beside it in ARGV[2], so neither side escapes or decodes it as part of the JSON.
  */
-const SCRIPT = `${SEND_WRITE_LUA}
+export const ONCE_WRITES_LUA = `${SEND_WRITE_LUA}
 local spec = cjson.decode(ARGV[1])
 local analysis = ARGV[2]
 local function apply(list)
@@ -46,6 +46,7 @@ if spec.marker then
 end
 apply(spec.always)
 return {1, first}`;
+const SCRIPT = ONCE_WRITES_LUA;
 
 export interface OnceWritesAnswer {
   /** Another run's analysis was on record (nothing was written): its JSON. */
@@ -99,9 +100,18 @@ export class OnceWrites {
     return this;
   }
 
-  async send(redis: Redis): Promise<OnceWritesAnswer> {
+  /** The call's keys and arguments, for a script that runs ONCE_WRITES_LUA as part of its own. */
+  encoded(): { keys: string[]; args: [spec: string, analysis: string]; analysisKeyIndex: number | null } {
     const spec = JSON.stringify({ analysis: this.analysis, marker: this.marker, once: this.once, always: this.always });
-    const [ok, second] = (await luaCommand(redis, 'tlOnceWrites', SCRIPT).tlOnceWrites(this.keys.list.length, ...this.keys.list, spec, this.analysisJson)) as [number, string | number];
-    return ok === 0 ? { storedAnalysis: String(second), first: false } : { storedAnalysis: null, first: second === 1 };
+    return { keys: this.keys.list, args: [spec, this.analysisJson], analysisKeyIndex: this.analysis ? this.analysis[0] : null };
   }
+
+  async send(redis: Redis): Promise<OnceWritesAnswer> {
+    const { keys, args } = this.encoded();
+    return onceWritesAnswer((await luaCommand(redis, 'tlOnceWrites', SCRIPT).tlOnceWrites(keys.length, ...keys, ...args)) as [number, string | number]);
+  }
+}
+
+export function onceWritesAnswer([ok, second]: [number, string | number]): OnceWritesAnswer {
+  return ok === 0 ? { storedAnalysis: String(second), first: false } : { storedAnalysis: null, first: second === 1 };
 }

@@ -82,10 +82,20 @@ export async function sendFinalOutcome(
   outcome: FinalOutcome,
   batch = new OnceWrites(),
 ): Promise<OnceWritesAnswer> {
-  if (outcome.status === 'completed') batch.keepResult(pendingResultFilesKey(deps.keys), job.id, outcome.result);
-  const answer = await addFinalOutcome(batch, deps.keys, job, outcome, deps).send(deps.redis);
-  if (answer.storedAnalysis === null && outcome.status === 'completed') await deps.results.write(job.id, outcome.result, batch.jsonOf(outcome.result));
+  const answer = await finalOutcomeBatch(deps, job, outcome, batch).send(deps.redis);
+  if (answer.storedAnalysis === null) await afterFinalOutcome(deps, job, outcome, batch);
   return answer;
+}
+
+/** The batch sendFinalOutcome sends, for a caller that sends it with other work (BullMQ's completion). */
+export function finalOutcomeBatch(deps: { keys: ProductKeys } & RecordOptions, job: FinalJob, outcome: FinalOutcome, batch = new OnceWrites()): OnceWrites {
+  if (outcome.status === 'completed') batch.keepResult(pendingResultFilesKey(deps.keys), job.id, outcome.result);
+  return addFinalOutcome(batch, deps.keys, job, outcome, deps);
+}
+
+/** Once the batch is on record: a completed outcome's result file is queued. */
+export async function afterFinalOutcome(deps: { results: ResultFileWriter }, job: FinalJob, outcome: FinalOutcome, batch: OnceWrites): Promise<void> {
+  if (outcome.status === 'completed') await deps.results.write(job.id, outcome.result, batch.jsonOf(outcome.result));
 }
 
 /** sendFinalOutcome on its own: true when this call recorded the outcome (the first for the job id). */

@@ -23,6 +23,7 @@ import { childEnv } from './child-env.ts';
 import { loadSettleFunction, settleNothing, type CycleFunction, type SettleFunction } from './cycle-execution.ts';
 import { gateForApproval } from './approval-gate.ts';
 import { recordingAttempts } from './attempt-log.ts';
+import { CompletionWrites } from './completion-writes.ts';
 import { createCycleProcessor, recordStalledFailure, STALLED_REASON } from './cycle-processor.ts';
 import type { CycleRunner } from './cycle-runner.ts';
 import { createInProcessRunner } from './in-process-runner.ts';
@@ -120,8 +121,13 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   let failed = 0;
   let abandoned = false;
 
+  // A completed job's end goes in the same Lua call as BullMQ's completion of it (one round trip).
+  const completions = new CompletionWrites(redis);
   const workers = queues.map((queue) => {
-    const processor = recordingAttempts(createCycleProcessor({ config, logger, redis, keys, runner, calendar, settle: gateForApproval(settle, { redis, keys, calendar }), now: opts.now, abandoned: () => abandoned, results }, queue), { redis, keys, worker: id });
+    const processor = recordingAttempts(
+      createCycleProcessor({ config, logger, redis, keys, runner, calendar, settle: gateForApproval(settle, { redis, keys, calendar }), now: opts.now, abandoned: () => abandoned, results, completions }, queue),
+      { redis, keys, worker: id },
+    );
     const worker = new Worker(queue, processor, {
       connection: createRedisConnection(config, 'worker'),
       prefix: config.QUEUE_PREFIX,
@@ -133,7 +139,7 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
       settings: { backoffStrategy: cappedBackoff(config) },
       // Per-minute completed/failed counts kept in Redis for a week: Bull Board's charts draw them.
       metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
-    });
+    }, completions.backend());
     worker.on('error', (err) => logger.error({ err: err.message, queue }, 'worker error'));
     worker.on('active', (job) => {
       const d = job.data as { ticker?: string; agent?: string };
@@ -213,6 +219,10 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
         logger.warn({ deadlineMs: deadline, jobs: [...active.keys()] }, 'running cycles did not finish before the shutdown deadline; leaving them to stalled recovery');
       }
       await runner.close();
+      // Ends whose completion a closing Worker skipped: on record now, so their jobs, recovered as
+      // stalled, complete without being analysed again.
+      const unsent = await completions.flush();
+      if (unsent) logger.info({ jobs: unsent }, 'recorded the ends of completed jobs BullMQ did not complete before closing');
       // Result files still queued are written before the connection goes; what a broken disk holds back
       // past 5 s stays in the pending hash for the next worker to write.
       await results.flush(5_000);
