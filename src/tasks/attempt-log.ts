@@ -21,6 +21,8 @@ export interface AttemptEntry {
 
 const RETAIN_S = 8 * 24 * 3600; // a little beyond the 7-day job retention
 const MAX_ENTRIES = 100;
+/** How many attempts a job's log keeps, and for how long (for a start written elsewhere, start-on-fetch.ts). */
+export const ATTEMPT_LOG_LIMITS = { entries: MAX_ENTRIES, retainS: RETAIN_S } as const;
 
 export function attemptLogKey(keys: ProductKeys, jobId: string): string {
   return keys.custom('attempts', jobId);
@@ -73,6 +75,12 @@ export class AttemptRecorder {
 
   started(length: number): void {
     this.index = Math.min(length, MAX_ENTRIES) - 1;
+  }
+
+  /** The start was written with the job's fetch (start-on-fetch.ts), at `startedAt`. */
+  startedOnFetch(length: number, startedAt: string): void {
+    this.entry.started_at = startedAt;
+    this.started(length);
   }
 
   /** The end's writes, for a caller's batch; once that batch is sent, call `endSent`. */

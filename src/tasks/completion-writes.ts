@@ -3,6 +3,7 @@ import { createRedisBackend, isNotConnectionError, raw2NextJobData, type Backend
 import type { Redis } from 'ioredis';
 import { luaCommand, type JobOutcome, type Logger } from '../core/index.ts';
 import { ONCE_WRITES_LUA, type OnceWrites } from './once-writes.ts';
+import { FETCH_START_LUA, type StartsOnFetch } from './start-on-fetch.ts';
 
 /**
  * A completed job's end rides on BullMQ's own completion: one Lua call records our end (the outcome,
@@ -33,15 +34,29 @@ interface FinishScript {
 
 // BullMQ's own script, as the installed version defines it: ours wraps it rather than copying it, so
 // its arguments stay those its own argument builder makes.
-const bullmqFinish = (createRequire(import.meta.url)('bullmq/dist/cjs/scripts/moveToFinished-14.js') as { moveToFinished: FinishScript }).moveToFinished;
+const bullmqScript = <N extends string>(file: string, name: N) => (createRequire(import.meta.url)(`bullmq/dist/cjs/scripts/${file}.js`) as Record<N, FinishScript>)[name];
+const bullmqFinish = bullmqScript('moveToFinished-14', 'moveToFinished');
+const bullmqFetch = bullmqScript('moveToActive-11', 'moveToActive');
+
+/** BullMQ's fetch of a job (moveToActive), with the fetched job's start (start-on-fetch.ts) as the answer's fifth element. */
+const FETCH_SCRIPT = `${FETCH_START_LUA}
+local function bullmqFetch()
+${bullmqFetch.content}
+end
+local n = #ARGV
+local P = {ARGV[n - 5], ARGV[n - 4], ARGV[n - 3], ARGV[n - 2], ARGV[n - 1], ARGV[n]}
+local r = bullmqFetch()
+if type(r) == 'table' and type(r[1]) == 'table' then r[5] = tradeloopStart(r[2], r[1], P) end
+return r`;
 
 /**
- * KEYS: BullMQ's, then ours; ARGV: BullMQ's, then our spec, analysis and the analysis key's index in
- * ours (0: none). Each part runs as a function with its own KEYS and ARGV. Answers {'conflict', stored
- * analysis} (nothing written), BullMQ's negative code (ours written), or {BullMQ's answer, 1 when the
- * outcome's record was new}.
+ * KEYS: BullMQ's, then ours; ARGV: BullMQ's, the next job's start P (start-on-fetch.ts), then our
+ * spec, analysis and the analysis key's index in ours (0: none). Each part runs as a function with its
+ * own KEYS and ARGV. Answers {'conflict', stored analysis} (nothing written), BullMQ's negative code
+ * (ours written), or {BullMQ's answer (the next job with its start), 1 when the record was new}.
  */
-const SCRIPT = `local function tradeloopEnd(KEYS, ARGV)
+const SCRIPT = `${FETCH_START_LUA}
+local function tradeloopEnd(KEYS, ARGV)
 ${ONCE_WRITES_LUA}
 end
 local function bullmqFinish()
@@ -58,6 +73,10 @@ end
 local answer = tradeloopEnd(ours, args)
 local done = bullmqFinish()
 if type(done) == 'number' and done < 0 then return done end
+if type(done) == 'table' and type(done[1]) == 'table' then
+  local m = #ARGV - 3
+  done[5] = tradeloopStart(done[2], done[1], {ARGV[m - 5], ARGV[m - 4], ARGV[m - 3], ARGV[m - 2], ARGV[m - 1], ARGV[m]})
+end
 return {done, answer[2]}`;
 
 type Answer = number | ['conflict', string] | [unknown, number];
@@ -65,7 +84,11 @@ type Answer = number | ['conflict', string] | [unknown, number];
 export class CompletionWrites {
   private readonly held = new Map<string, HeldEnd>();
 
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    /** Where the starts taken with each fetch are kept for the processor (none: jobs are fetched as BullMQ does). */
+    readonly starts?: StartsOnFetch,
+  ) {}
 
   private static id(jobId: string, token: string): string {
     return `${jobId}:${token}`;
@@ -108,6 +131,11 @@ export class CompletionWrites {
         throw new Error(`BullMQ's moveToFinished takes ${backend.moveToFinishedKeys.length} keys here, its script ${bullmqFinish.keys}: this BullMQ version is not supported`);
       }
       const complete = backend.moveToCompleted.bind(backend);
+      const starts = this.starts;
+      if (starts) {
+        const exec = backend.execCommand.bind(backend);
+        backend.execCommand = (client, command, args: unknown[]) => (command === 'moveToActive' ? this.fetch(starts, backend, args) : exec(client, command, args));
+      }
       backend.moveToCompleted = async (job, returnValue, removeOnComplete, token, fetchNext) => {
         const key = CompletionWrites.id(String(job.id), token);
         const end = this.held.get(key);
@@ -128,6 +156,13 @@ export class CompletionWrites {
     };
   }
 
+  private async fetch(starts: StartsOnFetch, backend: RedisQueueBackend, args: unknown[]): Promise<unknown> {
+    const call = luaCommand(this.redis, 'tlFetchJob', FETCH_SCRIPT) as unknown as Record<'tlFetchJob', (n: number, ...a: unknown[]) => Promise<unknown>>;
+    const raw = await call.tlFetchJob(bullmqFetch.keys, ...args.map((a) => (a === undefined ? '' : a)), ...starts.args(backend.toKey('')));
+    starts.keep(raw);
+    return raw;
+  }
+
   private async completeWith(
     backend: RedisQueueBackend,
     end: HeldEnd,
@@ -142,13 +177,15 @@ export class CompletionWrites {
     const bullArgs = args.slice(bullmqFinish.keys);
     const ours = end.batch.encoded();
     const call = luaCommand(this.redis, 'tlCompleteJob', SCRIPT) as unknown as Record<'tlCompleteJob', (n: number, ...a: unknown[]) => Promise<Answer>>;
-    const answer = await end.retry(() => call.tlCompleteJob(bullKeys.length + ours.keys.length, ...bullKeys, ...ours.keys, ...bullArgs, ...ours.args, String(ours.analysisKeyIndex ?? 0)));
+    const next = this.starts?.args(backend.toKey('')) ?? ['', '', '', '', '0', '0'];
+    const answer = await end.retry(() => call.tlCompleteJob(bullKeys.length + ours.keys.length, ...bullKeys, ...ours.keys, ...bullArgs, ...next, ...ours.args, String(ours.analysisKeyIndex ?? 0)));
     if (typeof answer === 'number') {
       // Our end is on record; BullMQ refused the completion (the job is another worker's now).
       await end.after().catch(() => undefined);
       throw backend.finishedErrors({ code: answer, jobId: String(job.id), command: 'moveToFinished', state: 'active' });
     }
     if (answer[0] === 'conflict') return { conflict: String(answer[1]) };
+    this.starts?.keep(answer[0]);
     // As BullMQ's own completion answers: the next job's data when it fetched one.
     return { result: raw2NextJobData(answer[0] as unknown[]), finishedOn: Number(bullArgs[1]) };
   }

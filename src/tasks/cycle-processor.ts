@@ -192,10 +192,13 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     const hardMs = Math.max(softMs, data.hard_time_limit_ms ?? limits.hardTimeLimitMs);
     const wantLease = !stalled && admission.admit && leaseKey !== null;
 
-    // The start of a job in one Lua call: the attempt's start, the index (a scheduler's runs only: other
-    // jobs were indexed when enqueued), the cancel tombstone, an analysis on record, the overlap lease.
-    const begun = await startJob(deps.redis, {
-      bestEffort: attempt?.startWrites() ?? [],
+    // Started with its fetch (start-on-fetch.ts): the attempt's start is on record, the reads answered.
+    const fetched = deps.completions?.starts?.take(jobId);
+    if (fetched) attempt?.startedOnFetch(fetched.listLength, fetched.startedAt);
+    // Otherwise the start of a job in one Lua call: the attempt's start, the index (a scheduler's runs only:
+    // other jobs were indexed when enqueued), the cancel tombstone, an analysis on record, the overlap lease.
+    const begun = fetched && !wantLease && indexedWhenEnqueued(jobId) ? { firstReply: null, reads: [fetched.tombstone, fetched.analysis], lease: undefined } : await startJob(deps.redis, {
+      bestEffort: fetched ? [] : (attempt?.startWrites() ?? []),
       writes: indexedWhenEnqueued(jobId)
         ? []
         : indexWrites(deps.keys, { queue, jobId, createdAt: job.timestamp, ticker: data.ticker, agent: data.agent, schedule: data.schedule_id }, { trim: false }),

@@ -24,6 +24,7 @@ import { loadSettleFunction, settleNothing, type CycleFunction, type SettleFunct
 import { gateForApproval } from './approval-gate.ts';
 import { recordingAttempts } from './attempt-log.ts';
 import { CompletionWrites } from './completion-writes.ts';
+import { StartsOnFetch } from './start-on-fetch.ts';
 import { createCycleProcessor, recordStalledFailure, STALLED_REASON } from './cycle-processor.ts';
 import type { CycleRunner } from './cycle-runner.ts';
 import { createInProcessRunner } from './in-process-runner.ts';
@@ -122,7 +123,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   let abandoned = false;
 
   // A completed job's end goes in the same Lua call as BullMQ's completion of it (one round trip).
-  const completions = new CompletionWrites(redis);
+  // and a fetched job's start in the Lua call that fetched it.
+  const completions = new CompletionWrites(redis, new StartsOnFetch(keys, id));
   const workers = queues.map((queue) => {
     const processor = recordingAttempts(
       createCycleProcessor({ config, logger, redis, keys, runner, calendar, settle: gateForApproval(settle, { redis, keys, calendar }), now: opts.now, abandoned: () => abandoned, results, completions }, queue),

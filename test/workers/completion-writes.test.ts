@@ -27,6 +27,8 @@ import { createCycleProcessor } from '../../src/tasks/cycle-processor.ts';
 import type { CycleFunction } from '../../src/tasks/cycle-execution.ts';
 import { createInProcessRunner } from '../../src/tasks/in-process-runner.ts';
 import { OnceWrites } from '../../src/tasks/once-writes.ts';
+import { overlapLeaseKey } from '../../src/tasks/overlap-lease.ts';
+import { StartsOnFetch } from '../../src/tasks/start-on-fetch.ts';
 import { createResultFileWriter } from '../../src/tasks/result-files.ts';
 import { readAttemptLog } from '../../src/tasks/index.ts';
 import { silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
@@ -90,7 +92,7 @@ function harness(name: string, cycle: CycleFunction) {
   const redis = createRedisConnection(config, 'worker');
   const queues = openQueues(redis, config.QUEUE_PREFIX);
   const results = createResultFileWriter({ dir: config.RESULTS_DIR, logger: silentLogger, pending: { redis, keys } });
-  const completions = new CompletionWrites(redis);
+  const completions = new CompletionWrites(redis, new StartsOnFetch(keys, 'w-test'));
   const processor = recordingAttempts(
     createCycleProcessor(
       { config, logger: silentLogger, redis, keys, results, completions, calendar: new MarketCalendar({ extraClosures: [] }), runner: createInProcessRunner(config, redis, silentLogger, cycle) },
@@ -107,19 +109,23 @@ function harness(name: string, cycle: CycleFunction) {
     await closeQueues(queues);
     redis.disconnect();
   });
-  const add = (ticker: string): Promise<Job> =>
-    queues['trading-cycle'].add(CYCLE_JOB_NAME, cycleJobDataSchema.parse({ agent: 'rider', ticker, trigger: 'manual', requested_at: new Date().toISOString(), profile: BUILTIN_AGENTS.quant, overlap: 'allow' }), {
-      ...cycleJobOptions('trading-cycle'),
-      attempts: 1,
-      jobId: randomUUID(),
-    });
+  const add = (ticker: string, opts: { jobId?: string; data?: Record<string, unknown> } = {}): Promise<Job> =>
+    queues['trading-cycle'].add(
+      CYCLE_JOB_NAME,
+      cycleJobDataSchema.parse({ agent: 'rider', ticker, trigger: 'manual', requested_at: new Date().toISOString(), profile: BUILTIN_AGENTS.quant, overlap: 'allow', ...opts.data }),
+      { ...cycleJobOptions('trading-cycle'), attempts: 1, jobId: opts.jobId ?? randomUUID() },
+    );
   const state = (id: string) => queues['trading-cycle'].getJobState(id);
   return { config, keys, redis, worker, completions, errors, add, state, queue: queues['trading-cycle'] };
 }
 
 describe('a completed job ends in the Lua call that completes it', () => {
-  it('records the outcome, the analysis and the attempt with the completion: three Lua calls per job, BullMQ’s add among them', async () => {
-    const h = harness('ride', async (data) => analysisOf(data.ticker, 'BUY'));
+  it('records the outcome, the analysis and the attempt with the completion, and the next job’s start with its fetch: two Lua calls per job, as bare BullMQ', async () => {
+    let cycles = 0;
+    const h = harness('ride', async (data) => {
+      cycles++;
+      return analysisOf(data.ticker, 'BUY');
+    });
     // A Redis of this test's own: its command statistics count the Lua calls these jobs cost.
     const luaCalls = async () => {
       const stats = await h.redis.info('commandstats');
@@ -131,10 +137,12 @@ describe('a completed job ends in the Lua call that completes it', () => {
     // Watched with a plain command, so that only the jobs' own Lua calls are counted.
     await waitFor(async () => (await h.redis.zcard(`${h.config.QUEUE_PREFIX}:trading-cycle:completed`)) === jobs.length, 10_000);
     const calls = (await luaCalls()) - before;
-    // Each job: BullMQ's add, our start, the completion with our end (with the end apart, four). The
-    // rest are the Worker's fetches while it was idle and each script's first run on this new server.
-    expect(calls).toBeGreaterThanOrEqual(3 * jobs.length);
-    expect(calls).toBeLessThan(3 * jobs.length + 12);
+    // Each job: BullMQ's add, and the completion with our end that fetches the next job with its start
+    // (apart, four). The rest are the Worker's fetches while it was idle (each with the fetched job's
+    // start) and each script's first run on this new server.
+    expect(cycles).toBe(jobs.length);
+    expect(calls).toBeGreaterThanOrEqual(2 * jobs.length);
+    expect(calls).toBeLessThan(2 * jobs.length + 12);
     for (const job of jobs) {
       const id = job.id!;
       const done = (await h.queue.getJob(id))!;
@@ -144,7 +152,11 @@ describe('a completed job ends in the Lua call that completes it', () => {
       expect(await h.redis.get(h.keys.custom('recorded', id))).toBe('completed');
       expect(JSON.parse((await h.redis.get(h.keys.custom('analysis', id)))!)).toMatchObject({ decision: 'BUY', ticker: job.data.ticker });
       const attempts = await readAttemptLog(h.redis, h.keys, id, false);
-      expect(attempts.map((a) => a.outcome)).toEqual(['completed']);
+      expect(attempts.map((a) => [a.attempt, a.outcome, a.worker])).toEqual([[1, 'completed', 'w-test']]);
+      expect(Date.parse(attempts[0]!.started_at)).toBeLessThanOrEqual(Date.parse(attempts[0]!.ended_at!));
+      // One start and one end in the job's log (Bull Board's), whichever call wrote the start.
+      const { logs } = await h.queue.getJobLogs(id);
+      expect(logs.map((l) => l.replace(/^\S+ /, ''))).toEqual(['attempt 1 started on w-test', 'attempt 1 completed: BUY (confidence 0.5)']);
     }
     expect(h.completions.size).toBe(0);
     expect(h.errors).toEqual([]);
@@ -182,6 +194,45 @@ describe('a completed job ends in the Lua call that completes it', () => {
     expect(await h.redis.get(h.keys.custom('recorded', job.id!))).toBe('completed');
     const attempts = await readAttemptLog(h.redis, h.keys, job.id!, false);
     expect(attempts.map((a) => [a.outcome, a.detail])).toEqual([['completed', 'HOLD (confidence 0.5)']]);
+  });
+
+  it('a job fetched with a cancel tombstone or an analysis on record: the fetch’s start read them, so it is cancelled, or completed without analysing again', async () => {
+    let cycles = 0;
+    const h = harness('fetched-reads', async (data) => {
+      cycles++;
+      return analysisOf(data.ticker, 'SELL');
+    });
+    const cancelled = randomUUID();
+    const analysed = randomUUID();
+    await h.redis.set(h.keys.custom('tombstone', cancelled), JSON.stringify({ id: cancelled }));
+    await h.redis.set(h.keys.custom('analysis', analysed), JSON.stringify(analysisOf('ORCL', 'HOLD')));
+    await h.add('IBM', { jobId: cancelled });
+    await h.add('ORCL', { jobId: analysed });
+    for (const id of [cancelled, analysed]) await waitFor(async () => (await h.state(id)) === 'completed', 10_000);
+    expect(((await h.queue.getJob(cancelled))!.returnvalue as JobOutcome).status).toBe('cancelled');
+    const reused = (await h.queue.getJob(analysed))!.returnvalue as { status: string; result: CycleResult };
+    expect([reused.status, reused.result.decision]).toEqual(['completed', 'HOLD']);
+    expect(cycles).toBe(0);
+    for (const id of [cancelled, analysed]) expect((await readAttemptLog(h.redis, h.keys, id, false)).length).toBe(1);
+  });
+
+  it('a scheduler’s run is started by the processor (its index entry and lease are not the fetch’s): still one start on record', async () => {
+    let keys = productKeys('unset');
+    let heldBy: string | null = null;
+    const h = harness('scheduled-start', async (data, ctx) => {
+      heldBy = await ctx.redis.get(overlapLeaseKey(keys, 'every-minute:AMZN'));
+      return analysisOf(data.ticker, 'BUY');
+    });
+    keys = h.keys;
+    const job = await h.add('AMZN', { data: { schedule_id: 'every-minute', trigger: 'schedule', overlap: 'skip', market_hours: 'always' } });
+    await waitFor(async () => (await h.state(job.id!)) === 'completed', 10_000);
+    const attempts = await readAttemptLog(h.redis, h.keys, job.id!, false);
+    expect(attempts.map((a) => a.outcome)).toEqual([((await h.queue.getJob(job.id!))!.returnvalue as JobOutcome).status]);
+    const { logs } = await h.queue.getJobLogs(job.id!);
+    expect(logs.filter((l) => l.includes('started')).length).toBe(1);
+    // Its overlap lease was taken by the processor for the cycle and released with its end.
+    expect(heldBy).toBe(job.id);
+    expect(await h.redis.get(overlapLeaseKey(h.keys, 'every-minute:AMZN'))).toBeNull();
   });
 
   it('an end whose completion never came (a closing worker skips it) is recorded on its own by flush', async () => {
