@@ -10,8 +10,9 @@ import { FETCH_START_LUA, type StartsOnFetch } from './start-on-fetch.ts';
  * the attempt's end, the lease's release), then runs BullMQ's moveToFinished. The order is the one two
  * calls had: the end is on record before BullMQ completes the job, and stays on record when BullMQ
  * refuses (a lost lock), so the run that takes the job over reuses the analysis instead of redoing it.
- * One round trip instead of two. BullMQ lets a backend factory be injected into its Worker; ours is
- * its Redis backend, with the completion replaced for the jobs whose processor left an end here.
+ * One round trip instead of two. Likewise a fetch (moveToActive, or the completion fetching the next
+ * job) takes the fetched job's start (start-on-fetch.ts). BullMQ lets a backend factory be injected
+ * into its Worker; ours is its Redis backend with those two calls replaced.
  */
 export interface HeldEnd {
   batch: OnceWrites;
@@ -27,14 +28,14 @@ export interface HeldEnd {
   logger: Logger;
 }
 
-interface FinishScript {
+interface BullmqScript {
   content: string;
   keys: number;
 }
 
 // BullMQ's own script, as the installed version defines it: ours wraps it rather than copying it, so
 // its arguments stay those its own argument builder makes.
-const bullmqScript = <N extends string>(file: string, name: N) => (createRequire(import.meta.url)(`bullmq/dist/cjs/scripts/${file}.js`) as Record<N, FinishScript>)[name];
+const bullmqScript = <N extends string>(file: string, name: N) => (createRequire(import.meta.url)(`bullmq/dist/cjs/scripts/${file}.js`) as Record<N, BullmqScript>)[name];
 const bullmqFinish = bullmqScript('moveToFinished-14', 'moveToFinished');
 const bullmqFetch = bullmqScript('moveToActive-11', 'moveToActive');
 

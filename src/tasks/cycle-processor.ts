@@ -143,10 +143,13 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
      * Records the final outcome in one Lua call, with this attempt's end and the lease's release
      * when the processor returns `returned` (a thrown error's attempt end is the wrapper's).
      */
-    const record = async (outcome: FinalOutcome, returned?: JobOutcome, batch = new OnceWrites()) => {
+    const withEnd = (batch: OnceWrites, returned?: JobOutcome) => {
       if (leaseHeld && leaseKey) batch.alsoWrite([['DELIFEQ', leaseKey, jobId]]);
       if (returned && attempt) batch.alsoWrite(attempt.endWrites({ outcome: returned }));
-      const answer = await sendFinalOutcome(store, finalJob, outcome, batch);
+      return batch;
+    };
+    const record = async (outcome: FinalOutcome, returned?: JobOutcome, batch = new OnceWrites()) => {
+      const answer = await sendFinalOutcome(store, finalJob, outcome, withEnd(batch, returned));
       if (answer.storedAnalysis !== null) return answer;
       if (leaseKey) leaseHeld = false;
       if (returned) attempt?.endSent();
@@ -160,10 +163,8 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
     const holdEnd = (returned: Extract<JobOutcome, { status: 'completed' }>, batch: OnceWrites): boolean => {
       if (!deps.completions || !token) return false;
       const outcome: FinalOutcome = { status: 'completed', result: returned.result };
-      const releases = leaseHeld && leaseKey ? leaseKey : null;
-      if (releases) batch.alsoWrite([['DELIFEQ', releases, jobId]]);
-      if (attempt) batch.alsoWrite(attempt.endWrites({ outcome: returned }));
-      finalOutcomeBatch(store, finalJob, outcome, batch);
+      const heldLease = leaseHeld;
+      finalOutcomeBatch(store, finalJob, outcome, withEnd(batch, returned));
       deps.completions.hold(jobId, token, {
         batch,
         logger: log,
@@ -173,10 +174,8 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
         conflict: async (stored) => {
           const result = parseAnalysis(stored);
           const again = { status: 'completed', result } as const;
-          const other = new OnceWrites();
-          if (releases) other.alsoWrite([['DELIFEQ', releases, jobId]]);
-          if (attempt) other.alsoWrite(attempt.endWrites({ outcome: again }));
-          await retryStorage('recording the outcome', () => sendFinalOutcome(store, finalJob, { status: 'completed', result }, other), storageRetry(log));
+          leaseHeld = heldLease;
+          await retryStorage('recording the outcome', () => record({ status: 'completed', result }, again), storageRetry(log));
           log.info({ decision: result.decision }, 'another run of this job stored its analysis first: completed with that one');
           return again;
         },

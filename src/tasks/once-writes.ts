@@ -46,7 +46,6 @@ if spec.marker then
 end
 apply(spec.always)
 return {1, first}`;
-const SCRIPT = ONCE_WRITES_LUA;
 
 export interface OnceWritesAnswer {
   /** Another run's analysis was on record (nothing was written): its JSON. */
@@ -108,10 +107,7 @@ export class OnceWrites {
 
   async send(redis: Redis): Promise<OnceWritesAnswer> {
     const { keys, args } = this.encoded();
-    return onceWritesAnswer((await luaCommand(redis, 'tlOnceWrites', SCRIPT).tlOnceWrites(keys.length, ...keys, ...args)) as [number, string | number]);
+    const [ok, second] = (await luaCommand(redis, 'tlOnceWrites', ONCE_WRITES_LUA).tlOnceWrites(keys.length, ...keys, ...args)) as [number, string | number];
+    return ok === 0 ? { storedAnalysis: String(second), first: false } : { storedAnalysis: null, first: second === 1 };
   }
-}
-
-export function onceWritesAnswer([ok, second]: [number, string | number]): OnceWritesAnswer {
-  return ok === 0 ? { storedAnalysis: String(second), first: false } : { storedAnalysis: null, first: second === 1 };
 }

@@ -122,8 +122,8 @@ export async function startWorkers(config: Config, logger: Logger, opts: WorkerO
   let failed = 0;
   let abandoned = false;
 
-  // A completed job's end goes in the same Lua call as BullMQ's completion of it (one round trip).
-  // and a fetched job's start in the Lua call that fetched it.
+  // A completed job's end goes in the Lua call that completes it, and a fetched job's start in the one
+  // that fetched it (one round trip each, BullMQ's own).
   const completions = new CompletionWrites(redis, new StartsOnFetch(keys, id));
   const workers = queues.map((queue) => {
     const processor = recordingAttempts(

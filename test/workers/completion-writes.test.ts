@@ -1,11 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MarketCalendar } from '../../src/calendar/index.ts';
 import {
@@ -31,6 +28,7 @@ import { overlapLeaseKey } from '../../src/tasks/overlap-lease.ts';
 import { StartsOnFetch } from '../../src/tasks/start-on-fetch.ts';
 import { createResultFileWriter } from '../../src/tasks/result-files.ts';
 import { readAttemptLog } from '../../src/tasks/index.ts';
+import { startRedisServer, type RedisProcess } from '../support/redis-deployments.ts';
 import { silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts';
 
 /**
@@ -38,32 +36,11 @@ import { silentLogger, testConfig, waitFor } from '../support/redis-test-env.ts'
  * redis-server, whose command statistics are this file's alone) and a real BullMQ Worker built with
  * our backend, the way the worker service builds it.
  */
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-
-let server: ChildProcess;
+let server: RedisProcess;
 let redisUrl = '';
 beforeAll(async () => {
-  const port = await freePort();
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  redisUrl = `redis://127.0.0.1:${port}`;
-  await waitFor(async () => {
-    const probe = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      probe.disconnect();
-    }
-  }, 15_000);
+  server = await startRedisServer();
+  redisUrl = `redis://127.0.0.1:${server.port}`;
 });
 const dirs: string[] = [];
 const closers: Array<() => Promise<void>> = [];
@@ -71,7 +48,7 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 afterAll(async () => {
-  server?.kill('SIGKILL');
+  await server?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
