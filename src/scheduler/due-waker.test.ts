@@ -47,4 +47,20 @@ describe('startDueWaker (real Redis)', () => {
       waker.stop();
     }
   });
+
+  it('never sets the marker before the run is due by the clock, where the worker would find nothing to take', async () => {
+    const q = queues['trading-cycle'];
+    await redis.del(q.keys.marker!); // the test before left its wake-up
+    const waker = startDueWaker(queues, { isLeader: () => true, pollMs: 50 });
+    try {
+      const due = Date.now() + 1_500;
+      await q.upsertJobScheduler('early:SPY', { every: 3_600_000, startDate: due }, { name: 'cycle', data: {} });
+      // Read as fast as Redis answers: a marker set ahead of the due time is seen before it.
+      let seenAt = 0;
+      while (!seenAt && Date.now() < due + 5_000) if (await woken(q)) seenAt = Date.now();
+      expect(seenAt).toBeGreaterThanOrEqual(due);
+    } finally {
+      waker.stop();
+    }
+  });
 });
