@@ -287,10 +287,12 @@ export function createCycleProcessor(deps: CycleProcessorDeps, queue: QueueName)
         // (the analysis SET NX first; another run's analysis on record wins and nothing is written).
         const fresh = analysis;
         const returned = { status: 'completed', result: fresh } as const;
-        if (holdEnd(returned, onRecord ? new OnceWrites() : new OnceWrites().storeAnalysis(analysisKey(deps.keys, jobId), fresh, ANALYSIS_TTL_S))) return completed(fresh);
+        // A new batch per try: a retried call must not carry the writes of the one before twice.
+        const endBatch = () => (onRecord ? new OnceWrites() : new OnceWrites().storeAnalysis(analysisKey(deps.keys, jobId), fresh, ANALYSIS_TTL_S));
+        if (holdEnd(returned, endBatch())) return completed(fresh);
         const answer = await retryStorage(
           'recording the outcome',
-          () => record({ status: 'completed', result: fresh }, returned, onRecord ? new OnceWrites() : new OnceWrites().storeAnalysis(analysisKey(deps.keys, jobId), fresh, ANALYSIS_TTL_S)),
+          () => record({ status: 'completed', result: fresh }, returned, endBatch()),
           storageRetry(log),
         );
         if (answer.storedAnalysis === null) return completed(fresh);
